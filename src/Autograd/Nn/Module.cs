@@ -1,0 +1,70 @@
+using QGenEngine.Tensors;
+
+namespace QGenEngine.Autograd.Nn;
+
+/// <summary>
+/// A module owns named parameters (leaf tensors that need gradients), buffers (state such as running
+/// statistics) and child modules; walking it yields dotted names ("enc.conv1.weight"), PyTorch's
+/// state_dict names, used by optimisers, parameter counts and checkpoints.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<(string Name, Tensor T)> _params = [];
+    private readonly List<(string Name, Tensor T)> _buffers = [];
+    private readonly List<(string Name, Module M)> _children = [];
+
+    public bool Training { get; private set; } = true;
+
+    protected Tensor Parameter(string name, Tensor t)
+    {
+        TensorScope.Persist(t);
+        t.RequiresGrad = true; t.Name = name;
+        _params.Add((name, t));
+        return t;
+    }
+
+    protected Tensor Buffer(string name, Tensor t)
+    {
+        TensorScope.Persist(t);
+        t.Name = name;
+        _buffers.Add((name, t));
+        return t;
+    }
+
+    protected T Child<T>(string name, T module) where T : Module { _children.Add((name, module)); return module; }
+
+    public IEnumerable<(string Name, Tensor Param)> NamedParameters(string prefix = "")
+    {
+        foreach (var (n, t) in _params) yield return (prefix + n, t);
+        foreach (var (n, m) in _children)
+            foreach (var p in m.NamedParameters(prefix + n + ".")) yield return p;
+    }
+
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(string prefix = "")
+    {
+        foreach (var (n, t) in _buffers) yield return (prefix + n, t);
+        foreach (var (n, m) in _children)
+            foreach (var b in m.NamedBuffers(prefix + n + ".")) yield return b;
+    }
+
+    /// <summary>Parameters then buffers: everything a checkpoint must hold to restore the module.</summary>
+    public IEnumerable<(string Name, Tensor T)> StateDict() => NamedParameters().Concat(NamedBuffers());
+
+    public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Param);
+
+    public long ParameterCount => NamedParameters().Sum(p => p.Param.Numel);
+
+    public void Train(bool on = true)
+    {
+        Training = on;
+        foreach (var (_, m) in _children) m.Train(on);
+    }
+
+    public void Eval() => Train(false);
+}
+
+/// <summary>A module with one input and one output.</summary>
+public abstract class Layer : Module
+{
+    public abstract Tensor Forward(Tensor x);
+}

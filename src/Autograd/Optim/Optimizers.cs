@@ -1,0 +1,133 @@
+using QGenEngine.Tensors;
+
+namespace QGenEngine.Autograd.Optim;
+
+/// <summary>An optimiser over named parameters; its state tensors are named for checkpoints.</summary>
+public abstract class Optimizer
+{
+    public IReadOnlyList<(string Name, Tensor Param)> Params { get; }
+    public float LearningRate { get; set; }
+    /// <summary>Steps taken so far (Adam's bias correction uses it; saved in checkpoints).</summary>
+    public int StepCount { get; set; }
+
+    protected Optimizer(IEnumerable<(string Name, Tensor Param)> ps, float lr)
+    {
+        Params = ps.ToList();
+        if (Params.Count == 0) throw new ArgumentException("the optimiser was given no parameters");
+        if (!(lr >= 0) || float.IsInfinity(lr)) throw new ArgumentOutOfRangeException(nameof(lr), $"learning rate {lr} must be a finite number ≥ 0");
+        LearningRate = lr;
+    }
+
+    /// <summary>Zeroes every gradient (keeping the buffers, so later steps allocate nothing).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var (_, p) in Params) if (p.Grad is { } g) g.Device.Fill(g, 0f);
+    }
+
+    public void Step()
+    {
+        StepCount++;
+        using var _ = Graph.NoGrad();
+        foreach (var (name, p) in Params) if (p.Grad is { } g) Update(name, p, g);
+    }
+
+    protected abstract void Update(string name, Tensor p, Tensor g);
+
+    /// <summary>State tensors by name, e.g. "exp_avg.enc.0.weight".</summary>
+    public abstract IEnumerable<(string Name, Tensor State)> State();
+    /// <summary>Hyper-parameters, for the checkpoint's metadata.</summary>
+    public abstract IReadOnlyDictionary<string, string> Describe();
+
+    protected static Tensor NewState(Tensor p)
+    {
+        using (TensorScope.Suspend()) return Tensor.Zeros(p.Device, p.Shape);
+    }
+}
+
+/// <summary>Adam (Kingma &amp; Ba) with PyTorch's formulas; with <c>decoupled</c> it is AdamW (Loshchilov &amp; Hutter).</summary>
+public class Adam : Optimizer
+{
+    private readonly Dictionary<string, (Tensor M, Tensor V)> _state = new();
+    public float Beta1 { get; }
+    public float Beta2 { get; }
+    public float Eps { get; }
+    public float WeightDecay { get; }
+    public bool Decoupled { get; }
+
+    public Adam(IEnumerable<(string, Tensor)> ps, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0f, bool decoupled = false)
+        : base(ps, lr)
+    {
+        if (beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), $"betas ({beta1}, {beta2}) must lie in [0, 1)");
+        Beta1 = beta1; Beta2 = beta2; Eps = eps; WeightDecay = weightDecay; Decoupled = decoupled;
+        // State is made up front so that checkpoints always hold it and steps allocate nothing.
+        foreach (var (n, p) in Params) _state[n] = (NewState(p), NewState(p));
+    }
+
+    protected override void Update(string name, Tensor p, Tensor g)
+    {
+        var (m, v) = _state[name];
+        p.Device.AdamStep(p, g, m, v, LearningRate, Beta1, Beta2, Eps, WeightDecay, Decoupled, StepCount);
+    }
+
+    public override IEnumerable<(string, Tensor)> State()
+    {
+        foreach (var (n, s) in _state) { yield return ("exp_avg." + n, s.M); yield return ("exp_avg_sq." + n, s.V); }
+    }
+
+    public override IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>
+    {
+        ["type"] = Decoupled ? "AdamW" : "Adam", ["lr"] = F(LearningRate), ["beta1"] = F(Beta1), ["beta2"] = F(Beta2),
+        ["eps"] = F(Eps), ["weight_decay"] = F(WeightDecay),
+    };
+
+    internal static string F(float v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>AdamW: Adam with decoupled weight decay (default 0.01, as PyTorch).</summary>
+public sealed class AdamW(IEnumerable<(string, Tensor)> ps, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0.01f)
+    : Adam(ps, lr, beta1, beta2, eps, weightDecay, decoupled: true);
+
+/// <summary>SGD with momentum, PyTorch's formulas (dampening 0, optional Nesterov).</summary>
+public sealed class Sgd : Optimizer
+{
+    private readonly Dictionary<string, Tensor> _buf = new();
+    public float Momentum { get; }
+    public float WeightDecay { get; }
+    public bool Nesterov { get; }
+
+    public Sgd(IEnumerable<(string, Tensor)> ps, float lr, float momentum = 0f, float weightDecay = 0f, bool nesterov = false) : base(ps, lr)
+    {
+        Momentum = momentum; WeightDecay = weightDecay; Nesterov = nesterov;
+        if (momentum != 0) foreach (var (n, p) in Params) _buf[n] = NewState(p);
+    }
+
+    protected override void Update(string name, Tensor p, Tensor g) =>
+        p.Device.SgdStep(p, g, Momentum != 0 ? _buf[name] : null, LearningRate, Momentum, WeightDecay, Nesterov, StepCount == 1);
+
+    public override IEnumerable<(string, Tensor)> State() => _buf.Select(kv => ("momentum_buffer." + kv.Key, kv.Value));
+
+    public override IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>
+    {
+        ["type"] = "SGD", ["lr"] = Adam.F(LearningRate), ["momentum"] = Adam.F(Momentum),
+        ["weight_decay"] = Adam.F(WeightDecay), ["nesterov"] = Nesterov ? "true" : "false",
+    };
+}
+
+public static class GradClip
+{
+    /// <summary>
+    /// Scales all gradients so that their global L2 norm is at most <paramref name="maxNorm"/>
+    /// (torch.nn.utils.clip_grad_norm_: coefficient maxNorm/(norm + 1e-6)). Returns the norm before clipping.
+    /// </summary>
+    public static double ClipGradNorm(IEnumerable<Tensor> parameters, float maxNorm)
+    {
+        double total = 0;
+        var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
+        foreach (var g in grads) total += g.Device.SumOfSquares(g);
+        double norm = Math.Sqrt(total);
+        double coef = maxNorm / (norm + 1e-6);
+        if (coef < 1)
+            foreach (var g in grads) g.Device.Unary(UnaryOp.Affine, g, g, (float)coef, 0f);
+        return norm;
+    }
+}

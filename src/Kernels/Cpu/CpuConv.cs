@@ -1,0 +1,206 @@
+using System.Numerics.Tensors;
+using QGenEngine.Tensors;
+using Tensor = QGenEngine.Tensors.Tensor;
+
+namespace QGenEngine.Kernels.Cpu;
+
+// Convolutions as GEMM over the whole batch. With K = C·KH·KW and P = N·OH·OW:
+//   col (K, P) = im2col(x);  conv:  y' (OC, P) = W (OC, K) · col;  y = y' moved to (N, OC, OH·OW)
+//   backward: dW += dy' · colᵀ;  dcol = Wᵀ · dy';  dx = col2im(dcol)
+// ConvTranspose2d is the same pair run the other way round (its forward is conv's data gradient).
+public sealed partial class CpuDevice
+{
+    private readonly record struct ColJob(float[] X, int Xo, float[] Col, ConvGeometry G);
+
+    /// <summary>col (C·KH·KW, N·OH·OW) from x (N, C, H, W); rows in parallel.</summary>
+    private static void Im2Col(float[] x, int xo, float[] col, ConvGeometry g)
+    {
+        int rows = g.InChannels * g.KernelH * g.KernelW;
+        CpuParallel.For(rows, new ColJob(x, xo, col, g), static (j, row) =>
+        {
+            var g = j.G;
+            int kw = row % g.KernelW, kh = row / g.KernelW % g.KernelH, c = row / (g.KernelW * g.KernelH);
+            int plane = g.OutH * g.OutW;
+            var dst = j.Col.AsSpan(row * g.Batch * plane, g.Batch * plane);
+            for (int n = 0; n < g.Batch; n++)
+            {
+                var src = j.X.AsSpan(j.Xo + (n * g.InChannels + c) * g.InH * g.InW, g.InH * g.InW);
+                for (int oh = 0; oh < g.OutH; oh++)
+                {
+                    var d = dst.Slice(n * plane + oh * g.OutW, g.OutW);
+                    int ih = oh * g.StrideH - g.PadH + kh;
+                    if (ih < 0 || ih >= g.InH) { d.Clear(); continue; }
+                    var line = src.Slice(ih * g.InW, g.InW);
+                    int iw0 = kw - g.PadW;
+                    if (g.StrideW == 1)
+                    {
+                        int lo = Math.Max(0, -iw0), hi = Math.Min(g.OutW, g.InW - iw0);
+                        if (lo > 0) d[..Math.Min(lo, g.OutW)].Clear();
+                        if (hi > lo) line.Slice(iw0 + lo, hi - lo).CopyTo(d.Slice(lo));
+                        if (hi < g.OutW) d[Math.Max(hi, 0)..].Clear();
+                    }
+                    else
+                        for (int ow = 0; ow < g.OutW; ow++)
+                        {
+                            int iw = iw0 + ow * g.StrideW;
+                            d[ow] = (uint)iw < (uint)g.InW ? line[iw] : 0f;
+                        }
+                }
+            }
+        });
+    }
+
+    /// <summary>x (N, C, H, W) = Σ of col's entries into their pixels; channels in parallel, each summed in a fixed order.</summary>
+    private static void Col2Im(float[] col, float[] x, int xo, ConvGeometry g)
+    {
+        CpuParallel.For(g.InChannels, new ColJob(x, xo, col, g), static (j, c) =>
+        {
+            var g = j.G;
+            int plane = g.OutH * g.OutW;
+            for (int n = 0; n < g.Batch; n++) j.X.AsSpan(j.Xo + (n * g.InChannels + c) * g.InH * g.InW, g.InH * g.InW).Clear();
+            for (int kh = 0; kh < g.KernelH; kh++)
+                for (int kw = 0; kw < g.KernelW; kw++)
+                {
+                    int row = (c * g.KernelH + kh) * g.KernelW + kw;
+                    var src = j.Col.AsSpan(row * g.Batch * plane, g.Batch * plane);
+                    for (int n = 0; n < g.Batch; n++)
+                    {
+                        var dst = j.X.AsSpan(j.Xo + (n * g.InChannels + c) * g.InH * g.InW, g.InH * g.InW);
+                        for (int oh = 0; oh < g.OutH; oh++)
+                        {
+                            int ih = oh * g.StrideH - g.PadH + kh;
+                            if (ih < 0 || ih >= g.InH) continue;
+                            var s = src.Slice(n * plane + oh * g.OutW, g.OutW);
+                            var line = dst.Slice(ih * g.InW, g.InW);
+                            int iw0 = kw - g.PadW;
+                            if (g.StrideW == 1)
+                            {
+                                int lo = Math.Max(0, -iw0), hi = Math.Min(g.OutW, g.InW - iw0);
+                                if (hi > lo) TensorPrimitives.Add(line.Slice(iw0 + lo, hi - lo), s.Slice(lo, hi - lo), line.Slice(iw0 + lo, hi - lo));
+                            }
+                            else
+                                for (int ow = 0; ow < g.OutW; ow++)
+                                {
+                                    int iw = iw0 + ow * g.StrideW;
+                                    if ((uint)iw < (uint)g.InW) line[iw] += s[ow];
+                                }
+                        }
+                    }
+                }
+        });
+    }
+
+    private readonly record struct MoveJob(float[] Src, int So, float[] Dst, int Do, int N, int C, int S, float[]? Bias, int Bo);
+
+    /// <summary>(C, N·S) → (N, C, S), adding bias[c] if given; channels in parallel.</summary>
+    private static void CnsToNcs(float[] src, int so, float[] dst, int dOff, int n, int c, int s, Tensor? bias)
+    {
+        CpuParallel.For(c, new MoveJob(src, so, dst, dOff, n, c, s, bias is null ? null : A(bias), bias is null ? 0 : (int)bias.Offset), static (j, ch) =>
+        {
+            for (int i = 0; i < j.N; i++)
+            {
+                var from = j.Src.AsSpan(j.So + (ch * j.N + i) * j.S, j.S);
+                var to = j.Dst.AsSpan(j.Do + (i * j.C + ch) * j.S, j.S);
+                if (j.Bias is null) from.CopyTo(to); else TensorPrimitives.Add(from, j.Bias[j.Bo + ch], to);
+            }
+        });
+    }
+
+    /// <summary>(N, C, S) → (C, N·S); channels in parallel.</summary>
+    private static void NcsToCns(float[] src, int so, float[] dst, int dOff, int n, int c, int s)
+    {
+        CpuParallel.For(c, new MoveJob(src, so, dst, dOff, n, c, s, null, 0), static (j, ch) =>
+        {
+            for (int i = 0; i < j.N; i++)
+                j.Src.AsSpan(j.So + (i * j.C + ch) * j.S, j.S).CopyTo(j.Dst.AsSpan(j.Do + (ch * j.N + i) * j.S, j.S));
+        });
+    }
+
+    /// <summary>db[c] += Σ over (C, N·S)-laid-out gradient rows.</summary>
+    private static void AddRowSums(float[] cns, int rows, int len, Tensor db)
+    {
+        var d = S(db);
+        for (int r = 0; r < rows; r++) d[r] += TensorPrimitives.Sum(cns.AsSpan(r * len, len));
+    }
+
+    private static unsafe void Gemm(bool ta, bool tb, int m, int n, int k, float[] a, int ao, float[] b, int bo, float beta, float[] c, int co)
+    {
+        fixed (float* pa = a, pb = b, pc = c) Sgemm.Run(ta, tb, m, n, k, 1f, pa + ao, pb + bo, beta, pc + co);
+    }
+
+    public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
+    {
+        int k = g.InChannels * g.KernelH * g.KernelW, p = g.Batch * g.OutH * g.OutW;
+        var col = FloatPool.Rent(k * p); var yT = FloatPool.Rent(g.OutChannels * p);
+        Im2Col(A(x), (int)x.Offset, col, g);
+        Gemm(false, false, g.OutChannels, p, k, A(w), (int)w.Offset, col, 0, 0f, yT, 0);
+        CnsToNcs(yT, 0, A(y), (int)y.Offset, g.Batch, g.OutChannels, g.OutH * g.OutW, bias);
+        FloatPool.Return(col); FloatPool.Return(yT);
+    }
+
+    public void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
+    {
+        int k = g.InChannels * g.KernelH * g.KernelW, p = g.Batch * g.OutH * g.OutW;
+        var dyT = FloatPool.Rent(g.OutChannels * p);
+        NcsToCns(A(dy), (int)dy.Offset, dyT, 0, g.Batch, g.OutChannels, g.OutH * g.OutW);
+        if (db is not null) AddRowSums(dyT, g.OutChannels, p, db);
+        var col = FloatPool.Rent(k * p);
+        if (dw is not null)
+        {
+            Im2Col(A(x), (int)x.Offset, col, g);
+            Gemm(false, true, g.OutChannels, k, p, dyT, 0, col, 0, 1f, A(dw), (int)dw.Offset);
+        }
+        if (dx is not null)
+        {
+            Gemm(true, false, k, p, g.OutChannels, A(w), (int)w.Offset, dyT, 0, 0f, col, 0);
+            Col2Im(col, A(dx), (int)dx.Offset, g);
+        }
+        FloatPool.Return(col); FloatPool.Return(dyT);
+    }
+
+    // In g the transposed conv's input (N, Cin, H, W) is the "out" side, its output (N, Cout, OH, OW) the "in" side.
+    public void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
+    {
+        int cin = g.OutChannels, k = g.InChannels * g.KernelH * g.KernelW, p = g.Batch * g.OutH * g.OutW;
+        var xT = FloatPool.Rent(cin * p); var col = FloatPool.Rent(k * p);
+        NcsToCns(A(x), (int)x.Offset, xT, 0, g.Batch, cin, g.OutH * g.OutW);
+        Gemm(true, false, k, p, cin, A(w), (int)w.Offset, xT, 0, 0f, col, 0);
+        Col2Im(col, A(y), (int)y.Offset, g);
+        if (bias is not null)
+        {
+            var ys = S(y); var b = S(bias); int plane = g.InH * g.InW;
+            for (int n = 0; n < g.Batch; n++)
+                for (int c = 0; c < g.InChannels; c++)
+                {
+                    var s = ys.Slice((n * g.InChannels + c) * plane, plane);
+                    TensorPrimitives.Add(s, b[c], s);
+                }
+        }
+        FloatPool.Return(xT); FloatPool.Return(col);
+    }
+
+    public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
+    {
+        int cin = g.OutChannels, k = g.InChannels * g.KernelH * g.KernelW, p = g.Batch * g.OutH * g.OutW;
+        if (db is not null)
+        {
+            var d = S(db); var gy = S(dy); int plane = g.InH * g.InW;
+            for (int n = 0; n < g.Batch; n++)
+                for (int c = 0; c < g.InChannels; c++) d[c] += TensorPrimitives.Sum(gy.Slice((n * g.InChannels + c) * plane, plane));
+        }
+        if (dx is null && dw is null) return;
+        var col = FloatPool.Rent(k * p); var xT = FloatPool.Rent(cin * p);
+        Im2Col(A(dy), (int)dy.Offset, col, g);
+        if (dw is not null)
+        {
+            NcsToCns(A(x), (int)x.Offset, xT, 0, g.Batch, cin, g.OutH * g.OutW);
+            Gemm(false, true, cin, k, p, xT, 0, col, 0, 1f, A(dw), (int)dw.Offset);
+        }
+        if (dx is not null)
+        {
+            Gemm(false, false, cin, p, k, A(w), (int)w.Offset, col, 0, 0f, xT, 0);
+            CnsToNcs(xT, 0, A(dx), (int)dx.Offset, g.Batch, cin, g.OutH * g.OutW, null);
+        }
+        FloatPool.Return(col); FloatPool.Return(xT);
+    }
+}

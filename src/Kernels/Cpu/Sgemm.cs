@@ -1,0 +1,195 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace QGenEngine.Kernels.Cpu;
+
+/// <summary>
+/// Packed, blocked single-precision GEMM (the Goto/BLIS scheme): C (m,n) = α·op(A)·op(B) + β·C.
+/// B is packed per (KC × NC) panel into 16-wide strips, A per (MC × KC) block into 6-tall strips,
+/// and a 6×16 register-tiled micro-kernel (12 AVX accumulators, FMA) runs over them. Transposition is
+/// absorbed by the packing routines. Work is split over row blocks and column chunks of C, so each
+/// element of C is summed by one thread in one fixed order: the result is independent of the thread count.
+/// </summary>
+public static unsafe class Sgemm
+{
+    public const int MR = 6, NR = 16, KC = 256, MC = 96, NC = 4096;
+
+    [ThreadStatic] private static float[]? _packA;
+    private static float[] _packB = [];
+
+    /// <summary>Row-major operands: A is (m,k), or (k,m) if transA; B is (k,n), or (n,k) if transB; C is (m,n).</summary>
+    public static void Run(bool transA, bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
+    {
+        if (m == 0 || n == 0) return;
+        ScaleC(c, (long)m * n, beta);
+        if (k == 0 || alpha == 0) return;
+        long rsA = transA ? 1 : k, csA = transA ? m : 1;
+        long rsB = transB ? 1 : n, csB = transB ? k : 1;
+        bool parallel = (double)m * n * k >= 48 * 48 * 48 && CpuParallel.Threads > 1;
+
+        for (int jc = 0; jc < n; jc += NC)
+        {
+            int nc = Math.Min(NC, n - jc);
+            int strips = (nc + NR - 1) / NR;
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                lock (PackLock)
+                {
+                    int need = strips * NR * kc;
+                    if (_packB.Length < need) _packB = GC.AllocateArray<float>(Math.Max(need, NC * KC), pinned: true);
+                    fixed (float* pb = _packB)
+                    {
+                        var st = new PackBState(b + pc * rsB + jc * csB, rsB, csB, kc, nc, pb);
+                        if (parallel) CpuParallel.For(CpuParallel.Chunks(strips, 16), st, static (s, i) => s.Run(i));
+                        else s_PackAll(st);
+
+                        int mBlocks = (m + MC - 1) / MC;
+                        int nChunks = parallel ? Math.Clamp((2 * CpuParallel.Threads + mBlocks - 1) / mBlocks, 1, strips) : 1;
+                        var ms = new MacroState(a + pc * csA, rsA, csA, pb, c + jc, n, m, nc, kc, strips, alpha, nChunks);
+                        if (parallel) CpuParallel.For(mBlocks * nChunks, ms, static (s, i) => s.Run(i));
+                        else for (int i = 0; i < mBlocks * nChunks; i++) ms.Run(i);
+                    }
+                }
+            }
+        }
+    }
+
+    private static readonly object PackLock = new();
+
+    private static void s_PackAll(PackBState st) { for (int i = 0, n = CpuParallel.Chunks((st.Nc + NR - 1) / NR, 16); i < n; i++) st.Run(i); }
+
+    private static void ScaleC(float* c, long len, float beta)
+    {
+        if (beta == 1) return;
+        var span = new Span<float>(c, checked((int)len));
+        if (beta == 0) span.Clear();
+        else System.Numerics.Tensors.TensorPrimitives.Multiply(span, beta, span);
+    }
+
+    private readonly struct PackBState(float* b, long rs, long cs, int kc, int nc, float* dst)
+    {
+        public int Nc => nc;
+        public void Run(int chunk)
+        {
+            int strips = (nc + NR - 1) / NR;
+            var (s0, s1) = CpuParallel.Range(strips, CpuParallel.Chunks(strips, 16), chunk);
+            for (int s = s0; s < s1; s++)
+            {
+                int j0 = s * NR, w = Math.Min(NR, nc - j0);
+                float* d = dst + (long)s * NR * kc;
+                for (int p = 0; p < kc; p++, d += NR)
+                {
+                    float* src = b + p * rs + j0 * cs;
+                    if (cs == 1 && w == NR)
+                    {
+                        Vector256.Store(Vector256.Load(src), d);
+                        Vector256.Store(Vector256.Load(src + 8), d + 8);
+                    }
+                    else
+                    {
+                        int j = 0;
+                        for (; j < w; j++) d[j] = src[j * cs];
+                        for (; j < NR; j++) d[j] = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    private readonly struct MacroState(float* a, long rsA, long csA, float* pb, float* c, int ldc, int m, int nc, int kc, int strips, float alpha, int nChunks)
+    {
+        public void Run(int item)
+        {
+            int ib = item / nChunks, chunk = item % nChunks;
+            int i0 = ib * MC, mc = Math.Min(MC, m - i0);
+            var (s0, s1) = CpuParallel.Range(strips, nChunks, chunk);
+            if (s0 == s1) return;
+            int rowStrips = (mc + MR - 1) / MR;
+            var packA = _packA;
+            if (packA is null || packA.Length < MC * KC) _packA = packA = GC.AllocateArray<float>(MC * KC, pinned: true);
+            fixed (float* pa = packA)
+            {
+                PackA(a + i0 * rsA, rsA, csA, mc, kc, pa);
+                float* tile = stackalloc float[MR * NR];
+                for (int s = s0; s < s1; s++)
+                {
+                    int j0 = s * NR, w = Math.Min(NR, nc - j0);
+                    float* bs = pb + (long)s * NR * kc;
+                    for (int r = 0; r < rowStrips; r++)
+                    {
+                        int h = Math.Min(MR, mc - r * MR);
+                        float* cp = c + (long)(i0 + r * MR) * ldc + j0;
+                        if (h == MR && w == NR) Kernel6x16(kc, pa + r * MR * kc, bs, cp, ldc, alpha);
+                        else
+                        {
+                            new Span<float>(tile, MR * NR).Clear();
+                            Kernel6x16(kc, pa + r * MR * kc, bs, tile, NR, alpha);
+                            for (int y = 0; y < h; y++)
+                                for (int x = 0; x < w; x++) cp[(long)y * ldc + x] += tile[y * NR + x];
+                        }
+                    }
+                }
+            }
+        }
+
+        private static void PackA(float* a, long rs, long cs, int mc, int kc, float* dst)
+        {
+            for (int r0 = 0; r0 < mc; r0 += MR)
+            {
+                int h = Math.Min(MR, mc - r0);
+                float* d = dst + r0 * kc;
+                for (int p = 0; p < kc; p++, d += MR)
+                {
+                    int y = 0;
+                    for (; y < h; y++) d[y] = a[(r0 + y) * rs + p * cs];
+                    for (; y < MR; y++) d[y] = 0;
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x16(int kc, float* a, float* b, float* c, long ldc, float alpha)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+                         c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        if (Fma.IsSupported)
+        {
+            for (int p = 0; p < kc; p++, a += MR, b += NR)
+            {
+                var b0 = Avx.LoadVector256(b); var b1 = Avx.LoadVector256(b + 8);
+                var x = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01);
+                x = Vector256.Create(a[1]); c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11);
+                x = Vector256.Create(a[2]); c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21);
+                x = Vector256.Create(a[3]); c30 = Fma.MultiplyAdd(x, b0, c30); c31 = Fma.MultiplyAdd(x, b1, c31);
+                x = Vector256.Create(a[4]); c40 = Fma.MultiplyAdd(x, b0, c40); c41 = Fma.MultiplyAdd(x, b1, c41);
+                x = Vector256.Create(a[5]); c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
+            }
+        }
+        else
+        {
+            for (int p = 0; p < kc; p++, a += MR, b += NR)
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x = Vector256.Create(a[0]); c00 += x * b0; c01 += x * b1;
+                x = Vector256.Create(a[1]); c10 += x * b0; c11 += x * b1;
+                x = Vector256.Create(a[2]); c20 += x * b0; c21 += x * b1;
+                x = Vector256.Create(a[3]); c30 += x * b0; c31 += x * b1;
+                x = Vector256.Create(a[4]); c40 += x * b0; c41 += x * b1;
+                x = Vector256.Create(a[5]); c50 += x * b0; c51 += x * b1;
+            }
+        }
+        var al = Vector256.Create(alpha);
+        Store(c, c00, c01, al); Store(c + ldc, c10, c11, al); Store(c + 2 * ldc, c20, c21, al);
+        Store(c + 3 * ldc, c30, c31, al); Store(c + 4 * ldc, c40, c41, al); Store(c + 5 * ldc, c50, c51, al);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, Vector256<float> v0, Vector256<float> v1, Vector256<float> alpha)
+    {
+        Vector256.Store(Vector256.Load(c) + v0 * alpha, c);
+        Vector256.Store(Vector256.Load(c + 8) + v1 * alpha, c + 8);
+    }
+}
