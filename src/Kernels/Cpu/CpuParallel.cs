@@ -41,7 +41,7 @@ public static class CpuParallel
         Array.Copy(_go, go, _go.Length);
         for (int i = _go.Length; i < workers; i++)
         {
-            var ev = go[i] = new ManualResetEventSlim(false, 4000);
+            var ev = go[i] = new ManualResetEventSlim(false, 2047);
             var t = new Thread(() => WorkerLoop(ev)) { IsBackground = true, Name = $"qgen-cpu-{i + 1}" };
             t.Start();
         }

@@ -1,0 +1,177 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using QGenEngine.Autograd;
+using QGenEngine.Autograd.Nn;
+using QGenEngine.Autograd.Optim;
+using QGenEngine.Kernels;
+using QGenEngine.Kernels.Cpu;
+using QGenEngine.Models;
+using QGenEngine.Tensors;
+
+namespace QGenEngine.Bench;
+
+public static class Suites
+{
+    // ---- the machine's ceiling: peak FMA throughput and copy bandwidth -----------------------------
+    private static double? _peak;
+
+    /// <summary>GFLOP/s of 12 independent FMA chains per thread on every thread: what no kernel can beat.</summary>
+    public static double PeakGflops()
+    {
+        if (_peak is { } p) return p;
+        const int iters = 20_000_000;
+        double Run()
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            CpuParallel.For(CpuParallel.Threads, 0, static (_, _) => FmaLoop(iters));
+            return sw.Elapsed.TotalSeconds;
+        }
+        Run();
+        double best = double.MaxValue;
+        for (int i = 0; i < 5; i++) best = Math.Min(best, Run());
+        _peak = (double)iters * 12 * 8 * 2 * CpuParallel.Threads / best / 1e9;
+        return _peak.Value;
+    }
+
+    private static float FmaLoop(int iters)
+    {
+        var a = Vector256.Create(0.999f); var b = Vector256.Create(1e-7f);
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default,
+                         c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        for (int i = 0; i < iters; i++)
+        {
+            c0 = Fma.MultiplyAdd(c0, a, b); c1 = Fma.MultiplyAdd(c1, a, b); c2 = Fma.MultiplyAdd(c2, a, b);
+            c3 = Fma.MultiplyAdd(c3, a, b); c4 = Fma.MultiplyAdd(c4, a, b); c5 = Fma.MultiplyAdd(c5, a, b);
+            c6 = Fma.MultiplyAdd(c6, a, b); c7 = Fma.MultiplyAdd(c7, a, b); c8 = Fma.MultiplyAdd(c8, a, b);
+            c9 = Fma.MultiplyAdd(c9, a, b); c10 = Fma.MultiplyAdd(c10, a, b); c11 = Fma.MultiplyAdd(c11, a, b);
+        }
+        return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).GetElement(0);
+    }
+
+    public static List<Record> Ceiling(BenchArgs a)
+    {
+        var rows = new List<Record>();
+        if (!Fma.IsSupported) return rows;
+        double peak = PeakGflops();
+        rows.Add(new Record("ceiling", "fma-peak", "cpu", 0, 0).With("gflops", peak).With("threads", CpuParallel.Threads));
+        int n = 64 << 20; // 256 MB of floats
+        var src = GC.AllocateUninitializedArray<float>(n); var dst = GC.AllocateUninitializedArray<float>(n);
+        src.AsSpan().Fill(1f); dst.AsSpan().Fill(0f);
+        double ms = Timing.Median(() => CpuParallel.For(CpuParallel.Threads, (src, dst), static (s, c) =>
+        {
+            var (lo, hi) = CpuParallel.Range(s.src.Length, CpuParallel.Threads, c);
+            s.src.AsSpan(lo, hi - lo).CopyTo(s.dst.AsSpan(lo, hi - lo));
+        }), a.Quick ? 3 : 7);
+        rows.Add(new Record("ceiling", "copy-256MB", "cpu", 0, ms).With("gb_per_s", 2.0 * n * 4 / (ms / 1e3) / 1e9));
+        return rows;
+    }
+
+    // ---- GEMM --------------------------------------------------------------------------------------
+    public static List<Record> Gemm(BenchArgs a)
+    {
+        var dev = Backends.Get(a.Device);
+        double peak = Fma.IsSupported ? PeakGflops() : double.NaN;
+        var rows = new List<Record>();
+        var shapes = new List<(string Name, bool Ta, bool Tb, int M, int N, int K)>();
+        foreach (int s in a.Quick ? new[] { 256, 1024 } : new[] { 256, 512, 1024, 2048 }) shapes.Add(($"square-{s}", false, false, s, s, s));
+        int b = a.Batch;
+        // The GEMMs inside the VAE's layers at this batch: conv as (OC × C·K·K) · (C·K·K × N·OH·OW).
+        shapes.Add(("vae.enc.conv2 fwd", false, false, 64, b * 49, 32 * 9));
+        shapes.Add(("vae.enc.conv3 fwd", false, false, 128, b * 49, 64 * 9));
+        shapes.Add(("vae.enc.conv3 dW", false, true, 128, 64 * 9, b * 49));
+        shapes.Add(("vae.enc.conv3 dcol", true, false, 64 * 9, b * 49, 128));
+        shapes.Add(("vae.enc.fc fwd", false, true, b, 256, 6272));
+        shapes.Add(("vae.dec.fc2 fwd", false, true, b, 6272, 256));
+        shapes.Add(("vae.dec.deconv1 fwd", true, false, 64 * 16, b * 49, 128));
+        shapes.Add(("vae.dec.deconv2 fwd", true, false, 32 * 16, b * 196, 64));
+        foreach (var (name, ta, tb, m, n, k) in shapes)
+        {
+            var A = Tensor.Uniform(dev, 1, -1, 1, m * k); var B = Tensor.Uniform(dev, 2, -1, 1, k * n); var C = Tensor.Zeros(dev, m * n);
+            double flops = 2.0 * m * n * k;
+            int reps = Math.Clamp((int)(2e10 / flops), 5, 200);
+            if (a.Quick) reps = Math.Min(reps, 10);
+            double ms = Timing.Median(() => dev.Gemm(ta, tb, 1, m, n, k, 1f, A, 0, B, 0, 0f, C, 0), reps);
+            double gf = flops / (ms / 1e3) / 1e9;
+            rows.Add(new Record("gemm", name, dev.Name, name.StartsWith("vae", StringComparison.Ordinal) ? b : 0, ms)
+                .With("m", m).With("n", n).With("k", k).With("trans", (ta ? "T" : "N") + (tb ? "T" : "N"))
+                .With("gflops", gf).With("of_peak", gf / peak));
+        }
+        return rows;
+    }
+
+    // ---- each VAE layer, forward + backward ------------------------------------------------------------
+    public static List<Record> Ops(BenchArgs a)
+    {
+        var dev = Backends.Get(a.Device);
+        var rng = new Generator(7);
+        int b = a.Batch;
+        var layers = new List<(string Name, Layer L, int[] In, double Macs, bool InputGrad)>
+        {
+            ("enc.conv1 1→32 k3s2", new Conv2d(dev, rng, 1, 32, 3, 2, 1), [b, 1, 28, 28], 32.0 * 196 * 9, false),
+            ("enc.conv2 32→64 k3s2", new Conv2d(dev, rng, 32, 64, 3, 2, 1), [b, 32, 14, 14], 64.0 * 49 * 32 * 9, true),
+            ("enc.conv3 64→128 k3s1", new Conv2d(dev, rng, 64, 128, 3, 1, 1), [b, 64, 7, 7], 128.0 * 49 * 64 * 9, true),
+            ("enc.fc 6272→256", new Linear(dev, rng, 6272, 256), [b, 6272], 6272.0 * 256, true),
+            ("fc_mu 256→32", new Linear(dev, rng, 256, 32), [b, 256], 256.0 * 32, true),
+            ("dec.fc1 32→256", new Linear(dev, rng, 32, 256), [b, 32], 32.0 * 256, true),
+            ("dec.fc2 256→6272", new Linear(dev, rng, 256, 6272), [b, 256], 256.0 * 6272, true),
+            ("dec.deconv1 128→64 k4s2", new ConvTranspose2d(dev, rng, 128, 64, 4, 2, 1), [b, 128, 7, 7], 128.0 * 49 * 64 * 16, true),
+            ("dec.deconv2 64→32 k4s2", new ConvTranspose2d(dev, rng, 64, 32, 4, 2, 1), [b, 64, 14, 14], 64.0 * 196 * 32 * 16, true),
+            ("dec.deconv3 32→1 k3s1", new ConvTranspose2d(dev, rng, 32, 1, 3, 1, 1), [b, 32, 28, 28], 32.0 * 784 * 9, true),
+            ("relu 32x28x28", Lambda.ReLU(), [b, 32, 28, 28], 0, true),
+        };
+        var rows = new List<Record>();
+        foreach (var (name, layer, shape, macs, inputGrad) in layers)
+        {
+            var x = Tensor.Uniform(dev, 3, -1, 1, shape);
+            x.RequiresGrad = inputGrad;
+            var ps = layer.Parameters().ToList();
+            double ms = Timing.Median(() =>
+            {
+                using var scope = TensorScope.Begin();
+                var y = layer.Forward(x);
+                Graph.Backward(y.Sum());
+            }, a.Quick ? 5 : 21, 3);
+            double flops = 2 * macs * b * (inputGrad ? 3 : 2);
+            var r = new Record("ops", name, dev.Name, b, ms);
+            if (flops > 0) r.With("gflops", flops / (ms / 1e3) / 1e9);
+            rows.Add(r);
+        }
+        return rows;
+    }
+
+    // ---- a whole training step -------------------------------------------------------------------------
+    /// <summary>FLOPs of one VAE training step per sample: forward 2·MACs, backward 4·MACs (dW and dX) except conv1's dX.</summary>
+    public static double VaeFlopsPerSample(int latent = 32)
+    {
+        double[] macs = [32.0 * 196 * 9, 64.0 * 49 * 32 * 9, 128.0 * 49 * 64 * 9, 6272.0 * 256, 2 * 256.0 * latent, latent * 256.0, 256.0 * 6272,
+                         128.0 * 49 * 64 * 16, 64.0 * 196 * 32 * 16, 32.0 * 784 * 9];
+        return 6 * macs.Sum() - 2 * macs[0];
+    }
+
+    public static List<Record> TrainStep(BenchArgs a)
+    {
+        var dev = Backends.Get(a.Device);
+        var rows = new List<Record>();
+        foreach (int b in a.Quick ? new[] { a.Batch } : new[] { a.Batch, 8, 256 }.Distinct())
+        {
+            var model = new Vae(dev, 42);
+            var opt = new Adam(model.NamedParameters(), 1e-3f);
+            var x = Tensor.Uniform(dev, 5, 0, 1, b, 1, 28, 28);
+            void Step()
+            {
+                using var scope = TensorScope.Begin();
+                opt.ZeroGrad();
+                var (loss, _, _) = model.Loss(x);
+                Graph.Backward(loss);
+                opt.Step();
+            }
+            double ms = Timing.Median(Step, a.Quick ? 5 : 15, 3);
+            double gf = VaeFlopsPerSample() * b / (ms / 1e3) / 1e9;
+            rows.Add(new Record("train-step", "vae adam", dev.Name, b, ms)
+                .With("samples_per_s", b / (ms / 1e3)).With("gflops", gf)
+                .With("of_peak", Fma.IsSupported ? gf / PeakGflops() : double.NaN)
+                .With("mflop_per_sample", VaeFlopsPerSample() / 1e6));
+        }
+        return rows;
+    }
+}
