@@ -7,9 +7,11 @@ namespace QGenEngine.Kernels.Cpu;
 public static class FloatPool
 {
     private static readonly Dictionary<int, Stack<float[]>> Free = new();
-    private static long _pooledBytes;
+    private static long _pooledBytes, _fresh;
 
     public static long PooledBytes => Interlocked.Read(ref _pooledBytes);
+    /// <summary>How many arrays the pool could not serve and allocated (flat in steady state).</summary>
+    public static long FreshAllocations => Interlocked.Read(ref _fresh);
 
     public static float[] Rent(int length)
     {
@@ -19,6 +21,7 @@ public static class FloatPool
                 _pooledBytes -= 4L * length;
                 return stack.Pop();
             }
+        Interlocked.Increment(ref _fresh);
         return GC.AllocateUninitializedArray<float>(length);
     }
 
