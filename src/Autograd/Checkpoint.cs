@@ -173,7 +173,8 @@ public static class Checkpoint
         }
         foreach (var (name, t) in targets) t.CopyFrom(tensors[name].Data);
         if (optimizer is not null && meta.TryGetValue("optimizer.step", out var step)) optimizer.StepCount = int.Parse(step, System.Globalization.CultureInfo.InvariantCulture);
-        if (rng is not null && meta.TryGetValue("rng.position", out var pos)) rng.Position = ulong.Parse(pos, System.Globalization.CultureInfo.InvariantCulture);
+        if (rng is not null && meta.TryGetValue("rng.seed", out var seed) && meta.TryGetValue("rng.position", out var pos))
+            rng.Restore(ulong.Parse(seed, System.Globalization.CultureInfo.InvariantCulture), ulong.Parse(pos, System.Globalization.CultureInfo.InvariantCulture));
         return meta;
     }
 }

@@ -33,11 +33,13 @@ public static class CounterRng
 /// <summary>A seeded source of fresh stream seeds, one per random fill: reproducible run to run.</summary>
 public sealed class Generator
 {
-    private readonly ulong _seed;
+    private ulong _seed;
     private ulong _next;
     public Generator(ulong seed) { _seed = seed; }
     public ulong NextSeed() => CounterRng.Derive(_seed, _next++);
     /// <summary>How many seeds were handed out (saved in checkpoints so a resumed run continues the stream).</summary>
     public ulong Position { get => _next; set => _next = value; }
     public ulong Seed => _seed;
+    /// <summary>Continues a saved stream (checkpoints).</summary>
+    public void Restore(ulong seed, ulong position) { _seed = seed; _next = position; }
 }
