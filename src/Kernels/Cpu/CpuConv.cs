@@ -12,81 +12,82 @@ public sealed partial class CpuDevice
 {
     private readonly record struct ColJob(float[] X, int Xo, float[] Col, ConvGeometry G);
 
+    /// <summary>The output columns [lo, hi) whose input column ow·s − p + kw lies inside [0, w).</summary>
+    private static (int Lo, int Hi) ValidRange(int kw, int stride, int pad, int inW, int outW)
+    {
+        int off = kw - pad;                                      // iw = ow·s + off
+        int lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+        int hi = inW - off <= 0 ? 0 : Math.Min(outW, (inW - off + stride - 1) / stride);
+        return (Math.Min(lo, outW), Math.Max(hi, Math.Min(lo, outW)));
+    }
+
     /// <summary>col (C·KH·KW, N·OH·OW) from x (N, C, H, W); rows in parallel.</summary>
-    private static void Im2Col(float[] x, int xo, float[] col, ConvGeometry g)
+    internal static unsafe void Im2Col(float[] x, int xo, float[] col, ConvGeometry g)
     {
         int rows = g.InChannels * g.KernelH * g.KernelW;
         CpuParallel.For(rows, new ColJob(x, xo, col, g), static (j, row) =>
         {
             var g = j.G;
             int kw = row % g.KernelW, kh = row / g.KernelW % g.KernelH, c = row / (g.KernelW * g.KernelH);
-            int plane = g.OutH * g.OutW;
-            var dst = j.Col.AsSpan(row * g.Batch * plane, g.Batch * plane);
-            for (int n = 0; n < g.Batch; n++)
+            int plane = g.OutH * g.OutW, s = g.StrideW;
+            var (lo, hi) = ValidRange(kw, s, g.PadW, g.InW, g.OutW);
+            fixed (float* xp = j.X, cp = j.Col)
             {
-                var src = j.X.AsSpan(j.Xo + (n * g.InChannels + c) * g.InH * g.InW, g.InH * g.InW);
-                for (int oh = 0; oh < g.OutH; oh++)
+                float* dst = cp + (long)row * g.Batch * plane;
+                for (int n = 0; n < g.Batch; n++)
                 {
-                    var d = dst.Slice(n * plane + oh * g.OutW, g.OutW);
-                    int ih = oh * g.StrideH - g.PadH + kh;
-                    if (ih < 0 || ih >= g.InH) { d.Clear(); continue; }
-                    var line = src.Slice(ih * g.InW, g.InW);
-                    int iw0 = kw - g.PadW;
-                    if (g.StrideW == 1)
+                    float* src = xp + j.Xo + (long)(n * g.InChannels + c) * g.InH * g.InW;
+                    for (int oh = 0; oh < g.OutH; oh++, dst += g.OutW)
                     {
-                        int lo = Math.Max(0, -iw0), hi = Math.Min(g.OutW, g.InW - iw0);
-                        if (lo > 0) d[..Math.Min(lo, g.OutW)].Clear();
-                        if (hi > lo) line.Slice(iw0 + lo, hi - lo).CopyTo(d.Slice(lo));
-                        if (hi < g.OutW) d[Math.Max(hi, 0)..].Clear();
+                        int ih = oh * g.StrideH - g.PadH + kh;
+                        if ((uint)ih >= (uint)g.InH) { new Span<float>(dst, g.OutW).Clear(); continue; }
+                        float* line = src + ih * g.InW + kw - g.PadW;   // line[ow·s] is x[ih, ow·s − p + kw]
+                        for (int ow = 0; ow < lo; ow++) dst[ow] = 0;
+                        if (s == 1) new ReadOnlySpan<float>(line + lo, hi - lo).CopyTo(new Span<float>(dst + lo, hi - lo));
+                        else for (int ow = lo; ow < hi; ow++) dst[ow] = line[ow * s];
+                        for (int ow = hi; ow < g.OutW; ow++) dst[ow] = 0;
                     }
-                    else
-                        for (int ow = 0; ow < g.OutW; ow++)
-                        {
-                            int iw = iw0 + ow * g.StrideW;
-                            d[ow] = (uint)iw < (uint)g.InW ? line[iw] : 0f;
-                        }
                 }
             }
         });
     }
 
-    /// <summary>x (N, C, H, W) = Σ of col's entries into their pixels; channels in parallel, each summed in a fixed order.</summary>
-    private static void Col2Im(float[] col, float[] x, int xo, ConvGeometry g)
+    /// <summary>
+    /// x (N, C, H, W) = Σ of col's entries into their pixels. Planes (n, c) in parallel; each plane sums
+    /// its kernel offsets in a fixed order, so the result does not depend on the thread count.
+    /// </summary>
+    internal static unsafe void Col2Im(float[] col, float[] x, int xo, ConvGeometry g)
     {
-        CpuParallel.For(g.InChannels, new ColJob(x, xo, col, g), static (j, c) =>
+        CpuParallel.For(g.InChannels * g.Batch, new ColJob(x, xo, col, g), static (j, item) =>
         {
             var g = j.G;
-            int plane = g.OutH * g.OutW;
-            for (int n = 0; n < g.Batch; n++) j.X.AsSpan(j.Xo + (n * g.InChannels + c) * g.InH * g.InW, g.InH * g.InW).Clear();
-            for (int kh = 0; kh < g.KernelH; kh++)
-                for (int kw = 0; kw < g.KernelW; kw++)
-                {
-                    int row = (c * g.KernelH + kh) * g.KernelW + kw;
-                    var src = j.Col.AsSpan(row * g.Batch * plane, g.Batch * plane);
-                    for (int n = 0; n < g.Batch; n++)
+            int c = item / g.Batch, n = item % g.Batch;
+            int plane = g.OutH * g.OutW, s = g.StrideW;
+            fixed (float* xp = j.X, cp = j.Col)
+            {
+                float* dst = xp + j.Xo + (long)(n * g.InChannels + c) * g.InH * g.InW;
+                new Span<float>(dst, g.InH * g.InW).Clear();
+                for (int kh = 0; kh < g.KernelH; kh++)
+                    for (int kw = 0; kw < g.KernelW; kw++)
                     {
-                        var dst = j.X.AsSpan(j.Xo + (n * g.InChannels + c) * g.InH * g.InW, g.InH * g.InW);
+                        int row = (c * g.KernelH + kh) * g.KernelW + kw;
+                        var (lo, hi) = ValidRange(kw, s, g.PadW, g.InW, g.OutW);
+                        float* src = cp + ((long)row * g.Batch + n) * plane;
                         for (int oh = 0; oh < g.OutH; oh++)
                         {
                             int ih = oh * g.StrideH - g.PadH + kh;
-                            if (ih < 0 || ih >= g.InH) continue;
-                            var s = src.Slice(n * plane + oh * g.OutW, g.OutW);
-                            var line = dst.Slice(ih * g.InW, g.InW);
-                            int iw0 = kw - g.PadW;
-                            if (g.StrideW == 1)
+                            if ((uint)ih >= (uint)g.InH) continue;
+                            float* line = dst + ih * g.InW + kw - g.PadW;
+                            float* sr = src + oh * g.OutW;
+                            if (s == 1)
                             {
-                                int lo = Math.Max(0, -iw0), hi = Math.Min(g.OutW, g.InW - iw0);
-                                if (hi > lo) TensorPrimitives.Add(line.Slice(iw0 + lo, hi - lo), s.Slice(lo, hi - lo), line.Slice(iw0 + lo, hi - lo));
+                                var l = new Span<float>(line + lo, hi - lo);
+                                TensorPrimitives.Add(l, new ReadOnlySpan<float>(sr + lo, hi - lo), l);
                             }
-                            else
-                                for (int ow = 0; ow < g.OutW; ow++)
-                                {
-                                    int iw = iw0 + ow * g.StrideW;
-                                    if ((uint)iw < (uint)g.InW) line[iw] += s[ow];
-                                }
+                            else for (int ow = lo; ow < hi; ow++) line[ow * s] += sr[ow];
                         }
                     }
-                }
+            }
         });
     }
 
