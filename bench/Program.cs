@@ -13,11 +13,16 @@ var suites = new Dictionary<string, Func<BenchArgs, List<Record>>>
     ["ops"] = Suites.Ops,
     ["train-step"] = Suites.TrainStep,
 };
-if (args.Length == 0 || args[0] is "-h" or "--help" || !suites.ContainsKey(args[0]))
+string usage = $"usage: bench <{string.Join("|", suites.Keys)}|all> [--json FILE] [--device cpu|reference] [--batch N] [--model vae] [--threads T] [--quick]";
+if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.Error.WriteLine($"usage: bench <{string.Join("|", suites.Keys)}|all> [--json FILE] [--device cpu] [--batch N] [--model vae] [--threads T] [--quick]");
-    if (args.Length > 0 && args[0] != "all" && args[0] is not ("-h" or "--help")) { Console.Error.WriteLine($"unknown suite '{args[0]}'"); return 2; }
-    if (args.Length == 0 || args[0] != "all") return args.Length == 0 ? 2 : 0;
+    Console.WriteLine(usage);
+    return args.Length == 0 ? 2 : 0;
+}
+if (args[0] != "all" && !suites.ContainsKey(args[0]))
+{
+    Console.Error.WriteLine($"unknown suite '{args[0]}'\n{usage}");
+    return 2;
 }
 BenchArgs a;
 try { a = BenchArgs.Parse(args.Skip(1).ToArray()); }

@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+"""The same VAE training step in PyTorch, for comparison with `bench -- train-step` on the same machine.
+
+  /usr/bin/python3 bench/torch_vae_step.py [--batch 64] [--reps 15] [--device cpu|cuda] [--json FILE]
+"""
+import argparse, json, os, statistics, time
+import torch, torch.nn as nn, torch.nn.functional as F
+
+p = argparse.ArgumentParser()
+p.add_argument("--batch", type=int, default=64)
+p.add_argument("--reps", type=int, default=15)
+p.add_argument("--device", default="cpu")
+p.add_argument("--json")
+p.add_argument("--threads", type=int, default=0, help="intra-op threads (default: every core)")
+a = p.parse_args()
+
+class Vae(nn.Module):
+    def __init__(self, latent=32):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Conv2d(1, 32, 3, 2, 1), nn.ReLU(), nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(),
+                                 nn.Conv2d(64, 128, 3, 1, 1), nn.ReLU(), nn.Flatten(), nn.Linear(6272, 256), nn.ReLU())
+        self.fc_mu, self.fc_logvar = nn.Linear(256, latent), nn.Linear(256, latent)
+        self.dec = nn.Sequential(nn.Linear(latent, 256), nn.ReLU(), nn.Linear(256, 6272), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
+                                 nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(),
+                                 nn.ConvTranspose2d(32, 1, 3, 1, 1))
+    def loss(self, x):
+        h = self.enc(x)
+        mu, logvar = self.fc_mu(h), self.fc_logvar(h)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        logits = self.dec(z)
+        bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / x.shape[0]
+        return bce + kl
+
+torch.set_num_threads(a.threads or os.cpu_count())
+torch.manual_seed(0)
+dev = torch.device(a.device)
+m = Vae().to(dev)
+opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+x = torch.rand(a.batch, 1, 28, 28, device=dev)
+def step():
+    opt.zero_grad(); m.loss(x).backward(); opt.step()
+    if dev.type == "cuda": torch.cuda.synchronize()
+for _ in range(3): step()
+ts = []
+for _ in range(a.reps):
+    t0 = time.perf_counter(); step(); ts.append((time.perf_counter() - t0) * 1e3)
+ms = statistics.median(ts)
+rec = {"suite": "train-step", "name": "vae adam (pytorch)", "device": f"torch-{a.device}", "batch": a.batch, "median_ms": ms,
+       "samples_per_s": a.batch / (ms / 1e3), "torch": torch.__version__, "threads": torch.get_num_threads()}
+print(json.dumps(rec))
+if a.json:
+    json.dump([rec], open(a.json, "w"), indent=1)
