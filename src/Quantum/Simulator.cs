@@ -1,0 +1,206 @@
+using System.Numerics;
+using QGenEngine.Kernels.Cpu;
+
+namespace QGenEngine.Quantum;
+
+/// <summary>
+/// Batched state-vector simulation on the CPU: B circuits (each with its own inputs, all sharing the
+/// weights) in one pass. The batch is cut into lane groups that run on separate threads; within a
+/// group every gate is one SIMD sweep over the (2^n × lanes) state. Forward runs a fused gate list;
+/// gradients replay the plain list backwards (adjoint method, Jones &amp; Gacon 2020), starting from
+/// the cotangent, so one backward sweep gives the whole vector-Jacobian product.
+/// </summary>
+public static class Simulator
+{
+    /// <summary>Lanes per group: a multiple of the SIMD width, at most 32, enough groups for every thread.</summary>
+    private static int LanesFor<T>(int batch) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = System.Runtime.Intrinsics.Vector256<T>.Count;
+        if (batch == 1) return 1;
+        int perThread = (batch + CpuParallel.Threads - 1) / CpuParallel.Threads;
+        return Math.Clamp((perThread + w - 1) / w * w, w, 32);
+    }
+
+    /// <summary>Readout of every sample: (B × width) values.</summary>
+    public static float[] Run(Circuit c, ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<float> weights, Readout r, ulong seed = 0)
+        => Run<float>(c, inputs, batch, weights, r, seed);
+
+    public static float[] Run<T>(Circuit c, ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<float> weights, Readout r, ulong seed = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(c, inputs, batch, weights);
+        var job = new Job<T>(c, inputs.ToArray(), batch, weights.ToArray(), r, seed, null, LanesFor<T>(batch));
+        CpuParallel.For(job.Groups, job, static (j, g) => j.RunGroup(g));
+        return job.Output;
+    }
+
+    /// <summary>
+    /// Readout and the vector-Jacobian product of ⟨cotangent, readout⟩ with respect to the weights and
+    /// the inputs, by the adjoint method. With a shots readout, the gradient is that of the exact
+    /// probabilities (the expectation of the estimate).
+    /// </summary>
+    public static (float[] Readout, float[] WeightGrad, float[] InputGrad) Adjoint(Circuit c, ReadOnlySpan<float> inputs, int batch,
+        ReadOnlySpan<float> weights, Readout r, ReadOnlySpan<float> cotangent, ulong seed = 0)
+        => Adjoint<float>(c, inputs, batch, weights, r, cotangent, seed);
+
+    public static (float[] Readout, float[] WeightGrad, float[] InputGrad) Adjoint<T>(Circuit c, ReadOnlySpan<float> inputs, int batch,
+        ReadOnlySpan<float> weights, Readout r, ReadOnlySpan<float> cotangent, ulong seed = 0) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(c, inputs, batch, weights);
+        int width = r.Width(c.Qubits);
+        if (cotangent.Length != batch * width)
+            throw new ArgumentException($"cotangent has {cotangent.Length} values; expected batch × width = {batch} × {width}");
+        var job = new Job<T>(c, inputs.ToArray(), batch, weights.ToArray(), r, seed, cotangent.ToArray(), LanesFor<T>(batch));
+        CpuParallel.For(job.Groups, job, static (j, g) => j.RunGroup(g));
+        // Sum the groups' weight gradients in a fixed order (deterministic whatever the thread count).
+        var wg = new float[c.WeightCount];
+        foreach (var part in job.WeightGradParts!)
+            for (int k = 0; k < wg.Length; k++) wg[k] += (float)part[k];
+        return (job.Output, wg, job.InputGrad!);
+    }
+
+    internal static void Check(Circuit c, ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<float> weights)
+    {
+        if (batch < 1) throw new ArgumentException($"batch must be ≥ 1, got {batch}");
+        if (inputs.Length != batch * c.InputCount)
+            throw new ArgumentException($"inputs have {inputs.Length} values; expected batch × {c.InputCount} = {batch * c.InputCount}");
+        if (weights.Length != c.WeightCount)
+            throw new ArgumentException($"weights have {weights.Length} values; the circuit has {c.WeightCount} ({c.Layers} layers × {c.Qubits} qubits × 2)");
+        if (c.Encoding == Encoding.Amplitude)
+            for (int b = 0; b < batch; b++)
+            {
+                double s = 0;
+                for (int i = 0; i < c.InputCount; i++) s += (double)inputs[b * c.InputCount + i] * inputs[b * c.InputCount + i];
+                if (!(s > 0) || double.IsInfinity(s)) throw new ArgumentException($"amplitude input of sample {b} has norm {Math.Sqrt(s)}; it must be finite and non-zero");
+            }
+    }
+
+    private sealed class Job<T>(Circuit c, float[] inputs, int batch, float[] weights, Readout r, ulong seed, float[]? cot, int lanes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public readonly int Groups = (batch + lanes - 1) / lanes;
+        public readonly float[] Output = new float[batch * r.Width(c.Qubits)];
+        public readonly float[]? InputGrad = cot is null ? null : new float[batch * c.InputCount];
+        public readonly double[][]? WeightGradParts = cot is null ? null : Enumerable.Range(0, (batch + lanes - 1) / lanes).Select(_ => new double[c.WeightCount]).ToArray();
+
+        /// <summary>The angle of gate g in each lane of group starting at sample b0.</summary>
+        private double Angle(Gate g, int b0, int lane) => g.Source switch
+        {
+            AngleSource.Input => b0 + lane < batch ? inputs[(b0 + lane) * c.InputCount + g.Index] : 0,
+            AngleSource.Weight => weights[g.Index],
+            _ => 0,
+        };
+
+        public void RunGroup(int group)
+        {
+            int b0 = group * lanes, n = c.Qubits, dim = c.Dim;
+            var psi = new StateBatch<T>(n, lanes);
+            var mat = new T[8 * lanes];   // per group: groups run on different threads
+            Prepare(psi, b0);
+            foreach (var op in Fusion.Fuse(c.Gates)) ApplyOp(psi, op, b0, inverse: false, mat);
+
+            // Readout: p_i = |ψ_i|²; expval ⟨Z_q⟩ = Σ_i p_i (1 − 2·bit_q(i)); shots sample from p.
+            int width = r.Width(n);
+            var p = new double[dim];
+            for (int lane = 0; lane < lanes && b0 + lane < batch; lane++)
+            {
+                for (int i = 0; i < dim; i++) { double re = double.CreateTruncating(psi.Re[i * lanes + lane]), im = double.CreateTruncating(psi.Im[i * lanes + lane]); p[i] = re * re + im * im; }
+                var o = Output.AsSpan((b0 + lane) * width, width);
+                Readouts.FromProbabilities(p, n, r, seed, (ulong)(b0 + lane), o);
+            }
+            if (cot is null) return;
+
+            // λ = G ψ with G diagonal: g_i for probs (and shots), Σ_q g_q z_q(i) for expval.
+            var lam = new StateBatch<T>(n, lanes);
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                bool valid = b0 + lane < batch;
+                for (int i = 0; i < dim; i++)
+                {
+                    double d = 0;
+                    if (valid)
+                    {
+                        var g = cot.AsSpan((b0 + lane) * width, width);
+                        if (r.Kind == ReadoutKind.Expval) for (int q = 0; q < n; q++) d += ((i & psi.Bit(q)) == 0 ? 1 : -1) * g[q];
+                        else d = g[i];
+                    }
+                    int k = i * lanes + lane;
+                    lam.Re[k] = T.CreateTruncating(d) * psi.Re[k];
+                    lam.Im[k] = T.CreateTruncating(d) * psi.Im[k];
+                }
+            }
+            var acc = new T[lanes];
+            var wgrad = WeightGradParts![group];
+            for (int gi = c.Gates.Count - 1; gi >= 0; gi--)
+            {
+                var g = c.Gates[gi];
+                if (g.Source != AngleSource.None)
+                {
+                    Array.Clear(acc);
+                    StateBatch<T>.PauliExpectationIm(lam, psi, g.Wire, g.Kind, acc);
+                    if (g.Source == AngleSource.Weight)
+                        for (int lane = 0; lane < lanes; lane++) wgrad[g.Index] += double.CreateTruncating(acc[lane]);
+                    else
+                        for (int lane = 0; lane < lanes && b0 + lane < batch; lane++) InputGrad![(b0 + lane) * c.InputCount + g.Index] += float.CreateTruncating(acc[lane]);
+                }
+                var inv = new FusedOp(g.IsTwoQubit ? g.Kind : GateKind.H, g.Wire, g.Wire2, [g]);
+                ApplyOp(psi, inv, b0, inverse: true, mat);
+                ApplyOp(lam, inv, b0, inverse: true, mat);
+            }
+            if (c.Encoding == Encoding.Amplitude) AmplitudeInputGrad(psi, lam, b0);
+        }
+
+        private void Prepare(StateBatch<T> s, int b0)
+        {
+            if (c.Encoding == Encoding.Angle)
+            {
+                for (int lane = 0; lane < lanes; lane++) s.Re[lane] = T.One;     // |0…0⟩
+                return;
+            }
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                int b = Math.Min(b0 + lane, batch - 1);   // padding lanes copy a real sample (their cotangent is zero)
+                double norm = 0;
+                for (int i = 0; i < c.Dim; i++) norm += (double)inputs[b * c.Dim + i] * inputs[b * c.Dim + i];
+                norm = Math.Sqrt(norm);
+                for (int i = 0; i < c.Dim; i++) s.Re[i * lanes + lane] = T.CreateTruncating(inputs[b * c.Dim + i] / norm);
+            }
+        }
+
+        /// <summary>Through the normalisation ψ0 = a/|a|: ∂L/∂a = (v − ψ0(ψ0·v))/|a| with v = 2·Re λ0.</summary>
+        private void AmplitudeInputGrad(StateBatch<T> psi0, StateBatch<T> lam0, int b0)
+        {
+            for (int lane = 0; lane < lanes && b0 + lane < batch; lane++)
+            {
+                int b = b0 + lane;
+                double norm = 0, dot = 0;
+                for (int i = 0; i < c.Dim; i++) norm += (double)inputs[b * c.Dim + i] * inputs[b * c.Dim + i];
+                norm = Math.Sqrt(norm);
+                for (int i = 0; i < c.Dim; i++) dot += double.CreateTruncating(psi0.Re[i * lanes + lane]) * 2 * double.CreateTruncating(lam0.Re[i * lanes + lane]);
+                for (int i = 0; i < c.Dim; i++)
+                {
+                    double v = 2 * double.CreateTruncating(lam0.Re[i * lanes + lane]);
+                    InputGrad![b * c.Dim + i] = (float)((v - double.CreateTruncating(psi0.Re[i * lanes + lane]) * dot) / norm);
+                }
+            }
+        }
+
+        private void ApplyOp(StateBatch<T> s, FusedOp op, int b0, bool inverse, T[] mat)
+        {
+            switch (op.Kind)
+            {
+                case GateKind.CNOT: s.Cnot(op.Wire, op.Wire2); return;
+                case GateKind.CZ: s.Cz(op.Wire, op.Wire2); return;
+            }
+            // A block of single-qubit gates on one wire: its product matrix, per lane (inverse: the adjoint).
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                var m = Gates2x2.Identity;
+                foreach (var g in op.Block) m = Gates2x2.Of(g.Kind, Angle(g, b0, lane)) * m;
+                if (inverse) m = m.Adjoint();
+                m.Store(mat, lane, lanes);
+            }
+            s.Apply1(op.Wire, mat);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Numerics;
+using QGenEngine.Quantum;
+using QGenEngine.Tests.Support;
+
+namespace QGenEngine.Tests.Quantum;
+
+[TestFixture]
+public class SimulatorTests
+{
+    private static float[] Rand(int seed, int n, double scale = Math.PI)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => (float)((r.NextDouble() * 2 - 1) * scale)).ToArray();
+    }
+
+    [Test]
+    public void Gate_matrices_are_those_of_quantum_md_and_unitary()
+    {
+        double a = 0.7, c = Math.Cos(0.35), s = Math.Sin(0.35);
+        Assert.That(Gates2x2.Of(GateKind.RY, a), Is.EqualTo(new Gates2x2(c, 0, -s, 0, s, 0, c, 0)));
+        Assert.That(Gates2x2.Of(GateKind.RX, a), Is.EqualTo(new Gates2x2(c, 0, 0, -s, 0, -s, c, 0)));
+        Assert.That(Gates2x2.Of(GateKind.RZ, a), Is.EqualTo(new Gates2x2(c, -s, 0, 0, 0, 0, c, s)));
+        foreach (var k in new[] { GateKind.H, GateKind.RX, GateKind.RY, GateKind.RZ })
+        {
+            var u = Gates2x2.Of(k, 1.234);
+            var id = u.Adjoint() * u;
+            Assert.That(new[] { id.R00, id.I00, id.R01, id.I01, id.R10, id.I10, id.R11, id.I11 },
+                Is.EqualTo(new double[] { 1, 0, 0, 0, 0, 0, 1, 0 }).Within(1e-12), $"{k}†{k} = I");
+        }
+    }
+
+    [Test]
+    public void Bell_and_ghz_states()
+    {
+        var bell = new Circuit(2, 0, Entangler.Linear, Encoding.Angle, [new(GateKind.H, 0), new(GateKind.CNOT, 0, 1)], 0);
+        Close.Assert(Simulator.Run(bell, new float[2], 1, [], Readout.Probs), new[] { 0.5, 0, 0, 0.5 }, 1e-6, 0, "Bell");
+        int n = 5;
+        var gates = new List<Gate> { new(GateKind.H, 0) };
+        for (int q = 0; q + 1 < n; q++) gates.Add(new(GateKind.CNOT, q, q + 1));
+        var ghz = Simulator.Run(new Circuit(n, 0, Entangler.Linear, Encoding.Angle, gates, 0), new float[n], 1, [], Readout.Probs);
+        var want = new double[1 << n]; want[0] = want[^1] = 0.5;
+        Close.Assert(ghz, want, 1e-6, 0, "GHZ");
+        Close.Assert(Simulator.Run(new Circuit(n, 0, Entangler.Linear, Encoding.Angle, gates, 0), new float[n], 1, [], Readout.Expval), new double[n], 1e-6, 0, "⟨Z⟩ = 0 on GHZ");
+    }
+
+    public static IEnumerable<TestCaseData> RandomCircuits()
+    {
+        foreach (int n in new[] { 1, 2, 3, 4, 6 })
+            foreach (var e in new[] { Entangler.Linear, Entangler.Circular, Entangler.All })
+                foreach (var r in new[] { "probs", "expval" })
+                    foreach (var enc in n <= 4 ? new[] { Encoding.Angle, Encoding.Amplitude } : [Encoding.Angle])
+                        yield return new TestCaseData(n, e, r, enc).SetName($"Dense_reference_n{n}_{e}_{r}_{enc}");
+    }
+
+    [TestCaseSource(nameof(RandomCircuits))]
+    public void Random_circuits_match_the_dense_matrix_reference(int n, Entangler e, string readout, Encoding enc)
+    {
+        var c = Circuit.Template(n, 3, e, enc);
+        var r = Readout.Parse(readout);
+        int batch = 11;   // more than one SIMD group, with padding lanes
+        var inputs = Rand(n * 7 + (int)e, batch * c.InputCount);
+        var weights = Rand(n * 13 + 1, c.WeightCount);
+        var got = Simulator.Run(c, inputs, batch, weights, r);
+        int w = r.Width(n);
+        for (int b = 0; b < batch; b++)
+        {
+            var want = DenseReference.Readout(c, inputs.AsSpan(b * c.InputCount, c.InputCount).ToArray(), weights, r);
+            Close.Assert(got.AsSpan(b * w, w), want, 2e-6, 1e-5, $"sample {b}");
+        }
+        var dbl = Simulator.Run<double>(c, inputs, batch, weights, r);
+        Close.Assert(dbl, Enumerable.Range(0, batch).SelectMany(b => DenseReference.Readout(c, inputs.AsSpan(b * c.InputCount, c.InputCount).ToArray(), weights, r)).ToArray(),
+            1e-7, 1e-7, "double-precision simulator (float output)");
+        if (r.Kind == ReadoutKind.Probs)
+            for (int b = 0; b < batch; b++) Assert.That(got.AsSpan(b * w, w).ToArray().Sum(v => (double)v), Is.EqualTo(1).Within(1e-5), "probabilities sum to 1");
+    }
+
+    public static IEnumerable<TestCaseData> GradientCases()
+    {
+        foreach (var e in new[] { Entangler.Linear, Entangler.Circular, Entangler.All })
+            foreach (var r in new[] { "probs", "expval" })
+                yield return new TestCaseData(4, 2, e, r, Encoding.Angle).SetName($"Gradients_agree_n4_L2_{e}_{r}");
+        yield return new TestCaseData(3, 2, Entangler.Linear, "probs", Encoding.Amplitude).SetName("Gradients_agree_n3_amplitude_probs");
+        yield return new TestCaseData(8, 3, Entangler.Linear, "probs", Encoding.Angle).SetName("Gradients_agree_report_circuit_n8_L3");
+    }
+
+    [TestCaseSource(nameof(GradientCases))]
+    public void Adjoint_shift_and_finite_differences_agree(int n, int layers, Entangler e, string readout, Encoding enc)
+    {
+        var c = Circuit.Template(n, layers, e, enc);
+        var r = Readout.Parse(readout);
+        int batch = 3;
+        var inputs = Rand(5, batch * c.InputCount); var weights = Rand(6, c.WeightCount);
+        var cot = Rand(7, batch * r.Width(n), 1);
+        var (ya, wa, ia) = Simulator.Adjoint(c, inputs, batch, weights, r, cot);
+        var (ys, ws, iis) = Gradients.Shift(c, inputs, batch, weights, r, cot);
+        var (_, wf, iff) = Gradients.FiniteDifferences(c, inputs, batch, weights, r, cot);
+        Close.Assert(ya, ys, 1e-6, 1e-5, "readouts");
+        Close.Assert(wa, ws, 2e-5, 1e-4, "weight gradient: adjoint vs parameter-shift");
+        Close.Assert(wa, wf, 5e-4, 2e-3, "weight gradient: adjoint vs finite differences");
+        Close.Assert(ia, iis, 2e-5, 1e-4, "input gradient: adjoint vs parameter-shift");
+        Close.Assert(ia, iff, 5e-4, 2e-3, "input gradient: adjoint vs finite differences");
+        Assert.That(wa.Any(v => Math.Abs(v) > 1e-3), "a non-trivial gradient");
+    }
+
+    [Test]
+    public void The_last_layers_rz_angles_have_zero_gradient_under_probs()
+    {
+        var c = Circuit.Template(6, 3, Entangler.Circular);
+        var inputs = Rand(1, 4 * 6); var weights = Rand(2, c.WeightCount); var cot = Rand(3, 4 * 64, 1);
+        var (_, wg, _) = Simulator.Adjoint(c, inputs, 4, weights, Readout.Probs, cot);
+        for (int q = 0; q < 6; q++)
+        {
+            Assert.That(wg[(2 * 6 + q) * 2 + 1], Is.EqualTo(0).Within(1e-6), $"RZ of the last layer on qubit {q}");
+            Assert.That(Math.Abs(wg[(2 * 6 + q) * 2]), Is.GreaterThan(1e-4), $"RY of the last layer on qubit {q} does matter");
+        }
+    }
+
+    [Test]
+    public void Results_do_not_depend_on_the_batch_split()
+    {
+        var c = Circuit.Template(5, 2, Entangler.All);
+        var inputs = Rand(9, 37 * 5); var weights = Rand(10, c.WeightCount);
+        var all = Simulator.Run(c, inputs, 37, weights, Readout.Probs);
+        for (int b = 0; b < 37; b += 9)
+            Close.Assert(Simulator.Run(c, inputs.AsSpan(b * 5, 5).ToArray(), 1, weights, Readout.Probs), all.AsSpan(b * 32, 32).ToArray(), 1e-6, 1e-5, $"sample {b} alone");
+    }
+
+    [Test]
+    public void Shots_converge_to_the_probabilities_and_are_seeded()
+    {
+        var c = Circuit.Template(3, 2);
+        var inputs = Rand(11, 3); var weights = Rand(12, c.WeightCount);
+        var p = Simulator.Run(c, inputs, 1, weights, Readout.Probs);
+        const int shots = 200_000;
+        var est = Simulator.Run(c, inputs, 1, weights, new Readout(ReadoutKind.Shots, shots), seed: 5);
+        for (int i = 0; i < 8; i++)
+            Assert.That(est[i], Is.EqualTo(p[i]).Within(5 * Math.Sqrt(p[i] * (1 - p[i]) / shots) + 1e-6), $"basis state {i}: within 5 standard errors");
+        Assert.That(est.Sum(), Is.EqualTo(1).Within(1e-4));
+        Assert.That(Simulator.Run(c, inputs, 1, weights, new Readout(ReadoutKind.Shots, shots), seed: 5), Is.EqualTo(est), "same seed, same counts");
+        Assert.That(Simulator.Run(c, inputs, 1, weights, new Readout(ReadoutKind.Shots, shots), seed: 6), Is.Not.EqualTo(est), "another seed, other counts");
+    }
+
+    [Test]
+    public void Bad_inputs_are_clear_errors()
+    {
+        var c = Circuit.Template(3, 2);
+        Assert.That(Assert.Throws<ArgumentException>(() => Simulator.Run(c, new float[5], 2, new float[12], Readout.Probs))!.Message, Does.Contain("inputs have 5 values"));
+        Assert.That(Assert.Throws<ArgumentException>(() => Simulator.Run(c, new float[3], 1, new float[11], Readout.Probs))!.Message, Does.Contain("weights have 11 values"));
+        Assert.That(Assert.Throws<ArgumentException>(() => Readout.Parse("shots:0"))!.Message, Does.Contain("shots:N"));
+        Assert.That(Assert.Throws<ArgumentException>(() => Circuit.ParseEntangler("ring"))!.Message, Does.Contain("'ring'"));
+        var amp = Circuit.Template(2, 1, encoding: Encoding.Amplitude);
+        Assert.That(Assert.Throws<ArgumentException>(() => Simulator.Run(amp, new float[4], 1, new float[4], Readout.Probs))!.Message, Does.Contain("norm"));
+    }
+}
