@@ -12,6 +12,7 @@ var suites = new Dictionary<string, Func<BenchArgs, List<Record>>>
     ["gemm"] = Suites.Gemm,
     ["ops"] = Suites.Ops,
     ["train-step"] = Suites.TrainStep,
+    ["quantum"] = QuantumSuite.Run,
 };
 string usage = $"usage: bench <{string.Join("|", suites.Keys)}|all> [--json FILE] [--device cpu|reference] [--batch N] [--model vae] [--threads T] [--quick]";
 if (args.Length == 0 || args[0] is "-h" or "--help")

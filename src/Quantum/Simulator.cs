@@ -143,9 +143,7 @@ public static class Simulator
                     else
                         for (int lane = 0; lane < lanes && b0 + lane < batch; lane++) InputGrad![(b0 + lane) * c.InputCount + g.Index] += float.CreateTruncating(acc[lane]);
                 }
-                var inv = new FusedOp(g.IsTwoQubit ? g.Kind : GateKind.H, g.Wire, g.Wire2, [g]);
-                ApplyOp(psi, inv, b0, inverse: true, mat);
-                ApplyOp(lam, inv, b0, inverse: true, mat);
+                Unapply(psi, lam, g, b0, mat);
             }
             if (c.Encoding == Encoding.Amplitude) AmplitudeInputGrad(psi, lam, b0);
         }
@@ -187,20 +185,38 @@ public static class Simulator
 
         private void ApplyOp(StateBatch<T> s, FusedOp op, int b0, bool inverse, T[] mat)
         {
-            switch (op.Kind)
-            {
-                case GateKind.CNOT: s.Cnot(op.Wire, op.Wire2); return;
-                case GateKind.CZ: s.Cz(op.Wire, op.Wire2); return;
-            }
-            // A block of single-qubit gates on one wire: its product matrix, per lane (inverse: the adjoint).
-            for (int lane = 0; lane < lanes; lane++)
+            if (op.Kind == GateKind.CNOT) { s.Cnot(op.Wire, op.Wire2); return; }
+            if (op.Kind == GateKind.CZ) { s.Cz(op.Wire, op.Wire2); return; }
+            FillMatrix(op, b0, inverse, mat);
+            s.Apply1(op.Wire, mat);
+        }
+
+        /// <summary>The block's product matrix per lane (its adjoint when inverse); computed once when no gate reads a per-sample input.</summary>
+        private void FillMatrix(FusedOp op, int b0, bool inverse, T[] mat)
+        {
+            bool perLane = op.Block.Any(g => g.Source == AngleSource.Input);
+            for (int lane = 0; lane < (perLane ? lanes : 1); lane++)
             {
                 var m = Gates2x2.Identity;
                 foreach (var g in op.Block) m = Gates2x2.Of(g.Kind, Angle(g, b0, lane)) * m;
                 if (inverse) m = m.Adjoint();
-                m.Store(mat, lane, lanes);
+                if (perLane) m.Store(mat, lane, lanes);
+                else for (int l = 0; l < lanes; l++) m.Store(mat, l, lanes);
             }
-            s.Apply1(op.Wire, mat);
+        }
+
+        /// <summary>Un-applies one gate from both the state and the adjoint state (one matrix for both).</summary>
+        private void Unapply(StateBatch<T> psi, StateBatch<T> lam, Gate g, int b0, T[] mat)
+        {
+            if (g.IsTwoQubit)
+            {
+                if (g.Kind == GateKind.CNOT) { psi.Cnot(g.Wire, g.Wire2); lam.Cnot(g.Wire, g.Wire2); }
+                else { psi.Cz(g.Wire, g.Wire2); lam.Cz(g.Wire, g.Wire2); }
+                return;
+            }
+            FillMatrix(new FusedOp(GateKind.H, g.Wire, -1, [g]), b0, inverse: true, mat);
+            psi.Apply1(g.Wire, mat);
+            lam.Apply1(g.Wire, mat);
         }
     }
 }

@@ -29,69 +29,90 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
 
     /// <summary>
     /// Applies per-lane 2×2 matrices to wire q. m holds 8 rows of <see cref="Lanes"/> values:
-    /// re/im of u00, u01, u10, u11.
+    /// re/im of u00, u01, u10, u11. For a pair block (hi, bit) the rows i0 = hi..hi+bit and
+    /// i1 = i0 + bit are contiguous runs of bit·lanes values, which the SIMD loops walk straight through.
     /// </summary>
-    public void Apply1(int q, T[] m)
+    public unsafe void Apply1(int q, T[] m)
     {
-        int bit = Bit(q), L = Lanes;
-        var mr = m.AsSpan();
-        for (int hi = 0; hi < Dim; hi += 2 * bit)
-            for (int lo = 0; lo < bit; lo++)
+        int bit = Bit(q), L = Lanes, W = Vector256<T>.Count;
+        fixed (T* re = Re, im = Im, mp = m)
+        {
+            if (L == 1 && bit >= W && Vector256.IsHardwareAccelerated)
             {
-                int i0 = (hi + lo) * L, i1 = (hi + lo + bit) * L;
-                Pair(Re.AsSpan(i0, L), Im.AsSpan(i0, L), Re.AsSpan(i1, L), Im.AsSpan(i1, L), mr, L);
+                // One state: the matrix is the same for every pair; vectorise along the run.
+                int chunks = Dim >= 1 << 14 ? Math.Min(64, Dim / (1 << 12)) : 1;
+                var st = new UniformJob(re, im, mp, bit, Dim, chunks);
+                if (chunks > 1) QGenEngine.Kernels.Cpu.CpuParallel.For(chunks, st, static (j, c) => j.Run(c));
+                else st.Run(0);
+                return;
             }
+            for (int hi = 0; hi < Dim; hi += 2 * bit)
+            {
+                T* ar = re + (long)hi * L, ai = im + (long)hi * L, br = ar + (long)bit * L, bi = ai + (long)bit * L;
+                for (int lo = 0; lo < bit; lo++, ar += L, ai += L, br += L, bi += L)
+                {
+                    int v = 0;
+                    if (Vector256.IsHardwareAccelerated)
+                        for (; v <= L - W; v += W) PairVec(ar + v, ai + v, br + v, bi + v,
+                            Vector256.Load(mp + v), Vector256.Load(mp + L + v), Vector256.Load(mp + 2 * L + v), Vector256.Load(mp + 3 * L + v),
+                            Vector256.Load(mp + 4 * L + v), Vector256.Load(mp + 5 * L + v), Vector256.Load(mp + 6 * L + v), Vector256.Load(mp + 7 * L + v));
+                    for (; v < L; v++)
+                    {
+                        T xr = ar[v], xi = ai[v], yr = br[v], yi = bi[v];
+                        T u00r = mp[v], u00i = mp[L + v], u01r = mp[2 * L + v], u01i = mp[3 * L + v];
+                        T u10r = mp[4 * L + v], u10i = mp[5 * L + v], u11r = mp[6 * L + v], u11i = mp[7 * L + v];
+                        ar[v] = u00r * xr - u00i * xi + u01r * yr - u01i * yi;
+                        ai[v] = u00r * xi + u00i * xr + u01r * yi + u01i * yr;
+                        br[v] = u10r * xr - u10i * xi + u11r * yr - u11i * yi;
+                        bi[v] = u10r * xi + u10i * xr + u11r * yi + u11i * yr;
+                    }
+                }
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pair(Span<T> ar, Span<T> ai, Span<T> br, Span<T> bi, ReadOnlySpan<T> m, int L)
+    private static unsafe void PairVec(T* ar, T* ai, T* br, T* bi,
+        Vector256<T> u00r, Vector256<T> u00i, Vector256<T> u01r, Vector256<T> u01i,
+        Vector256<T> u10r, Vector256<T> u10i, Vector256<T> u11r, Vector256<T> u11i)
     {
-        int v = 0;
-        if (Vector256.IsHardwareAccelerated && L >= Vector256<T>.Count)
+        var xr = Vector256.Load(ar); var xi = Vector256.Load(ai); var yr = Vector256.Load(br); var yi = Vector256.Load(bi);
+        Vector256.Store(u00r * xr - u00i * xi + u01r * yr - u01i * yi, ar);
+        Vector256.Store(u00r * xi + u00i * xr + u01r * yi + u01i * yr, ai);
+        Vector256.Store(u10r * xr - u10i * xi + u11r * yr - u11i * yi, br);
+        Vector256.Store(u10r * xi + u10i * xr + u11r * yi + u11i * yr, bi);
+    }
+
+    /// <summary>A single state's gate, split into chunks of the flat pair index for threads.</summary>
+    private readonly unsafe struct UniformJob(T* re, T* im, T* m, int bit, int dim, int chunks)
+    {
+        public void Run(int chunk)
         {
-            ref T m0 = ref MemoryMarshal.GetReference(m);
-            for (; v <= L - Vector256<T>.Count; v += Vector256<T>.Count)
+            int total = dim / 2, n = chunks;
+            long s = (long)total * chunk / n, e = (long)total * (chunk + 1) / n;
+            var u00r = Vector256.Create(m[0]); var u00i = Vector256.Create(m[1]); var u01r = Vector256.Create(m[2]); var u01i = Vector256.Create(m[3]);
+            var u10r = Vector256.Create(m[4]); var u10i = Vector256.Create(m[5]); var u11r = Vector256.Create(m[6]); var u11i = Vector256.Create(m[7]);
+            // Flat pair index k → i0 = (k / bit)·2·bit + k % bit; runs of W pairs never cross a block (bit ≥ W, chunk ends multiples of W).
+            s = s / Vector256<T>.Count * Vector256<T>.Count; e = chunk == n - 1 ? total : e / Vector256<T>.Count * Vector256<T>.Count;
+            for (long k = s; k < e; k += Vector256<T>.Count)
             {
-                var xr = Vector256.Create<T>(ar.Slice(v)); var xi = Vector256.Create<T>(ai.Slice(v));
-                var yr = Vector256.Create<T>(br.Slice(v)); var yi = Vector256.Create<T>(bi.Slice(v));
-                var u00r = Vector256.LoadUnsafe(ref m0, (nuint)(0 * L + v)); var u00i = Vector256.LoadUnsafe(ref m0, (nuint)(1 * L + v));
-                var u01r = Vector256.LoadUnsafe(ref m0, (nuint)(2 * L + v)); var u01i = Vector256.LoadUnsafe(ref m0, (nuint)(3 * L + v));
-                var u10r = Vector256.LoadUnsafe(ref m0, (nuint)(4 * L + v)); var u10i = Vector256.LoadUnsafe(ref m0, (nuint)(5 * L + v));
-                var u11r = Vector256.LoadUnsafe(ref m0, (nuint)(6 * L + v)); var u11i = Vector256.LoadUnsafe(ref m0, (nuint)(7 * L + v));
-                (u00r * xr - u00i * xi + u01r * yr - u01i * yi).CopyTo(ar.Slice(v));
-                (u00r * xi + u00i * xr + u01r * yi + u01i * yr).CopyTo(ai.Slice(v));
-                (u10r * xr - u10i * xi + u11r * yr - u11i * yi).CopyTo(br.Slice(v));
-                (u10r * xi + u10i * xr + u11r * yi + u11i * yr).CopyTo(bi.Slice(v));
+                long i0 = k / bit * 2 * bit + k % bit;
+                PairVec(re + i0, im + i0, re + i0 + bit, im + i0 + bit, u00r, u00i, u01r, u01i, u10r, u10i, u11r, u11i);
             }
-        }
-        for (; v < L; v++)
-        {
-            T xr = ar[v], xi = ai[v], yr = br[v], yi = bi[v];
-            T u00r = m[v], u00i = m[L + v], u01r = m[2 * L + v], u01i = m[3 * L + v];
-            T u10r = m[4 * L + v], u10i = m[5 * L + v], u11r = m[6 * L + v], u11i = m[7 * L + v];
-            ar[v] = u00r * xr - u00i * xi + u01r * yr - u01i * yi;
-            ai[v] = u00r * xi + u00i * xr + u01r * yi + u01i * yr;
-            br[v] = u10r * xr - u10i * xi + u11r * yr - u11i * yi;
-            bi[v] = u10r * xi + u10i * xr + u11r * yi + u11i * yr;
         }
     }
 
     /// <summary>CNOT(c, t): swaps the rows of |…1_c…0_t…⟩ and |…1_c…1_t…⟩.</summary>
-    public void Cnot(int c, int t)
+    public unsafe void Cnot(int c, int t)
     {
         int cb = Bit(c), tb = Bit(t), L = Lanes;
-        for (int i = 0; i < Dim; i++)
-        {
-            if ((i & cb) == 0 || (i & tb) != 0) continue;
-            int j = i | tb;
-            Swap(Re.AsSpan(i * L, L), Re.AsSpan(j * L, L));
-            Swap(Im.AsSpan(i * L, L), Im.AsSpan(j * L, L));
-        }
-    }
-
-    private static void Swap(Span<T> a, Span<T> b)
-    {
-        for (int k = 0; k < a.Length; k++) (a[k], b[k]) = (b[k], a[k]);
+        fixed (T* re = Re, im = Im)
+            for (int i = 0; i < Dim; i++)
+            {
+                if ((i & cb) == 0 || (i & tb) != 0) continue;
+                T* a = re + (long)i * L, b = re + (long)(i | tb) * L, ai = im + (long)i * L, bi = im + (long)(i | tb) * L;
+                for (int v = 0; v < L; v++) { (a[v], b[v]) = (b[v], a[v]); (ai[v], bi[v]) = (bi[v], ai[v]); }
+            }
     }
 
     /// <summary>CZ(c, t): negates the rows where both wires are 1.</summary>
@@ -106,28 +127,46 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
         }
     }
 
-    /// <summary>Per lane: Im⟨λ|P_q|φ⟩ for the Pauli P (X, Y or Z) on wire q, added into acc.</summary>
-    public static void PauliExpectationIm(StateBatch<T> lam, StateBatch<T> phi, int q, GateKind pauliOf, Span<T> acc)
+    /// <summary>Per lane: Im⟨λ|P_q|φ⟩ for the Pauli P (X, Y or Z: the generator of RX, RY, RZ) on wire q, added into acc.</summary>
+    public static unsafe void PauliExpectationIm(StateBatch<T> lam, StateBatch<T> phi, int q, GateKind pauliOf, Span<T> acc)
     {
-        int bit = phi.Bit(q), L = phi.Lanes;
-        for (int hi = 0; hi < phi.Dim; hi += 2 * bit)
-            for (int lo = 0; lo < bit; lo++)
-            {
-                int i0 = (hi + lo) * L, i1 = (hi + lo + bit) * L;
-                for (int v = 0; v < L; v++)
+        int bit = phi.Bit(q), L = phi.Lanes, W = Vector256<T>.Count;
+        bool vec = Vector256.IsHardwareAccelerated && L % W == 0;
+        fixed (T* lr = lam.Re, li = lam.Im, pr = phi.Re, pi = phi.Im, ac = acc)
+            for (int hi = 0; hi < phi.Dim; hi += 2 * bit)
+                for (int lo = 0; lo < bit; lo++)
                 {
-                    T l0r = lam.Re[i0 + v], l0i = lam.Im[i0 + v], l1r = lam.Re[i1 + v], l1i = lam.Im[i1 + v];
-                    T p0r = phi.Re[i0 + v], p0i = phi.Im[i0 + v], p1r = phi.Re[i1 + v], p1i = phi.Im[i1 + v];
-                    acc[v] += pauliOf switch
-                    {
-                        // X: conj(λ0)φ1 + conj(λ1)φ0;  Im(conj(a)b) = a_r b_i − a_i b_r
-                        GateKind.RX => l0r * p1i - l0i * p1r + l1r * p0i - l1i * p0r,
-                        // Y: conj(λ0)(−iφ1) + conj(λ1)(iφ0);  Im(−i·conj(a)b) = −Re(conj(a)b)
-                        GateKind.RY => -(l0r * p1r + l0i * p1i) + (l1r * p0r + l1i * p0i),
-                        // Z: conj(λ0)φ0 − conj(λ1)φ1
-                        _ => l0r * p0i - l0i * p0r - (l1r * p1i - l1i * p1r),
-                    };
+                    long i0 = (long)(hi + lo) * L, i1 = (long)(hi + lo + bit) * L;
+                    if (vec)
+                        for (int v = 0; v < L; v += W)
+                        {
+                            var l0r = Vector256.Load(lr + i0 + v); var l0i = Vector256.Load(li + i0 + v);
+                            var l1r = Vector256.Load(lr + i1 + v); var l1i = Vector256.Load(li + i1 + v);
+                            var p0r = Vector256.Load(pr + i0 + v); var p0i = Vector256.Load(pi + i0 + v);
+                            var p1r = Vector256.Load(pr + i1 + v); var p1i = Vector256.Load(pi + i1 + v);
+                            var term = pauliOf switch
+                            {
+                                GateKind.RX => l0r * p1i - l0i * p1r + l1r * p0i - l1i * p0r,
+                                GateKind.RY => l1r * p0r + l1i * p0i - l0r * p1r - l0i * p1i,
+                                _ => l0r * p0i - l0i * p0r - l1r * p1i + l1i * p1r,
+                            };
+                            Vector256.Store(Vector256.Load(ac + v) + term, ac + v);
+                        }
+                    else
+                        for (int v = 0; v < L; v++)
+                        {
+                            T l0r = lr[i0 + v], l0i = li[i0 + v], l1r = lr[i1 + v], l1i = li[i1 + v];
+                            T p0r = pr[i0 + v], p0i = pi[i0 + v], p1r = pr[i1 + v], p1i = pi[i1 + v];
+                            ac[v] += pauliOf switch
+                            {
+                                // X: conj(λ0)φ1 + conj(λ1)φ0;  Im(conj(a)b) = a_r b_i − a_i b_r
+                                GateKind.RX => l0r * p1i - l0i * p1r + l1r * p0i - l1i * p0r,
+                                // Y: conj(λ0)(−iφ1) + conj(λ1)(iφ0);  Im(−i·conj(a)b) = −Re(conj(a)b)
+                                GateKind.RY => l1r * p0r + l1i * p0i - l0r * p1r - l0i * p1i,
+                                // Z: conj(λ0)φ0 − conj(λ1)φ1
+                                _ => l0r * p0i - l0i * p0r - l1r * p1i + l1i * p1r,
+                            };
+                        }
                 }
-            }
     }
 }

@@ -152,3 +152,46 @@ public class SimulatorTests
         Assert.That(Assert.Throws<ArgumentException>(() => Simulator.Run(amp, new float[4], 1, new float[4], Readout.Probs))!.Message, Does.Contain("norm"));
     }
 }
+
+[TestFixture]
+public class QuantumLayerTests
+{
+    [TestCase("cpu")]
+    [TestCase("reference")]
+    public void The_layer_backpropagates_like_finite_differences_through_a_network(string device)
+    {
+        var dev = QGenEngine.Kernels.Backends.Get(device);
+        var c = Circuit.Template(4, 2, Entangler.Circular);
+        var rng = new QGenEngine.Tensors.Generator(3);
+        var layer = new QuantumLayer(dev, rng, c, Readout.Probs);
+        var h = QGenEngine.Tensors.Tensor.FromArray(dev, Data.Make(1, 3 * 5), 3, 5);
+        var lin = new QGenEngine.Autograd.Nn.Linear(dev, rng, 5, 4);
+        double Loss()
+        {
+            using var _ = QGenEngine.Autograd.Graph.NoGrad();
+            // the qvae's angle map: π·tanh(Linear(h)), then probabilities weighted by fixed numbers
+            var p = layer.Forward(QGenEngine.Autograd.Ops.Mul(QGenEngine.Autograd.Ops.Tanh(lin.Forward(h)), MathF.PI));
+            return QGenEngine.Autograd.Ops.Sum(QGenEngine.Autograd.Ops.Mul(p, Weights(dev))).Item();
+        }
+        var y = layer.Forward(QGenEngine.Autograd.Ops.Mul(QGenEngine.Autograd.Ops.Tanh(lin.Forward(h)), MathF.PI));
+        QGenEngine.Autograd.Graph.Backward(QGenEngine.Autograd.Ops.Sum(QGenEngine.Autograd.Ops.Mul(y, Weights(dev))));
+        var analytic = layer.Weight.Grad!.ToArray().Concat(lin.Weight.Grad!.ToArray()).ToArray();
+        var numeric = new List<double>();
+        foreach (var t in new[] { layer.Weight, lin.Weight })
+        {
+            var v = t.ToArray();
+            for (int i = 0; i < v.Length; i++)
+            {
+                var orig = v[i];
+                v[i] = orig + 1e-2f; t.CopyFrom(v); double lp = Loss();
+                v[i] = orig - 1e-2f; t.CopyFrom(v); double lm = Loss();
+                v[i] = orig; t.CopyFrom(v);
+                numeric.Add((lp - lm) / 2e-2);
+            }
+        }
+        Close.Assert(analytic, numeric.ToArray(), 2e-3, 2e-2, "∂L/∂(circuit angles, linear weights)");
+    }
+
+    private static QGenEngine.Tensors.Tensor Weights(QGenEngine.Tensors.IDevice dev) =>
+        QGenEngine.Tensors.Tensor.FromArray(dev, Enumerable.Range(0, 3 * 16).Select(i => (float)Math.Sin(i)).ToArray(), 3, 16);
+}

@@ -1,0 +1,50 @@
+using QGenEngine.Quantum;
+
+namespace QGenEngine.Bench;
+
+public static class QuantumSuite
+{
+    /// <summary>
+    /// The report's circuit (8 qubits, 3 layers, 48 angles, probs): forward + full gradient per batch, by the
+    /// adjoint method (one batched pass) and by per-sample parameter-shift (the report's way: each sample
+    /// alone, 2 runs per angle), and forward time against n.
+    /// </summary>
+    public static List<Record> Run(BenchArgs a)
+    {
+        var rows = new List<Record>();
+        var c = Circuit.Template(8, 3, Entangler.Linear);
+        var rnd = new Random(1);
+        foreach (int b in a.Quick ? new[] { 1, 64 } : new[] { 1, 32, 64, 256 })
+        {
+            var x = Enumerable.Range(0, b * 8).Select(_ => (float)(rnd.NextDouble() * Math.PI)).ToArray();
+            var w = Enumerable.Range(0, c.WeightCount).Select(_ => (float)(rnd.NextDouble() * 2 * Math.PI)).ToArray();
+            var g = Enumerable.Range(0, b * 256).Select(_ => (float)rnd.NextDouble()).ToArray();
+            double adj = Timing.Median(() => Simulator.Adjoint(c, x, b, w, Readout.Probs, g), a.Quick ? 11 : 51, 3);
+            double fwd = Timing.Median(() => Simulator.Run(c, x, b, w, Readout.Probs), a.Quick ? 11 : 51, 3);
+            // Per-sample parameter-shift: B × (1 + 2·(48 + 8)) single-circuit runs. Timed on a few samples, scaled to B.
+            int probe = Math.Min(b, a.Quick ? 1 : 4);
+            double shiftProbe = Timing.Median(() =>
+            {
+                for (int s = 0; s < probe; s++)
+                    Gradients.Shift(c, x.AsSpan(s * 8, 8).ToArray(), 1, w, Readout.Probs, g.AsSpan(s * 256, 256).ToArray());
+            }, 3, 1);
+            double shift = shiftProbe * b / probe;
+            rows.Add(Q("adjoint", b, 8, 3, adj).With("forward_ms", fwd));
+            rows.Add(Q("shift", b, 8, 3, shift).With("vs_adjoint", shift / adj).With("timed_samples", probe));
+        }
+        foreach (int n in a.Quick ? new[] { 4, 8, 12, 16 } : new[] { 4, 8, 12, 16, 20, 22, 24 })
+        {
+            var cn = Circuit.Template(n, 3, Entangler.Linear);
+            var x = Enumerable.Range(0, n).Select(i => 0.1f * i).ToArray();
+            var w = Enumerable.Range(0, cn.WeightCount).Select(i => 0.05f * i).ToArray();
+            int reps = n >= 22 ? 3 : n >= 18 ? 5 : 21;
+            double ms = Timing.Median(() => Simulator.Run(cn, x, 1, w, Readout.Expval), reps, 1);
+            rows.Add(new Record("quantum", $"forward n={n}", "cpu", 1, ms).With("method", "forward").With("qubits", n).With("layers", 3)
+                .With("amplitudes", 1L << n));
+        }
+        return rows;
+    }
+
+    private static Record Q(string method, int b, int n, int l, double ms) =>
+        new Record("quantum", $"{method} fwd+grad", "cpu", b, ms).With("method", method).With("qubits", n).With("layers", l);
+}
