@@ -1,0 +1,33 @@
+using System.CommandLine;
+using QGenEngine.Cli.Commands;
+
+namespace QGenEngine.Cli;
+
+/// <summary>A user error: printed as one line, exit code 2, never a stack trace.</summary>
+public sealed class CliException(string message) : Exception(message);
+
+/// <summary>The `qgen-engine` command tree. Commands only parse, call and print; the maths lives in the libraries.</summary>
+public static class App
+{
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("qgen-engine: classical and quantum-enhanced generative models of images, on an engine of our own");
+        root.Subcommands.Add(CircuitCommand.Build(stdout));
+        root.Subcommands.Add(DevicesCommand.Build(stdout));
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors) stderr.WriteLine($"qgen-engine: {e.Message}");
+            return 2;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is CliException or ArgumentException or IOException or UnauthorizedAccessException or FormatException)
+        {
+            stderr.WriteLine($"qgen-engine: {e.Message}");
+            return 2;
+        }
+    }
+}

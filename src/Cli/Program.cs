@@ -1,0 +1,3 @@
+using QGenEngine.Cli;
+
+return App.Run(args, Console.Out, Console.Error);
