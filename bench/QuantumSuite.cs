@@ -32,6 +32,20 @@ public static class QuantumSuite
             rows.Add(Q("adjoint", b, 8, 3, adj).With("forward_ms", fwd));
             rows.Add(Q("shift", b, 8, 3, shift).With("vs_adjoint", shift / adj).With("timed_samples", probe));
         }
+        if (a.Device is "cuda" or "ilgpu-cpu")
+        {
+            using var sim = a.Device == "cuda" ? QGenEngine.Quantum.Gpu.IlgpuSimulator.TryCreateCuda() : QGenEngine.Quantum.Gpu.IlgpuSimulator.CreateCpu();
+            if (sim is null) Console.WriteLine("# no CUDA device: the kernel rows are missing");
+            else
+                foreach (int b in a.Quick ? new[] { 64 } : new[] { 1, 32, 64, 256, 4096 })
+                {
+                    var x = Enumerable.Range(0, b * 8).Select(_ => (float)(rnd.NextDouble() * Math.PI)).ToArray();
+                    var w = Enumerable.Range(0, c.WeightCount).Select(_ => (float)(rnd.NextDouble() * 2 * Math.PI)).ToArray();
+                    var g = Enumerable.Range(0, b * 256).Select(_ => (float)rnd.NextDouble()).ToArray();
+                    double ms = Timing.Median(() => sim.Adjoint(c, x, b, w, Readout.Probs, g), a.Device == "cuda" ? 51 : 5, 2);
+                    rows.Add(new Record("quantum", "adjoint fwd+grad (kernel)", a.Device, b, ms).With("method", "adjoint").With("qubits", 8).With("layers", 3));
+                }
+        }
         foreach (int n in a.Quick ? new[] { 4, 8, 12, 16 } : new[] { 4, 8, 12, 16, 20, 22, 24 })
         {
             var cn = Circuit.Template(n, 3, Entangler.Linear);

@@ -1,0 +1,277 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+
+namespace QGenEngine.Quantum.Gpu;
+
+/// <summary>
+/// The batched simulator as ILGPU kernels: one launch runs every circuit of a batch (a thread group per
+/// circuit, its state in group shared memory), one launch runs the adjoint backward for the whole
+/// batch. Never a launch per gate. The same kernels run on CUDA, or on ILGPU's CPU accelerator
+/// (`ilgpu-cpu`, slow, for tests). Shared memory holds 2·2^n floats forward and 4·2^n backward, so
+/// n ≤ 12 forward and n ≤ 11 backward (48 KB); larger circuits use the CPU simulator.
+/// </summary>
+public sealed class IlgpuSimulator : IDisposable
+{
+    public const int MaxForwardQubits = 12, MaxBackwardQubits = 11;
+    private readonly Context _context;
+    public Accelerator Accelerator { get; }
+
+    private readonly Action<KernelConfig, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs> _forward;
+    private readonly Action<KernelConfig, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs> _backward;
+
+    /// <summary>Scalar arguments of both kernels.</summary>
+    public readonly struct KernelArgs(int qubits, int inputCount, int weightCount, int width, int expval, int amplitude)
+    {
+        public readonly int Qubits = qubits, InputCount = inputCount, WeightCount = weightCount, Width = width, Expval = expval, Amplitude = amplitude;
+    }
+
+    private IlgpuSimulator(Context context, Accelerator accelerator)
+    {
+        _context = context; Accelerator = accelerator;
+        // Loading compiles (hundreds of ms): once per simulator, typed launchers.
+        _forward = accelerator.LoadStreamKernel<ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs>(ForwardKernel);
+        _backward = accelerator.LoadStreamKernel<ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs>(BackwardKernel);
+    }
+
+    /// <summary>ILGPU's CPU accelerator: runs the very kernels on the host (slowly).</summary>
+    public static IlgpuSimulator CreateCpu()
+    {
+        var ctx = Context.Create(b => b.CPU().Optimize(OptimizationLevel.O1));
+        return new IlgpuSimulator(ctx, ctx.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel));
+    }
+
+    /// <summary>The first CUDA device, or null when there is none.</summary>
+    public static IlgpuSimulator? TryCreateCuda()
+    {
+        var ctx = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O2));
+        if (ctx.GetCudaDevices().Count == 0) { ctx.Dispose(); return null; }
+        return new IlgpuSimulator(ctx, ctx.GetCudaDevice(0).CreateCudaAccelerator(ctx));
+    }
+
+    public void Dispose() { Accelerator.Dispose(); _context.Dispose(); }
+
+    /// <summary>Compiles one of this class's kernels to PTX for sm_90 with no GPU present (catches CUDA compile failures anywhere).</summary>
+    public static string CompilePtx(string kernelName)
+    {
+        var method = typeof(IlgpuSimulator).GetMethod(kernelName, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)
+                     ?? throw new ArgumentException($"no kernel named {kernelName}");
+        using var ctx = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O2));
+        var backend = new ILGPU.Backends.PTX.PTXBackend(ctx, new CudaCapabilityContext(CudaArchitecture.SM_90), CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        var entry = ILGPU.Backends.EntryPoints.EntryPointDescription.FromExplicitlyGroupedKernel(method);
+        var compiled = backend.Compile(entry, new KernelSpecialization());
+        return ((ILGPU.Backends.PTX.PTXCompiledKernel)compiled).PTXAssembly;
+    }
+
+    /// <summary>Gates as 5 ints each: kind, wire, wire2, source, index.</summary>
+    private static int[] Encode(Circuit c) =>
+        c.Gates.SelectMany(g => new[] { (int)g.Kind, g.Wire, g.Wire2, (int)g.Source, g.Index }).ToArray();
+
+    private int GroupSize(int dim) => Math.Clamp(dim / 2, 1, Math.Min(256, Accelerator.MaxNumThreadsPerGroup));
+
+    public float[] Run(Circuit c, float[] inputs, int batch, float[] weights, Readout r)
+    {
+        Simulator.Check(c, inputs, batch, weights);
+        if (r.Kind == ReadoutKind.Shots) throw new ArgumentException("the GPU kernel returns probs or expval; sample shots from probs on the host");
+        if (c.Qubits > MaxForwardQubits) throw new ArgumentException($"{c.Qubits} qubits do not fit the kernel's shared memory (at most {MaxForwardQubits}); use the CPU simulator");
+        int width = r.Width(c.Qubits), dim = c.Dim;
+        using var g = Accelerator.Allocate1D(Encode(c));
+        using var x = Accelerator.Allocate1D(inputs);
+        using var w = Accelerator.Allocate1D(weights.Length == 0 ? new float[1] : weights);
+        using var y = Accelerator.Allocate1D<float>(batch * width);
+        var cfg = new KernelConfig(new Index1D(batch), new Index1D(GroupSize(dim)), SharedMemoryConfig.RequestDynamic<float>(2 * dim));
+        _forward(cfg, g.View, c.Gates.Count, x.View, w.View, y.View, Args(c, r));
+        Accelerator.Synchronize();
+        return y.GetAsArray1D();
+    }
+
+    public (float[] Readout, float[] WeightGrad, float[] InputGrad) Adjoint(Circuit c, float[] inputs, int batch, float[] weights, Readout r, float[] cotangent)
+    {
+        Simulator.Check(c, inputs, batch, weights);
+        if (c.Qubits > MaxBackwardQubits) throw new ArgumentException($"{c.Qubits} qubits do not fit the backward kernel's shared memory (at most {MaxBackwardQubits}); use the CPU simulator");
+        int width = r.Width(c.Qubits), dim = c.Dim, group = GroupSize(dim);
+        if (cotangent.Length != batch * width) throw new ArgumentException($"cotangent has {cotangent.Length} values; expected {batch * width}");
+        var y = Run(c, inputs, batch, weights, r.Kind == ReadoutKind.Shots ? Readout.Probs : r);
+        using var g = Accelerator.Allocate1D(Encode(c));
+        using var x = Accelerator.Allocate1D(inputs);
+        using var w = Accelerator.Allocate1D(weights.Length == 0 ? new float[1] : weights);
+        using var cot = Accelerator.Allocate1D(cotangent);
+        using var wg = Accelerator.Allocate1D<float>(Math.Max(1, batch * c.WeightCount));
+        using var ig = Accelerator.Allocate1D<float>(batch * c.InputCount);
+        wg.MemSetToZero(); ig.MemSetToZero();
+        var cfg = new KernelConfig(new Index1D(batch), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>(4 * dim + group));
+        _backward(cfg, g.View, c.Gates.Count, x.View, w.View, cot.View, wg.View, ig.View, Args(c, r));
+        Accelerator.Synchronize();
+        // Per-circuit weight gradients, summed on the host in a fixed order (deterministic).
+        var parts = wg.GetAsArray1D();
+        var sum = new float[c.WeightCount];
+        for (int b = 0; b < batch; b++) for (int k = 0; k < c.WeightCount; k++) sum[k] += parts[b * c.WeightCount + k];
+        return (y, sum, ig.GetAsArray1D());
+    }
+
+    private static KernelArgs Args(Circuit c, Readout r) =>
+        new(c.Qubits, c.InputCount, c.WeightCount, r.Width(c.Qubits), r.Kind == ReadoutKind.Expval ? 1 : 0, c.Encoding == Encoding.Amplitude ? 1 : 0);
+
+    // ---- kernels ------------------------------------------------------------------------------------
+
+    /// <summary>Prepares |0…0⟩ or the normalised amplitudes of circuit b in (re, im).</summary>
+    private static void Prepare(ArrayView<float> re, ArrayView<float> im, ArrayView<float> inputs, int b, KernelArgs a, int dim)
+    {
+        float inv = 1f;
+        if (a.Amplitude != 0)
+        {
+            float s = 0;
+            for (int i = 0; i < dim; i++) { float v = inputs[b * a.InputCount + i]; s += v * v; }
+            inv = 1f / MathF.Sqrt(s);
+        }
+        for (int i = Group.IdxX; i < dim; i += Group.DimX)
+        {
+            re[i] = a.Amplitude != 0 ? inputs[b * a.InputCount + i] * inv : (i == 0 ? 1f : 0f);
+            im[i] = 0f;
+        }
+        Group.Barrier();
+    }
+
+    private static float Angle(ArrayView<int> gates, int k, ArrayView<float> inputs, ArrayView<float> weights, int b, KernelArgs a)
+    {
+        int source = gates[5 * k + 3], index = gates[5 * k + 4];
+        return source == (int)AngleSource.Input ? inputs[b * a.InputCount + index] : source == (int)AngleSource.Weight ? weights[index] : 0f;
+    }
+
+    /// <summary>Applies gate k (or its inverse) to one state; every thread of the group takes a share of the pairs.</summary>
+    private static void ApplyGate(ArrayView<float> re, ArrayView<float> im, ArrayView<int> gates, int k, float angle, bool inverse, int n)
+    {
+        int kind = gates[5 * k], wire = gates[5 * k + 1], wire2 = gates[5 * k + 2], dim = 1 << n;
+        if (kind == (int)GateKind.CNOT || kind == (int)GateKind.CZ)
+        {
+            int cb = 1 << (n - 1 - wire), tb = 1 << (n - 1 - wire2);
+            for (int i = Group.IdxX; i < dim; i += Group.DimX)
+            {
+                if ((i & cb) == 0) continue;
+                if (kind == (int)GateKind.CZ) { if ((i & tb) != 0) { re[i] = -re[i]; im[i] = -im[i]; } }
+                else if ((i & tb) == 0)
+                {
+                    int j = i | tb;
+                    float tr = re[i], ti = im[i]; re[i] = re[j]; im[i] = im[j]; re[j] = tr; im[j] = ti;
+                }
+            }
+            Group.Barrier();
+            return;
+        }
+        float a = inverse ? -angle : angle, c = MathF.Cos(a / 2), s = MathF.Sin(a / 2), h = 0.70710678118654752f;
+        // u = [[u00, u01], [u10, u11]] (QUANTUM.md); H is its own inverse, R(θ)† = R(−θ).
+        float u00r = c, u00i = 0, u01r = 0, u01i = 0, u10r = 0, u10i = 0, u11r = c, u11i = 0;
+        if (kind == (int)GateKind.H) { u00r = h; u01r = h; u10r = h; u11r = -h; }
+        else if (kind == (int)GateKind.RX) { u01i = -s; u10i = -s; }
+        else if (kind == (int)GateKind.RY) { u01r = -s; u10r = s; }
+        else { u00i = -s; u11i = s; }
+        int bit = 1 << (n - 1 - wire);
+        for (int p = Group.IdxX; p < dim / 2; p += Group.DimX)
+        {
+            int i0 = p / bit * 2 * bit + p % bit, i1 = i0 + bit;
+            float xr = re[i0], xi = im[i0], yr = re[i1], yi = im[i1];
+            re[i0] = u00r * xr - u00i * xi + u01r * yr - u01i * yi;
+            im[i0] = u00r * xi + u00i * xr + u01r * yi + u01i * yr;
+            re[i1] = u10r * xr - u10i * xi + u11r * yr - u11i * yi;
+            im[i1] = u10r * xi + u10i * xr + u11r * yi + u11i * yr;
+        }
+        Group.Barrier();
+    }
+
+    private static void ForwardKernel(ArrayView<int> gates, int gateCount, ArrayView<float> inputs, ArrayView<float> weights, ArrayView<float> output, KernelArgs a)
+    {
+        int b = Grid.IdxX, n = a.Qubits, dim = 1 << n;
+        var sm = SharedMemory.GetDynamic<float>();
+        var re = sm.SubView(0, dim); var im = sm.SubView(dim, dim);
+        Prepare(re, im, inputs, b, a, dim);
+        for (int k = 0; k < gateCount; k++) ApplyGate(re, im, gates, k, Angle(gates, k, inputs, weights, b, a), false, n);
+        if (a.Expval == 0)
+            for (int i = Group.IdxX; i < dim; i += Group.DimX) output[b * a.Width + i] = re[i] * re[i] + im[i] * im[i];
+        else
+            for (int q = Group.IdxX; q < n; q += Group.DimX)
+            {
+                int bit = 1 << (n - 1 - q); float e = 0;
+                for (int i = 0; i < dim; i++) { float p = re[i] * re[i] + im[i] * im[i]; e += (i & bit) == 0 ? p : -p; }
+                output[b * a.Width + q] = e;
+            }
+    }
+
+    /// <summary>Σ over the group of each thread's value (shared-memory tree; the result is read by every thread).</summary>
+    private static float GroupSum(ArrayView<float> scratch, float v)
+    {
+        int t = Group.IdxX;
+        scratch[t] = v;
+        Group.Barrier();
+        for (int s = 1; s < Group.DimX; s <<= 1)
+        {
+            float other = (t % (2 * s) == 0 && t + s < Group.DimX) ? scratch[t + s] : 0f;
+            Group.Barrier();
+            if (t % (2 * s) == 0) scratch[t] += other;
+            Group.Barrier();
+        }
+        float r = scratch[0];
+        Group.Barrier();
+        return r;
+    }
+
+    private static void BackwardKernel(ArrayView<int> gates, int gateCount, ArrayView<float> inputs, ArrayView<float> weights,
+                                       ArrayView<float> cot, ArrayView<float> weightGrad, ArrayView<float> inputGrad, KernelArgs a)
+    {
+        int b = Grid.IdxX, n = a.Qubits, dim = 1 << n;
+        var sm = SharedMemory.GetDynamic<float>();
+        var re = sm.SubView(0, dim); var im = sm.SubView(dim, dim);
+        var lr = sm.SubView(2 * dim, dim); var li = sm.SubView(3 * dim, dim);
+        var scratch = sm.SubView(4 * dim, Group.DimX);
+        Prepare(re, im, inputs, b, a, dim);
+        for (int k = 0; k < gateCount; k++) ApplyGate(re, im, gates, k, Angle(gates, k, inputs, weights, b, a), false, n);
+        // λ = G ψ, G diagonal: the cotangent (probs) or Σ_q g_q z_q(i) (expval).
+        for (int i = Group.IdxX; i < dim; i += Group.DimX)
+        {
+            float d = 0;
+            if (a.Expval == 0) d = cot[b * a.Width + i];
+            else for (int q = 0; q < n; q++) d += ((i >> (n - 1 - q)) & 1) == 0 ? cot[b * a.Width + q] : -cot[b * a.Width + q];
+            lr[i] = d * re[i]; li[i] = d * im[i];
+        }
+        Group.Barrier();
+        for (int k = gateCount - 1; k >= 0; k--)
+        {
+            int kind = gates[5 * k], source = gates[5 * k + 3];
+            float angle = Angle(gates, k, inputs, weights, b, a);
+            if (source != (int)AngleSource.None)
+            {
+                // Im⟨λ|P|φ⟩ for the rotation's Pauli on its wire.
+                int bit = 1 << (n - 1 - gates[5 * k + 1]);
+                float part = 0;
+                for (int p = Group.IdxX; p < dim / 2; p += Group.DimX)
+                {
+                    int i0 = p / bit * 2 * bit + p % bit, i1 = i0 + bit;
+                    float l0r = lr[i0], l0i = li[i0], l1r = lr[i1], l1i = li[i1], p0r = re[i0], p0i = im[i0], p1r = re[i1], p1i = im[i1];
+                    part += kind == (int)GateKind.RX ? l0r * p1i - l0i * p1r + l1r * p0i - l1i * p0r
+                          : kind == (int)GateKind.RY ? l1r * p0r + l1i * p0i - l0r * p1r - l0i * p1i
+                          : l0r * p0i - l0i * p0r - l1r * p1i + l1i * p1r;
+                }
+                float total = GroupSum(scratch, part);
+                if (Group.IdxX == 0)
+                {
+                    int index = gates[5 * k + 4];
+                    if (source == (int)AngleSource.Weight) weightGrad[b * a.WeightCount + index] += total;
+                    else inputGrad[b * a.InputCount + index] += total;
+                }
+            }
+            ApplyGate(re, im, gates, k, angle, true, n);
+            ApplyGate(lr, li, gates, k, angle, true, n);
+        }
+        if (a.Amplitude != 0)
+        {
+            // Through ψ0 = x/|x|: ∂L/∂x = (v − ψ0 (ψ0·v))/|x|, v = 2 Re λ0.
+            float part = 0, s = 0;
+            for (int i = Group.IdxX; i < dim; i += Group.DimX) part += re[i] * 2 * lr[i];
+            float dot = GroupSum(scratch, part);
+            for (int i = 0; i < dim; i++) { float v = inputs[b * a.InputCount + i]; s += v * v; }
+            float norm = MathF.Sqrt(s);
+            for (int i = Group.IdxX; i < dim; i += Group.DimX)
+                inputGrad[b * a.InputCount + i] = (2 * lr[i] - re[i] * dot) / norm;
+        }
+    }
+}
