@@ -9,11 +9,13 @@ public sealed class CliException(string message) : Exception(message);
 /// <summary>The `qgen-engine` command tree. Commands only parse, call and print; the maths lives in the libraries.</summary>
 public static class App
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default)
     {
         var root = new RootCommand("qgen-engine: classical and quantum-enhanced generative models of images, on an engine of our own");
         root.Subcommands.Add(CircuitCommand.Build(stdout));
         root.Subcommands.Add(DevicesCommand.Build(stdout));
+        root.Subcommands.Add(TrainCommand.Build(stdout, () => cancel));
+        root.Subcommands.Add(SampleCommand.Build(stdout));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -24,7 +26,8 @@ public static class App
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is CliException or ArgumentException or IOException or UnauthorizedAccessException or FormatException)
+        catch (Exception e) when (e is CliException or ArgumentException or IOException or UnauthorizedAccessException or FormatException
+                                   or QGenEngine.Models.Data.DataException or QGenEngine.Autograd.CheckpointException or System.Text.Json.JsonException)
         {
             stderr.WriteLine($"qgen-engine: {e.Message}");
             return 2;

@@ -1,8 +1,30 @@
 using QGenEngine.Autograd;
 using QGenEngine.Autograd.Nn;
+using QGenEngine.Quantum;
 using QGenEngine.Tensors;
 
 namespace QGenEngine.Models;
+
+/// <summary>What sits between the encoder's h (N, 256) and the μ / log σ² heads.</summary>
+public enum AttentionKind
+{
+    None,       // vae
+    Quantum,    // qvae: measured circuit probabilities (or ⟨Z⟩ groups) as attention weights
+    Softmax,    // vae-attn: the classical control, softmax attention of a similar parameter count
+}
+
+/// <summary>The VAE family's settings (MODELS.md); the defaults are the report's.</summary>
+public sealed record VaeConfig(int Latent = 32, AttentionKind Attention = AttentionKind.None, int Qubits = 8, int Layers = 3,
+                               Entangler Entangler = Entangler.Linear, string Readout = "probs")
+{
+    public static VaeConfig For(string model) => model switch
+    {
+        "vae" => new VaeConfig(),
+        "qvae" => new VaeConfig(Attention: AttentionKind.Quantum),
+        "vae-attn" => new VaeConfig(Attention: AttentionKind.Softmax),
+        _ => throw new ArgumentException($"unknown model '{model}'; expected vae, qvae or vae-attn"),
+    };
+}
 
 /// <summary>
 /// The study's convolutional VAE (MODELS.md, `vae`): 3,499,585 parameters at latent 32.
@@ -13,14 +35,19 @@ namespace QGenEngine.Models;
 public sealed class Vae : Module
 {
     public int Latent { get; }
+    public VaeConfig Config { get; }
     private readonly Sequential _enc, _dec;
     private readonly Linear _fcMu, _fcLogVar;
     private readonly Generator _noise;
+    private readonly Attention? _attn;
 
-    public Vae(IDevice dev, ulong seed, int latent = 32)
+    public Vae(IDevice dev, ulong seed, int latent = 32) : this(dev, seed, new VaeConfig(Latent: latent)) { }
+
+    public Vae(IDevice dev, ulong seed, VaeConfig config)
     {
-        if (latent <= 0) throw new ArgumentOutOfRangeException(nameof(latent), $"latent size must be positive, got {latent}");
-        Latent = latent;
+        int latent = config.Latent;
+        if (latent <= 0) throw new ArgumentOutOfRangeException(nameof(config), $"latent size must be positive, got {latent}");
+        Latent = latent; Config = config;
         var rng = new Generator(seed);
         _noise = new Generator(CounterRng.Derive(seed, 1));
         _enc = Child("enc", new Sequential(
@@ -29,6 +56,7 @@ public sealed class Vae : Module
             new Conv2d(dev, rng, 64, 128, 3, 1, 1), Lambda.ReLU(),     // 128x7x7
             Lambda.Flatten(),
             new Linear(dev, rng, 6272, 256), Lambda.ReLU()));          // h (N, 256)
+        if (config.Attention != AttentionKind.None) _attn = Child("attn", new Attention(dev, rng, config));
         _fcMu = Child("fc_mu", new Linear(dev, rng, 256, latent));
         _fcLogVar = Child("fc_logvar", new Linear(dev, rng, 256, latent));
         _dec = Child("dec", new Sequential(
@@ -46,6 +74,7 @@ public sealed class Vae : Module
     public (Tensor Mu, Tensor LogVar) Encode(Tensor x)
     {
         var h = _enc.Forward(x);
+        if (_attn is not null) h = _attn.Forward(h);
         return (_fcMu.Forward(h), _fcLogVar.Forward(h));
     }
 
@@ -67,5 +96,47 @@ public sealed class Vae : Module
         var bce = logits.BceWithLogits(x, Reduction.Sum).Mul(1f / x.Shape[0]);
         var kl = mu.GaussianKl(logVar);
         return (bce.Add(kl), bce, kl);
+    }
+}
+
+/// <summary>
+/// Attention on h (N, 256): angles x = π·tanh(Linear(256→n)(h)), then weights a with mean 1 and h' = h ⊙ a.
+/// Quantum: the circuit's 2^n = 256 basis probabilities p, a = 256·p (probs readout), or its n ⟨Z_q⟩ →
+/// softmax over n groups of 256/n units (expval readout). Softmax (the classical control): a =
+/// 256·softmax(Linear(n→256)(x)), the same angles feeding a classical map instead of the circuit.
+/// </summary>
+public sealed class Attention : Layer
+{
+    private readonly Linear _proj;
+    private readonly QuantumLayer? _circuit;
+    private readonly Linear? _mix;
+    private readonly int _n;
+    private readonly bool _expval;
+
+    public Attention(IDevice dev, Generator rng, VaeConfig c)
+    {
+        _n = c.Qubits;
+        var readout = QGenEngine.Quantum.Readout.Parse(c.Readout);
+        _expval = readout.Kind == ReadoutKind.Expval;
+        if (c.Attention == AttentionKind.Quantum && !_expval && (1 << _n) != 256)
+            throw new ArgumentException($"the probs readout gives 2^{_n} = {1 << _n} weights but h has 256 units; use --qubits 8 or --readout expval");
+        if (_expval && 256 % _n != 0)
+            throw new ArgumentException($"the expval readout splits h's 256 units into {_n} groups; {_n} does not divide 256");
+        _proj = Child("proj", new Linear(dev, rng, 256, _n));
+        if (c.Attention == AttentionKind.Quantum)
+            _circuit = Child("circuit", new QuantumLayer(dev, rng, Circuit.Template(_n, c.Layers, c.Entangler), readout));
+        else
+            _mix = Child("mix", new Linear(dev, rng, _n, 256));
+    }
+
+    public override Tensor Forward(Tensor h)
+    {
+        int b = h.Shape[0];
+        var angles = _proj.Forward(h).Tanh().Mul(MathF.PI);
+        if (_mix is not null) return h.Mul(_mix.Forward(angles).Softmax().Mul(256f));
+        var r = _circuit!.Forward(angles);
+        if (!_expval) return h.Mul(r.Mul(256f));
+        var a = r.Softmax().Mul(_n).Reshape(b, _n, 1);
+        return h.Reshape(b, _n, 256 / _n).Mul(a).Reshape(b, 256);
     }
 }

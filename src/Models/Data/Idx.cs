@@ -1,0 +1,146 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+
+namespace QGenEngine.Models.Data;
+
+/// <summary>A data file that is missing, damaged or inconsistent: the message names the file and what was expected.</summary>
+public sealed class DataException(string message) : Exception(message);
+
+/// <summary>Reader of the IDX format (MNIST's): big-endian magic 0x00000803 (images) or 0x00000801 (labels), then dimensions, then bytes. Gzipped or not.</summary>
+public static class Idx
+{
+    /// <summary>Reads a whole file, decompressing .gz, and returns the raw (uncompressed) bytes.</summary>
+    public static byte[] ReadAll(string path)
+    {
+        if (!File.Exists(path)) throw new DataException($"{path}: file not found");
+        try
+        {
+            using var fs = File.OpenRead(path);
+            using var ms = new MemoryStream();
+            if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) { using var gz = new GZipStream(fs, CompressionMode.Decompress); gz.CopyTo(ms); }
+            else fs.CopyTo(ms);
+            return ms.ToArray();
+        }
+        catch (InvalidDataException e) { throw new DataException($"{path}: not a valid gzip file ({e.Message})"); }
+        catch (IOException e) { throw new DataException($"{path}: cannot read ({e.Message})"); }
+    }
+
+    private static int BigEndian(byte[] b, int at) => (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+
+    /// <summary>Images as bytes (n × rows × cols) with their shape.</summary>
+    public static (byte[] Pixels, int Count, int Rows, int Cols) Images(string path, byte[] raw)
+    {
+        if (raw.Length < 16) throw new DataException($"{path}: {raw.Length} bytes is too short for an IDX image file (16-byte header)");
+        int magic = BigEndian(raw, 0);
+        if (magic != 0x00000803) throw new DataException($"{path}: magic number 0x{magic:X8}, expected 0x00000803 (IDX images)");
+        int n = BigEndian(raw, 4), rows = BigEndian(raw, 8), cols = BigEndian(raw, 12);
+        if (n < 0 || rows <= 0 || cols <= 0) throw new DataException($"{path}: bad dimensions {n} × {rows} × {cols}");
+        long need = 16L + (long)n * rows * cols;
+        if (raw.Length < need) throw new DataException($"{path}: truncated: {raw.Length} bytes, the header announces {n} images of {rows}×{cols} ({need} bytes)");
+        return (raw.AsSpan(16, (int)(need - 16)).ToArray(), n, rows, cols);
+    }
+
+    public static byte[] Labels(string path, byte[] raw)
+    {
+        if (raw.Length < 8) throw new DataException($"{path}: {raw.Length} bytes is too short for an IDX label file (8-byte header)");
+        int magic = BigEndian(raw, 0);
+        if (magic != 0x00000801) throw new DataException($"{path}: magic number 0x{magic:X8}, expected 0x00000801 (IDX labels)");
+        int n = BigEndian(raw, 4);
+        if (n < 0 || raw.Length < 8L + n) throw new DataException($"{path}: truncated: {raw.Length} bytes, the header announces {n} labels");
+        return raw.AsSpan(8, n).ToArray();
+    }
+
+    public static string Sha256(byte[] raw) => Convert.ToHexStringLower(SHA256.HashData(raw));
+}
+
+/// <summary>One split of an image data set: N grey images of H×W, pixels in [0, 1], and their labels.</summary>
+public sealed class ImageSet(float[] pixels, byte[] labels, int height, int width, string source)
+{
+    public float[] Pixels { get; } = pixels;
+    public byte[] Labels { get; } = labels;
+    public int Count => Labels.Length;
+    public int Height { get; } = height;
+    public int Width { get; } = width;
+    public int PixelsPerImage => Height * Width;
+    public string Source { get; } = source;
+
+    public ReadOnlySpan<float> Image(int i) => Pixels.AsSpan(i * PixelsPerImage, PixelsPerImage);
+
+    /// <summary>The first n images.</summary>
+    public ImageSet Take(int n) => n >= Count ? this : new ImageSet(Pixels[..(n * PixelsPerImage)], Labels[..n], Height, Width, $"{Source}[:{n}]");
+}
+
+/// <summary>
+/// MNIST-style data sets: a directory holding train/t10k images and labels (gzipped or not), the copy
+/// committed under data/mnist (checksums checked), or Fashion-MNIST from Debian's package.
+/// </summary>
+public static class DataSets
+{
+    public const string FashionDir = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>SHA-256 of the uncompressed MNIST files (MODELS.md).</summary>
+    public static readonly IReadOnlyDictionary<string, string> MnistSha256 = new Dictionary<string, string>
+    {
+        ["train-images-idx3-ubyte"] = "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        ["train-labels-idx1-ubyte"] = "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        ["t10k-images-idx3-ubyte"] = "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        ["t10k-labels-idx1-ubyte"] = "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    };
+
+    /// <summary>The repository's data/mnist, found by walking up from the program's folder and the working directory.</summary>
+    public static string? FindEmbeddedMnist()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+            {
+                var p = Path.Combine(d.FullName, "data", "mnist");
+                if (File.Exists(Path.Combine(p, "train-images-idx3-ubyte.gz"))) return p;
+            }
+        return null;
+    }
+
+    /// <summary>Resolves --dataset/--data to a directory and whether its checksums are known.</summary>
+    public static (string Dir, bool Verify) Resolve(string dataset, string? dataDir)
+    {
+        if (dataDir is not null)
+        {
+            if (!Directory.Exists(dataDir)) throw new DataException($"{dataDir}: data directory not found");
+            return (dataDir, false);
+        }
+        return dataset.ToLowerInvariant() switch
+        {
+            "mnist" => (FindEmbeddedMnist() ?? throw new DataException("data/mnist: the embedded MNIST copy was not found above the program's or the current folder; pass --data DIR"), true),
+            "fashion" => Directory.Exists(FashionDir) ? (FashionDir, false)
+                : throw new DataException($"{FashionDir}: not found; install Debian's package dataset-fashion-mnist, or pass --data DIR"),
+            _ => throw new DataException($"unknown dataset '{dataset}'; expected mnist or fashion"),
+        };
+    }
+
+    /// <summary>Loads the "train" or "t10k" split of an IDX directory (files with or without .gz).</summary>
+    public static ImageSet Load(string dir, string split, bool verify)
+    {
+        string Find(string stem)
+        {
+            foreach (var name in new[] { stem + ".gz", stem })
+            {
+                var p = Path.Combine(dir, name);
+                if (File.Exists(p)) return p;
+            }
+            throw new DataException($"{Path.Combine(dir, stem)}(.gz): file not found");
+        }
+        string imgPath = Find($"{split}-images-idx3-ubyte"), lblPath = Find($"{split}-labels-idx1-ubyte");
+        var imgRaw = Idx.ReadAll(imgPath); var lblRaw = Idx.ReadAll(lblPath);
+        if (verify)
+            foreach (var (path, raw, stem) in new[] { (imgPath, imgRaw, $"{split}-images-idx3-ubyte"), (lblPath, lblRaw, $"{split}-labels-idx1-ubyte") })
+            {
+                string got = Idx.Sha256(raw);
+                if (got != MnistSha256[stem]) throw new DataException($"{path}: SHA-256 {got} does not match the expected {MnistSha256[stem]} (corrupted copy?)");
+            }
+        var (px, n, rows, cols) = Idx.Images(imgPath, imgRaw);
+        var labels = Idx.Labels(lblPath, lblRaw);
+        if (labels.Length != n) throw new DataException($"{lblPath}: {labels.Length} labels for {n} images in {imgPath}");
+        var pixels = new float[px.Length];
+        for (int i = 0; i < px.Length; i++) pixels[i] = px[i] / 255f;
+        return new ImageSet(pixels, labels, rows, cols, $"{dir}:{split}");
+    }
+}
