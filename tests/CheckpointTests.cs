@@ -4,15 +4,13 @@ using QGenEngine.Kernels;
 using QGenEngine.Models;
 using QGenEngine.Tensors;
 
+using QGenEngine.Tests.Support;
+
 namespace QGenEngine.Tests;
 
 [TestFixture]
-public class CheckpointTests
+public class CheckpointTests : TempDirTest
 {
-    private string _dir = "";
-
-    [SetUp] public void SetUp() { _dir = Path.Combine(Path.GetTempPath(), "qgen-ckpt-" + Guid.NewGuid().ToString("N")); Directory.CreateDirectory(_dir); }
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 
     [Test]
     public void Reads_a_file_written_by_python()
@@ -29,7 +27,7 @@ public class CheckpointTests
     [Test]
     public void Header_follows_the_format()
     {
-        var path = Path.Combine(_dir, "t.safetensors");
+        var path = Path.Combine(Dir, "t.safetensors");
         SafeTensors.Write(path, [("a", Tensor.FromArray(Backends.Cpu, [1f, 2f, 3f], 3))], new Dictionary<string, string> { ["k"] = "v" });
         var bytes = File.ReadAllBytes(path);
         long n = BitConverter.ToInt64(bytes, 0);
@@ -39,7 +37,7 @@ public class CheckpointTests
         Assert.That(header.GetProperty("a").GetProperty("dtype").GetString(), Is.EqualTo("F32"));
         Assert.That(header.GetProperty("a").GetProperty("data_offsets")[1].GetInt32(), Is.EqualTo(12));
         Assert.That(BitConverter.ToSingle(bytes, (int)(8 + n + 4)), Is.EqualTo(2f));
-        Assert.That(Directory.GetFiles(_dir), Has.Length.EqualTo(1), "no temporary file left behind");
+        Assert.That(Directory.GetFiles(Dir), Has.Length.EqualTo(1), "no temporary file left behind");
     }
 
     [Test]
@@ -60,9 +58,9 @@ public class CheckpointTests
 
         var first = new Vae(dev, 3); var fo = new Adam(first.NamedParameters());
         Steps(first, fo, 2);
-        var path = Path.Combine(_dir, "ckpt.safetensors");
+        var path = Path.Combine(Dir, "ckpt.safetensors");
         Checkpoint.Save(path, first, fo, first.Noise, new System.Text.Json.Nodes.JsonObject { ["model"] = "vae" });
-        Assert.That(File.Exists(Path.Combine(_dir, "config.json")));
+        Assert.That(File.Exists(Path.Combine(Dir, "config.json")));
 
         var resumed = new Vae(dev, 99); var ro = new Adam(resumed.NamedParameters());
         var meta = Checkpoint.Load(path, resumed, ro, resumed.Noise);
@@ -78,7 +76,7 @@ public class CheckpointTests
     {
         var dev = Backends.Cpu;
         var model = new Vae(dev, 1);
-        var path = Path.Combine(_dir, "m.safetensors");
+        var path = Path.Combine(Dir, "m.safetensors");
         File.WriteAllBytes(path, [1, 2, 3]);
         Assert.That(Assert.Throws<CheckpointException>(() => Checkpoint.Load(path, model))!.Message, Does.Contain(path).And.Contain("too short"));
         File.WriteAllBytes(path, [.. BitConverter.GetBytes(1000L), .. "{}"u8.ToArray()]);
@@ -89,7 +87,7 @@ public class CheckpointTests
         Assert.That(e.Message, Does.Contain("fc_mu.weight").And.Contain("[8, 256]").And.Contain("[32, 256]"));
         var before = model.StateDict().First().T.ToArray();
         Assert.That(model.StateDict().First().T.ToArray(), Is.EqualTo(before), "a failed load changes nothing");
-        Assert.That(Assert.Throws<CheckpointException>(() => Checkpoint.Load(Path.Combine(_dir, "missing.safetensors"), model))!.Message, Does.Contain("missing.safetensors"));
+        Assert.That(Assert.Throws<CheckpointException>(() => Checkpoint.Load(Path.Combine(Dir, "missing.safetensors"), model))!.Message, Does.Contain("missing.safetensors"));
     }
 
     [Test]

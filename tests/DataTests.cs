@@ -3,14 +3,13 @@ using System.Text.Json;
 using QGenEngine.Models.Data;
 using QGenEngine.Models.Metrics;
 
+using QGenEngine.Tests.Support;
+
 namespace QGenEngine.Tests;
 
 [TestFixture]
-public class DataTests
+public class DataTests : TempDirTest
 {
-    private string _dir = "";
-    [SetUp] public void SetUp() { _dir = Path.Combine(Path.GetTempPath(), "qgen-data-" + Guid.NewGuid().ToString("N")); Directory.CreateDirectory(_dir); }
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 
     [Test]
     public void The_embedded_mnist_loads_with_its_checksums()
@@ -39,8 +38,8 @@ public class DataTests
         var lbl = Header(0x801, labels).Concat(new byte[labels]).ToArray();
         void W(string name, byte[] data)
         {
-            if (!gz) { File.WriteAllBytes(Path.Combine(_dir, name), data); return; }
-            using var fs = File.Create(Path.Combine(_dir, name + ".gz"));
+            if (!gz) { File.WriteAllBytes(Path.Combine(Dir, name), data); return; }
+            using var fs = File.Create(Path.Combine(Dir, name + ".gz"));
             using var z = new GZipStream(fs, CompressionLevel.Fastest);
             z.Write(data);
         }
@@ -48,37 +47,37 @@ public class DataTests
     }
 
     [Test]
-    public void Any_idx_directory_loads_gzipped_or_not()
+    public void Any_idxDirectory_loads_gzipped_or_not()
     {
         WriteSet(5, 5);
-        Assert.That(DataSets.Load(_dir, "train", false).Count, Is.EqualTo(5));
-        foreach (var f in Directory.GetFiles(_dir)) File.Delete(f);
+        Assert.That(DataSets.Load(Dir, "train", false).Count, Is.EqualTo(5));
+        foreach (var f in Directory.GetFiles(Dir)) File.Delete(f);
         WriteSet(3, 3, gz: false);
-        Assert.That(DataSets.Load(_dir, "train", false).Count, Is.EqualTo(3));
+        Assert.That(DataSets.Load(Dir, "train", false).Count, Is.EqualTo(3));
     }
 
     [Test]
     public void Bad_data_is_a_clear_error_that_names_the_file()
     {
         string Err(Action a) => Assert.Throws<DataException>(() => a())!.Message;
-        Assert.That(Err(() => DataSets.Load(_dir, "train", false)), Does.Contain("train-images-idx3-ubyte").And.Contain("not found"));
+        Assert.That(Err(() => DataSets.Load(Dir, "train", false)), Does.Contain("train-images-idx3-ubyte").And.Contain("not found"));
         WriteSet(4, 4, imageMagic: 0x801);
-        Assert.That(Err(() => DataSets.Load(_dir, "train", false)), Does.Contain("train-images-idx3-ubyte.gz").And.Contain("magic number 0x00000801"));
+        Assert.That(Err(() => DataSets.Load(Dir, "train", false)), Does.Contain("train-images-idx3-ubyte.gz").And.Contain("magic number 0x00000801"));
         WriteSet(4, 4, truncateBy: 100);
-        Assert.That(Err(() => DataSets.Load(_dir, "train", false)), Does.Contain("truncated"));
+        Assert.That(Err(() => DataSets.Load(Dir, "train", false)), Does.Contain("truncated"));
         WriteSet(4, 3);
-        Assert.That(Err(() => DataSets.Load(_dir, "train", false)), Does.Contain("3 labels for 4 images"));
-        File.WriteAllBytes(Path.Combine(_dir, "train-images-idx3-ubyte.gz"), [1, 2, 3, 4]);
-        Assert.That(Err(() => DataSets.Load(_dir, "train", false)), Does.Contain("gzip"));
+        Assert.That(Err(() => DataSets.Load(Dir, "train", false)), Does.Contain("3 labels for 4 images"));
+        File.WriteAllBytes(Path.Combine(Dir, "train-images-idx3-ubyte.gz"), [1, 2, 3, 4]);
+        Assert.That(Err(() => DataSets.Load(Dir, "train", false)), Does.Contain("gzip"));
         // A checksum mismatch: the embedded copy's labels with one byte changed.
         var (mnist, _) = DataSets.Resolve("mnist", null);
-        var bad = Path.Combine(_dir, "bad"); Directory.CreateDirectory(bad);
+        var bad = Path.Combine(Dir, "bad"); Directory.CreateDirectory(bad);
         File.Copy(Path.Combine(mnist, "t10k-images-idx3-ubyte.gz"), Path.Combine(bad, "t10k-images-idx3-ubyte.gz"));
         var labels = Idx.ReadAll(Path.Combine(mnist, "t10k-labels-idx1-ubyte.gz"));
         labels[100] ^= 1;
         File.WriteAllBytes(Path.Combine(bad, "t10k-labels-idx1-ubyte"), labels);
         Assert.That(Err(() => DataSets.Load(bad, "t10k", verify: true)), Does.Contain("t10k-labels-idx1-ubyte").And.Contain("SHA-256"));
-        Assert.That(Err(() => DataSets.Resolve("mnist", Path.Combine(_dir, "nope"))), Does.Contain("nope"));
+        Assert.That(Err(() => DataSets.Resolve("mnist", Path.Combine(Dir, "nope"))), Does.Contain("nope"));
     }
 
     [Test]

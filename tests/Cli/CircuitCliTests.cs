@@ -6,11 +6,8 @@ using QGenEngine.Tests.Support;
 namespace QGenEngine.Tests.Cli;
 
 [TestFixture]
-public class CircuitCliTests
+public class CircuitCliTests : TempDirTest
 {
-    private string _dir = "";
-    [SetUp] public void SetUp() { _dir = Path.Combine(Path.GetTempPath(), "qgen-cli-" + Guid.NewGuid().ToString("N")); Directory.CreateDirectory(_dir); }
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
@@ -19,7 +16,7 @@ public class CircuitCliTests
         return (code, o.ToString(), e.ToString());
     }
 
-    private string File(string name, string text) { var p = Path.Combine(_dir, name); System.IO.File.WriteAllText(p, text); return p; }
+    private string File(string name, string text) { var p = Path.Combine(Dir, name); System.IO.File.WriteAllText(p, text); return p; }
 
     private static float[] Floats(JsonNode? n) => n!.AsArray().Select(v => v!.GetValue<float>()).ToArray();
 
@@ -80,7 +77,7 @@ public class CircuitCliTests
         (code, _, err) = Run("circuit", "--qubits", "2", "--layers", "1", "--inputs=0.1,0.2", "--weights", nonNumber);
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain("nan.json").And.Contain("[0][0][1]"));
-        (code, _, err) = Run("circuit", "--qubits", "2", "--layers", "1", "--inputs=0.1,0.2", "--weights", Path.Combine(_dir, "missing.json"));
+        (code, _, err) = Run("circuit", "--qubits", "2", "--layers", "1", "--inputs=0.1,0.2", "--weights", Path.Combine(Dir, "missing.json"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain("missing.json"));
         var shortG = File("g.json", "[1,2]");

@@ -6,15 +6,14 @@ using QGenEngine.Models;
 using QGenEngine.Models.Training;
 using SkiaSharp;
 
+using QGenEngine.Tests.Support;
+
 namespace QGenEngine.Tests.Cli;
 
 /// <summary>The main job end to end: `train qvae` on the embedded MNIST, its run directory, resume, sample, errors.</summary>
 [TestFixture]
-public class TrainTests
+public class TrainTests : TempDirTest
 {
-    private string _dir = "";
-    [SetUp] public void SetUp() { _dir = Path.Combine(Path.GetTempPath(), "qgen-train-" + Guid.NewGuid().ToString("N")); Directory.CreateDirectory(_dir); }
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
@@ -36,7 +35,7 @@ public class TrainTests
     [Test]
     public void Train_qvae_for_one_epoch_writes_every_artifact()
     {
-        var run = Path.Combine(_dir, "run");
+        var run = Path.Combine(Dir, "run");
         var (code, stdout, err) = Run("train", "qvae", "--epochs", "1", "--limit", "256", "--eval-images", "64", "--out", run);
         Assert.That(code, Is.Zero, err + stdout);
         Assert.That(stdout, Does.Contain("epoch 1/1").And.Contain("test ssim"));
@@ -57,10 +56,10 @@ public class TrainTests
         var meta = Checkpoint.Load(Path.Combine(run, "checkpoint.safetensors"), model);
         Assert.That(meta["train.epoch"], Is.EqualTo("1"));
         Assert.That(Directory.GetFiles(run).Where(f => f.EndsWith(".tmp", StringComparison.Ordinal)), Is.Empty, "no temporary files left");
-        var (scode, sout, serr) = Run("sample", "--run", run, "--n", "16", "--out", Path.Combine(_dir, "s.png"));
+        var (scode, sout, serr) = Run("sample", "--run", run, "--n", "16", "--out", Path.Combine(Dir, "s.png"));
         Assert.That(scode, Is.Zero, serr);
         Assert.That(sout, Does.Contain("wrote 16 samples"));
-        Png(Path.Combine(_dir, "s.png"));
+        Png(Path.Combine(Dir, "s.png"));
     }
 
     private static Dictionary<string, float[]> State(string run)
@@ -75,7 +74,7 @@ public class TrainTests
         // The VAE's constant learning rate makes "1 epoch, then --resume --epochs 2" the same schedule as
         // "--epochs 2". (A cosine schedule's horizon is the run's epoch count, so extending a finished qvae
         // run anneals differently; its resume is checked at an epoch boundary below.)
-        string a = Path.Combine(_dir, "a"), b = Path.Combine(_dir, "b");
+        string a = Path.Combine(Dir, "a"), b = Path.Combine(Dir, "b");
         string[] common = ["--limit", "128", "--eval-images", "16", "--seed", "5"];
         Assert.That(Run(["train", "vae", "--epochs", "2", "--out", a, .. common]).Code, Is.Zero);
         Assert.That(Run(["train", "vae", "--epochs", "1", "--out", b, .. common]).Code, Is.Zero);
@@ -94,7 +93,7 @@ public class TrainTests
     {
         // What Ctrl-C does: the token is cancelled, the current step finishes, the checkpoint is saved.
         var o = TrainOptions.Defaults("qvae") with { Epochs = 2, Limit = 96, EvalImages = 8, Seed = 3 };
-        string a = Path.Combine(_dir, "a"), b = Path.Combine(_dir, "b");
+        string a = Path.Combine(Dir, "a"), b = Path.Combine(Dir, "b");
         Assert.That(new VaeTrainer(o, a, Backends.Cpu, false).Run(null, null, CancellationToken.None), Is.True);
         using var cts = new CancellationTokenSource();
         var t = new VaeTrainer(o, b, Backends.Cpu, false);
@@ -131,7 +130,7 @@ public class TrainTests
     [Test]
     public void An_existing_run_is_not_overwritten_without_resume()
     {
-        var run = Path.Combine(_dir, "run");
+        var run = Path.Combine(Dir, "run");
         Assert.That(Run("train", "vae", "--epochs", "1", "--limit", "64", "--eval-images", "8", "--out", run).Code, Is.Zero);
         var before = File.ReadAllBytes(Path.Combine(run, "checkpoint.safetensors"));
         var (code, _, err) = Run("train", "vae", "--epochs", "1", "--limit", "64", "--out", run);
