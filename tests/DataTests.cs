@@ -25,6 +25,16 @@ public class DataTests : TempDirTest
         Assert.That(Enumerable.Range(0, 10).All(d => test.Labels.Count(l => l == d) > 800));
     }
 
+    [Test]
+    public void Fashion_mnist_loads_from_debians_package()
+    {
+        if (!Directory.Exists(DataSets.FashionDir)) Assert.Ignore($"{DataSets.FashionDir} is missing: apt-get install dataset-fashion-mnist");
+        var (dir, verify) = DataSets.Resolve("fashion", null);
+        var test = DataSets.Load(dir, "t10k", verify);
+        Assert.That(test.Count, Is.EqualTo(10_000));
+        Assert.That(test.Labels.Max(), Is.EqualTo(9));
+    }
+
     private static byte[] Header(int magic, params int[] dims)
     {
         var b = new List<byte>();
