@@ -9,6 +9,10 @@ public sealed class CliException(string message) : Exception(message);
 /// <summary>The `qgen-engine` command tree. Commands only parse, call and print; the maths lives in the libraries.</summary>
 public static class App
 {
+    private static string Plain(string m) => System.Text.RegularExpressions.Regex.Replace(m, @"as expected type '([^']+)'", t =>
+        t.Groups[1].Value.Contains("Int32") ? "as an integer" : t.Groups[1].Value.Contains("UInt64") ? "as a non-negative integer"
+        : t.Groups[1].Value.Contains("Single") ? "as a number" : t.Value);
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default)
     {
         var root = new RootCommand("qgen-engine: classical and quantum-enhanced generative models of images, on an engine of our own");
@@ -19,7 +23,8 @@ public static class App
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var e in parsed.Errors) stderr.WriteLine($"qgen-engine: {e.Message}");
+            // One line: the first error, with .NET type names in words.
+            stderr.WriteLine($"qgen-engine: {Plain(parsed.Errors[0].Message)} (see qgen-engine {string.Join(' ', args.Take(1))} --help)");
             return 2;
         }
         try

@@ -48,6 +48,9 @@ public static class TrainCommand
                 o = TrainOptions.FromJson(JsonNode.Parse(File.ReadAllText(cfg))!.AsObject(), cfg);
                 if (o.Model != m) throw new CliException($"{cfg}: the run trains '{o.Model}', not '{m}'");
                 if (p.GetValue(epochs) is { } e) o = o with { Epochs = e };   // extend a finished run
+                var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, seed, limit, dataset, data, evalImages }
+                    .Where(opt => p.GetResult(opt) is not null).Select(opt => opt.Name).ToList();
+                if (ignored.Count > 0) stdout.WriteLine($"note: a resumed run keeps the settings in {cfg}; ignoring {string.Join(", ", ignored)}");
             }
             else
             {

@@ -74,6 +74,7 @@ public sealed record TrainOptions
         if (Latent < 1) throw new ArgumentException($"--latent: {Latent} must be ≥ 1");
         if (Qubits is < 1 or > 12) throw new ArgumentException($"--qubits: {Qubits} is outside [1, 12]");
         if (Layers is < 0 or > 50) throw new ArgumentException($"--layers: {Layers} is outside [0, 50]");
+        if (EvalImages < 1) throw new ArgumentException($"--eval-images: {EvalImages} must be ≥ 1");
         if (Limit < 0) throw new ArgumentException($"--limit: {Limit} must be ≥ 0");
         if (Limit > 0 && Limit < BatchSize) throw new ArgumentException($"--limit: {Limit} images do not fill one batch of {BatchSize}");
         QGenEngine.Quantum.Circuit.ParseEntangler(Entangler);
