@@ -20,6 +20,8 @@ public static class App
         root.Subcommands.Add(DevicesCommand.Build(stdout));
         root.Subcommands.Add(TrainCommand.Build(stdout, () => cancel));
         root.Subcommands.Add(SampleCommand.Build(stdout));
+        root.Subcommands.Add(MetricsCommand.Build(stdout));
+        root.Subcommands.Add(MetricsCommand.BuildEval(stdout));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

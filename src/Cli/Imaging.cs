@@ -26,6 +26,17 @@ public static class Imaging
         AtomicFile.Write(path, s => data.SaveTo(s));
     }
 
+    /// <summary>One h×w grey image, pixel for pixel (what `metrics` reads back).</summary>
+    public static void SaveImage(string path, ReadOnlySpan<float> image, int h = 28, int w = 28)
+    {
+        using var bmp = new SKBitmap(w, h, SKColorType.Gray8, SKAlphaType.Opaque);
+        var px = new byte[w * h];
+        for (int i = 0; i < px.Length; i++) px[i] = (byte)Math.Clamp(MathF.Round(image[i] * 255), 0, 255);
+        System.Runtime.InteropServices.Marshal.Copy(px, 0, bmp.GetPixels(), px.Length);
+        using var data = bmp.Encode(SKEncodedImageFormat.Png, 100);
+        AtomicFile.Write(path, s => data.SaveTo(s));
+    }
+
     /// <summary>Training loss (ELBO terms) and test reconstruction BCE per epoch.</summary>
     public static void SaveLossPlot(string path, IReadOnlyList<System.Text.Json.Nodes.JsonObject> metrics, string title)
     {

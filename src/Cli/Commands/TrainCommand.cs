@@ -12,7 +12,7 @@ public static class TrainCommand
 {
     public static Command Build(TextWriter stdout, Func<CancellationToken> cancel)
     {
-        var model = new Argument<string>("model") { Description = "vae | qvae | vae-attn" };
+        var model = new Argument<string>("model") { Description = "vae | qvae | vae-attn | classifier (the metric classifier)" };
         var epochs = new Option<int?>("--epochs") { Description = "epochs (default: the report's 20)" };
         var batch = new Option<int?>("--batch-size") { Description = "batch size (default: 64 for vae, 32 for qvae and vae-attn)" };
         var lr = new Option<float?>("--lr") { Description = "Adam learning rate (default 1e-3)" };
@@ -37,7 +37,10 @@ public static class TrainCommand
         cmd.SetAction(p =>
         {
             string m = p.GetValue(model)!;
-            if (m is not ("vae" or "qvae" or "vae-attn")) throw new CliException($"unknown model '{m}'; expected vae, qvae or vae-attn");
+            if (m == "classifier")
+                return TrainClassifier(stdout, p.GetValue(epochs) ?? 8, p.GetValue(batch) ?? 128, p.GetValue(lr) ?? 2e-3f, p.GetValue(seed) ?? 1,
+                                       p.GetValue(outDir) ?? MetricClassifier.DefaultDir(), p.GetValue(device));
+            if (m is not ("vae" or "qvae" or "vae-attn")) throw new CliException($"unknown model '{m}'; expected vae, qvae, vae-attn or classifier");
             bool isResume = p.GetValue(resume);
             string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"{m}-seed{p.GetValue(seed) ?? 1}");
             TrainOptions o;
@@ -86,6 +89,31 @@ public static class TrainCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static int TrainClassifier(TextWriter stdout, int epochs, int batch, float lr, ulong seed, string dir, string? device)
+    {
+        if (epochs < 1) throw new CliException($"--epochs: {epochs} must be ≥ 1");
+        if (batch < 2) throw new CliException($"--batch-size: {batch} must be ≥ 2");
+        var dev = Backends.Get(device ?? Environment.GetEnvironmentVariable("QGEN_DEVICE") ?? "auto");
+        var (dataDir, verify) = QGenEngine.Models.Data.DataSets.Resolve("mnist", null);
+        var train = QGenEngine.Models.Data.DataSets.Load(dataDir, "train", verify);
+        var test = QGenEngine.Models.Data.DataSets.Load(dataDir, "t10k", verify);
+        stdout.WriteLine($"classifier: {epochs} epochs, batch {batch}, lr {lr.ToString(CultureInfo.InvariantCulture)} cosine, seed {seed}, device {dev.Name}");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var model = ClassifierTrainer.Train(dev, train, test, epochs, batch, lr, seed,
+            (e, k, l) => { if (k % 100 == 0) stdout.WriteLine($"  epoch {e} step {k}/{train.Count / batch} loss {l:F4}"); },
+            (e, l, acc) => stdout.WriteLine($"epoch {e}/{epochs}  loss {l:F4}  test accuracy {acc:P2}  ({sw.Elapsed.TotalSeconds:F0}s)"));
+        double accuracy = ClassifierTrainer.Accuracy(model, dev, test);
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, MetricClassifier.FileName);
+        QGenEngine.Autograd.Checkpoint.Save(path, model, extra: new Dictionary<string, string>
+        {
+            ["command"] = $"qgen-engine train classifier --epochs {epochs} --batch-size {batch} --lr {lr.ToString(CultureInfo.InvariantCulture)} --seed {seed}",
+            ["test_accuracy"] = accuracy.ToString("R", CultureInfo.InvariantCulture),
+        });
+        stdout.WriteLine($"wrote {path}: test accuracy {accuracy:P2}");
+        return 0;
     }
 
     private static long QuantumParameters(VaeTrainer t) => t.Model.NamedParameters().Where(p => p.Name.Contains("circuit", StringComparison.Ordinal)).Sum(p => p.Param.Numel);

@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+using QGenEngine.Cli;
+using QGenEngine.Kernels;
+using QGenEngine.Models.Data;
+using QGenEngine.Models.Training;
+using QGenEngine.Tests.Support;
+
+namespace QGenEngine.Tests.Cli;
+
+/// <summary>The metric classifier's committed weights and the metrics commands on real MNIST sets.</summary>
+[TestFixture]
+public class MetricsCliTests : TempDirTest
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter(); var e = new StringWriter();
+        int code = App.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private static double Json(string stdout, string key) => JsonNode.Parse(stdout)![key]!.GetValue<double>();
+
+    [Test]
+    public void The_committed_classifier_reaches_99_percent_on_the_test_set()
+    {
+        var dev = Backends.Cpu;
+        var (dir, verify) = DataSets.Resolve("mnist", null);
+        double acc = ClassifierTrainer.Accuracy(MetricClassifier.Load(dev), dev, DataSets.Load(dir, "t10k", verify));
+        TestContext.Out.WriteLine($"test accuracy {acc:P2}");
+        Assert.That(acc, Is.GreaterThanOrEqualTo(0.99));
+    }
+
+    [Test]
+    public void Fid_is_small_between_mnist_splits_and_large_against_noise()
+    {
+        var (code, stdout, err) = Run("metrics", "fid", "--real", "mnist:test", "--fake", "mnist:train:10000", "--json");
+        Assert.That(code, Is.Zero, err);
+        double near = Json(stdout, "fid");
+        Assert.That(JsonNode.Parse(stdout)!["note"]!.GetValue<string>(), Does.Contain("not Inception"));
+        // 1000 images of uniform noise as an IDX file
+        var noise = Path.Combine(Dir, "noise-idx3-ubyte");
+        var r = new Random(1);
+        var bytes = new byte[16 + 1000 * 784];
+        bytes[2] = 8; bytes[3] = 3; bytes[6] = 0x03; bytes[7] = 0xE8; bytes[11] = 28; bytes[15] = 28;
+        for (int i = 16; i < bytes.Length; i++) bytes[i] = (byte)r.Next(256);
+        File.WriteAllBytes(noise, bytes);
+        (code, stdout, err) = Run("metrics", "fid", "--real", "mnist:test", "--fake", noise, "--json");
+        Assert.That(code, Is.Zero, err);
+        double far = Json(stdout, "fid");
+        TestContext.Out.WriteLine($"FID(test, train:10000) = {near:F4}; FID(test, uniform noise) = {far:F2}");
+        // The scale is the classifier's (ReLU features of magnitude ~1-10), not Inception's: "small" is relative.
+        Assert.That(near, Is.LessThan(10.0));
+        Assert.That(far, Is.GreaterThan(100 * near));
+    }
+
+    [Test]
+    public void The_test_set_scores_an_inception_score_close_to_ten()
+    {
+        var (code, stdout, err) = Run("metrics", "is", "--images", "mnist:test", "--json");
+        Assert.That(code, Is.Zero, err);
+        TestContext.Out.WriteLine(stdout);
+        Assert.That(Json(stdout, "is"), Is.InRange(9.5, 10.0));
+        Assert.That(Json(stdout, "is_std"), Is.LessThan(0.2));
+    }
+
+    [Test]
+    public void Ssim_of_two_pngs_and_of_two_sets()
+    {
+        var a = Path.Combine(Dir, "a"); Directory.CreateDirectory(a);
+        var (dir, _) = DataSets.Resolve("mnist", null);
+        var test = DataSets.Load(dir, "t10k", false);
+        for (int i = 0; i < 10; i++) Imaging.SaveImage(Path.Combine(a, $"{i}.png"), test.Image(i));
+        var (code, stdout, err) = Run("metrics", "ssim", Path.Combine(a, "0.png"), Path.Combine(a, "1.png"), "--json");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(Json(stdout, "ssim"), Is.EqualTo(QGenEngine.Models.Metrics.Ssim.Compute(test.Image(0), test.Image(1), 28, 28)).Within(0.01), "8-bit PNGs of two digits");
+        Assert.That(Run("metrics", "ssim", Path.Combine(a, "2.png"), Path.Combine(a, "2.png"), "--json").Out, Does.Contain("\"ssim\":1"));
+        var (ic, iout, ierr) = Run("metrics", "is", "--images", a, "--json");
+        Assert.That(ic, Is.Zero, ierr);
+        Assert.That(Json(iout, "is"), Is.EqualTo(1).Within(1e-9), "ten images in ten splits: one per split, so p(y) = p(y|x) and IS = 1 by definition");
+        Imaging.SaveGrid(Path.Combine(Dir, "grid.png"), test.Image(0).ToArray(), 1, 1, scale: 1);
+        (code, _, err) = Run("metrics", "ssim", Path.Combine(Dir, "grid.png"), Path.Combine(a, "1.png"));
+        Assert.That(code, Is.EqualTo(2), "a 32×32 PNG is refused");
+        Assert.That(err, Does.Contain("expected 28×28"));
+        var (c2, out2, e2) = Run("metrics", "ssim", "--a", "mnist:test:50", "--b", "mnist:test:50", "--json");
+        Assert.That(c2, Is.Zero, e2);
+        Assert.That(Json(out2, "ssim"), Is.EqualTo(1).Within(1e-9));
+        Assert.That(Run("metrics", "fid", "--real", "mnist:valid", "--fake", "mnist:test").Err, Does.Contain("unknown split 'valid'"));
+        Assert.That(Run("metrics", "is", "--images", Path.Combine(Dir, "nothing-here")).Err, Does.Contain("not an image set"));
+    }
+
+    [Test]
+    public void Eval_scores_a_run_into_eval_json_and_its_report()
+    {
+        var run = Path.Combine(Dir, "run");
+        Assert.That(Run("train", "vae", "--epochs", "1", "--limit", "256", "--eval-images", "16", "--out", run).Code, Is.Zero);
+        var (code, stdout, err) = Run("eval", "--run", run, "--n", "500");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("FID").And.Contain("MNIST-classifier"));
+        var e = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "eval.json")))!;
+        foreach (var k in new[] { "fid", "is", "is_std", "test_ssim", "test_bce", "sampling_images_per_s" })
+            Assert.That(double.IsFinite(e[k]!.GetValue<double>()), k);
+        Assert.That(File.ReadAllText(Path.Combine(run, "report.md")), Does.Contain("eval: FID"));
+    }
+}
