@@ -119,6 +119,7 @@ public class TrainTests : TempDirTest
     [TestCase(new[] { "train", "qvae", "--dataset", "cifar" }, "unknown dataset 'cifar'")]
     [TestCase(new[] { "train", "qvae", "--out", "/proc/qgen-cannot-write-here" }, "/proc/qgen-cannot-write-here")]
     [TestCase(new[] { "sample", "--run", "/nonexistent/run" }, "/nonexistent/run/config.json")]
+    [TestCase(new[] { "train", "qvae", "--resume" }, "--resume needs --out")]
     public void Bad_train_and_sample_input_is_one_line_and_exit_code_2(string[] args, string message)
     {
         var (code, _, err) = Run(args);

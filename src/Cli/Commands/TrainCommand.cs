@@ -28,7 +28,7 @@ public static class TrainCommand
         var dataset = new Option<string?>("--dataset") { Description = "mnist | fashion (default mnist)" };
         var data = new Option<string?>("--data") { Description = "an IDX directory instead of --dataset" };
         var evalImages = new Option<int?>("--eval-images") { Description = "test images scored after each epoch (default 1000)" };
-        var outDir = new Option<string?>("--out") { Description = "run directory (default runs/<model>-seed<seed>)" };
+        var outDir = new Option<string?>("--out") { Description = "run directory (default runs/<model>-<date>-<time>)" };
         var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint" };
         var cmd = new Command("train", "Train a model on MNIST and keep its run directory")
         {
@@ -42,7 +42,9 @@ public static class TrainCommand
                                        p.GetValue(outDir) ?? MetricClassifier.DefaultDir(), p.GetValue(device));
             if (m is not ("vae" or "qvae" or "vae-attn")) throw new CliException($"unknown model '{m}'; expected vae, qvae, vae-attn or classifier");
             bool isResume = p.GetValue(resume);
-            string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"{m}-seed{p.GetValue(seed) ?? 1}");
+            string? given = p.GetValue(outDir);
+            if (isResume && given is null) throw new CliException("--resume needs --out DIR: the run directory to continue");
+            string dir = given ?? Path.Combine("runs", $"{m}-{DateTime.Now:yyyyMMdd-HHmmss}");
             TrainOptions o;
             if (isResume)
             {
