@@ -9,12 +9,7 @@ namespace QGenEngine.Tests.Cli;
 public class CircuitCliTests : TempDirTest
 {
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = App.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private string File(string name, string text) { var p = Path.Combine(Dir, name); System.IO.File.WriteAllText(p, text); return p; }
 

@@ -11,12 +11,7 @@ namespace QGenEngine.Tests.Cli;
 [TestFixture]
 public class MetricsCliTests : TempDirTest
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = App.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static double Json(string stdout, string key) => JsonNode.Parse(stdout)![key]!.GetValue<double>();
 

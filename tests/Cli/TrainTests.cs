@@ -15,12 +15,7 @@ namespace QGenEngine.Tests.Cli;
 public class TrainTests : TempDirTest
 {
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = App.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static (int W, int H) Png(string path)
     {
