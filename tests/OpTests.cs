@@ -16,7 +16,7 @@ public class OpTests
 
     internal sealed record Result(float[] Output, int[] Shape, float[]?[] Grads);
 
-    private static float[][] Inputs(OpCase c) =>
+    internal static float[][] Inputs(OpCase c) =>
         c.Inputs.Select((inp, i) => Data.Make(Data.Seed(c.Name) + i, Shape.Numel(inp.Shape), inp.Dist)).ToArray();
 
     /// <summary>Forward, then backward of L = Σ w ⊙ y with a fixed random cotangent w.</summary>
