@@ -56,8 +56,13 @@ public sealed class Record
 public static class Timing
 {
     /// <summary>Median wall time in ms of <paramref name="reps"/> runs after <paramref name="warmup"/> untimed ones.</summary>
-    public static double Median(Action run, int reps, int warmup = 2)
+    public static double Median(Action run, int reps, int warmup = 2) => Median(null, run, reps, warmup);
+
+    /// <summary>As above, waiting for the device's queued kernels at the end of every run (GPU launches are asynchronous).</summary>
+    public static double Median(QGenEngine.Tensors.IDevice? dev, Action work, int reps, int warmup = 2)
     {
+        var gpu = dev as QGenEngine.Kernels.Gpu.IlgpuDevice;
+        Action run = gpu is null ? work : () => { work(); gpu.Synchronize(); };
         for (int i = 0; i < warmup; i++) run();
         var t = new double[reps];
         var sw = new System.Diagnostics.Stopwatch();

@@ -90,7 +90,7 @@ public static class Suites
             double flops = 2.0 * m * n * k;
             int reps = Math.Clamp((int)(2e10 / flops), 5, 200);
             if (a.Quick) reps = Math.Min(reps, 10);
-            double ms = Timing.Median(() => dev.Gemm(ta, tb, 1, m, n, k, 1f, A, 0, B, 0, 0f, C, 0), reps);
+            double ms = Timing.Median(dev, () => dev.Gemm(ta, tb, 1, m, n, k, 1f, A, 0, B, 0, 0f, C, 0), reps);
             double gf = flops / (ms / 1e3) / 1e9;
             rows.Add(new Record("gemm", name, dev.Name, name.StartsWith("vae", StringComparison.Ordinal) ? b : 0, ms)
                 .With("m", m).With("n", n).With("k", k).With("trans", (ta ? "T" : "N") + (tb ? "T" : "N"))
@@ -125,7 +125,7 @@ public static class Suites
             var x = Tensor.Uniform(dev, 3, -1, 1, shape);
             x.RequiresGrad = inputGrad;
             var ps = layer.Parameters().ToList();
-            double ms = Timing.Median(() =>
+            double ms = Timing.Median(dev, () =>
             {
                 using var scope = TensorScope.Begin();
                 var y = layer.Forward(x);
@@ -168,7 +168,7 @@ public static class Suites
                 Graph.Backward(loss);
                 opt.Step();
             }
-            double ms = Timing.Median(Step, a.Quick ? 5 : 15, 3);
+            double ms = Timing.Median(dev, Step, a.Quick ? 5 : 15, 3);
             double gf = VaeFlopsPerSample() * b / (ms / 1e3) / 1e9;
             rows.Add(new Record("train-step", $"{a.Model} adam", dev.Name, b, ms)
                 .With("samples_per_s", b / (ms / 1e3)).With("gflops", gf)

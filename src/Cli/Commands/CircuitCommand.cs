@@ -26,9 +26,11 @@ public static class CircuitCommand
         var noise = new Option<string?>("--noise") { Description = "e.g. depolarizing=0.01,damping=0.02,dephasing=0.01,readout=0.02" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the shots readout", DefaultValueFactory = _ => 0UL };
         var json = new Option<bool>("--json") { Description = "print JSON (the default is a readable listing)" };
+        var device = DeviceOption.Create();
+        device.Description = "cpu (the CPU simulator; also what auto picks for one circuit) | cuda | ilgpu-cpu (the batched circuit kernels: noiseless probs/expval, adjoint gradients)";
         var cmd = new Command("circuit", "Run one parameterised circuit: readout and gradients")
         {
-            qubits, layers, entangler, encoding, inputs, weights, readout, cotangent, grad, noise, seed, json,
+            qubits, layers, entangler, encoding, inputs, weights, readout, cotangent, grad, noise, seed, json, device,
         };
         cmd.SetAction(p =>
         {
@@ -55,13 +57,15 @@ public static class CircuitCommand
                 var s => throw new CliException($"--grad: unknown method '{s}'; expected adjoint, shift or fd"),
             };
             ulong sd = p.GetValue(seed);
+            string dev = DeviceOption.Name(p.GetValue(device)).ToLowerInvariant();
+            using var kernels = Kernels(dev, nm, r, method, p.GetValue(cotangent) is not null);
             int width = r.Width(n);
             var result = new JsonObject();
             float[] y;
             if (p.GetValue(cotangent) is { } gf)
             {
                 var g = ReadArray(gf, width);
-                var (yy, wg, ig) = Gradients.Compute(method, circuit, x, 1, w, r, g, sd, nm);
+                var (yy, wg, ig) = kernels is null ? Gradients.Compute(method, circuit, x, 1, w, r, g, sd, nm) : kernels.Adjoint(circuit, x, 1, w, r, g);
                 y = yy;
                 result["readout"] = Arr(y);
                 var wj = new JsonArray();
@@ -76,7 +80,8 @@ public static class CircuitCommand
             }
             else
             {
-                y = nm is { IsNoiseless: false } ? DensityMatrix.Run(circuit, x, 1, w, r, nm, sd) : Simulator.Run(circuit, x, 1, w, r, sd);
+                y = kernels is not null ? kernels.Run(circuit, x, 1, w, r)
+                    : nm is { IsNoiseless: false } ? DensityMatrix.Run(circuit, x, 1, w, r, nm, sd) : Simulator.Run(circuit, x, 1, w, r, sd);
                 result["readout"] = Arr(y);
             }
             if (p.GetValue(json)) stdout.WriteLine(result.ToJsonString());
@@ -88,6 +93,21 @@ public static class CircuitCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The ILGPU circuit kernels where --device asks for them, or null for the CPU simulator.</summary>
+    private static QGenEngine.Quantum.Gpu.IlgpuSimulator? Kernels(string device, NoiseModel? noise, Readout r, GradMethod method, bool gradients)
+    {
+        if (device is "cpu" or "auto" or "reference") return null;
+        if (device is not ("cuda" or "ilgpu-cpu"))
+            throw new CliException($"--device: the circuit kernels run on cuda or ilgpu-cpu, not '{device}' (cpu runs the CPU simulator)");
+        if (noise is { IsNoiseless: false }) throw new CliException($"--device {device}: noisy circuits run on the CPU density-matrix simulator; use --device cpu");
+        if (r.Kind == ReadoutKind.Shots) throw new CliException($"--device {device}: the kernels return probs or expval; shots run on --device cpu");
+        if (gradients && method != GradMethod.Adjoint) throw new CliException($"--device {device}: the kernels compute adjoint gradients; --grad {method.ToString().ToLowerInvariant()} runs on --device cpu");
+        if (device == "cuda")
+            return QGenEngine.Quantum.Gpu.IlgpuSimulator.TryCreateCuda()
+                   ?? throw new CliException($"--device cuda: {QGenEngine.Kernels.Gpu.GpuBackends.Unavailable("cuda") ?? "no CUDA device"}");
+        return QGenEngine.Quantum.Gpu.IlgpuSimulator.CreateCpu();
     }
 
     private static JsonArray Arr(float[] v) => new(v.Select(x => (JsonNode)JsonValue.Create(x)).ToArray());

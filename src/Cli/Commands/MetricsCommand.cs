@@ -14,7 +14,7 @@ public static class MetricsCommand
 {
     public const string FidNote = "FID here uses the MNIST metric classifier's 128-d features, not Inception's: not comparable with Inception-FID figures";
 
-    private static IDevice Device(string? d) => Backends.Get(d ?? Environment.GetEnvironmentVariable("QGEN_DEVICE") ?? "auto");
+    private static IDevice Device(string? d) => DeviceOption.Resolve(d);
 
     public static double Fid(IDevice dev, ImageSets.Set a, ImageSets.Set b)
     {
@@ -34,7 +34,7 @@ public static class MetricsCommand
         var cmd = new Command("metrics", "FID, IS and SSIM of image sets (mnist:train[:N], mnist:test[:N], fashion:test, an IDX file, a PNG folder, a run directory)");
         var json = new Option<bool>("--json") { Description = "print JSON" };
         var n = new Option<int>("--n") { Description = "images a run directory generates", DefaultValueFactory = _ => 10_000 };
-        var device = new Option<string?>("--device") { Description = "auto | cpu | reference" };
+        var device = DeviceOption.Create();
 
         var real = new Option<string>("--real") { Required = true, Description = "the reference set" };
         var fake = new Option<string>("--fake") { Required = true, Description = "the set to score" };
@@ -95,7 +95,7 @@ public static class MetricsCommand
     {
         var run = new Option<string>("--run") { Required = true, Description = "a run directory made by `train`" };
         var n = new Option<int>("--n") { Description = "generated images scored", DefaultValueFactory = _ => 10_000 };
-        var device = new Option<string?>("--device") { Description = "auto | cpu | reference" };
+        var device = DeviceOption.Create();
         var cmd = new Command("eval", "Score a trained run: FID and IS of samples, reconstruction SSIM and BCE") { run, n, device };
         cmd.SetAction(p =>
         {

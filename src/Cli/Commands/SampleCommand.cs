@@ -16,7 +16,7 @@ public static class SampleCommand
         var n = new Option<int>("--n") { Description = "how many images", DefaultValueFactory = _ => 64 };
         var outFile = new Option<string?>("--out") { Description = "PNG file (default DIR/samples-N.png)" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the latent draws", DefaultValueFactory = _ => 7 };
-        var device = new Option<string?>("--device") { Description = "auto | cpu | reference" };
+        var device = DeviceOption.Create();
         var cmd = new Command("sample", "Generate images from a trained run") { run, n, outFile, seed, device };
         cmd.SetAction(p =>
         {
@@ -26,7 +26,7 @@ public static class SampleCommand
             var cfg = Path.Combine(dir, VaeTrainer.ConfigFile);
             if (!File.Exists(cfg)) throw new CliException($"{cfg}: not found; --run needs a directory made by `qgen-engine train`");
             var o = TrainOptions.FromJson(JsonNode.Parse(File.ReadAllText(cfg))!.AsObject(), cfg);
-            var dev = Backends.Get(p.GetValue(device) ?? Environment.GetEnvironmentVariable("QGEN_DEVICE") ?? "auto");
+            var dev = DeviceOption.Resolve(p.GetValue(device));
             var model = new Vae(dev, o.Seed, o.ModelConfig());
             Checkpoint.Load(Path.Combine(dir, VaeTrainer.CheckpointFile), model);
             var images = VaeTrainer.Sample(model, dev, count, p.GetValue(seed));

@@ -21,7 +21,7 @@ public static class TrainCommand
         var layers = new Option<int?>("--layers") { Description = "circuit layers (default 3)" };
         var entangler = new Option<string?>("--entangler") { Description = "linear | circular | all (default linear)" };
         var readout = new Option<string?>("--readout") { Description = "probs | expval (default probs)" };
-        var device = new Option<string?>("--device") { Description = "auto | cpu | reference (default: QGEN_DEVICE, else auto)" };
+        var device = DeviceOption.Create();
         var seed = new Option<ulong?>("--seed") { Description = "seed of everything random in the run (default 1)" };
         var limit = new Option<int?>("--limit") { Description = "train on the first N training images" };
         var noAug = new Option<bool>("--no-augment") { Description = "no rotation/translation augmentation" };
@@ -53,6 +53,9 @@ public static class TrainCommand
                 o = TrainOptions.FromJson(JsonNode.Parse(File.ReadAllText(cfg))!.AsObject(), cfg);
                 if (o.Model != m) throw new CliException($"{cfg}: the run trains '{o.Model}', not '{m}'");
                 if (p.GetValue(epochs) is { } e) o = o with { Epochs = e };   // extend a finished run
+                // Checkpoints are device-neutral: a run may continue on another backend (--device, QGEN_DEVICE).
+                if (p.GetValue(device) is not null || Environment.GetEnvironmentVariable(Backends.EnvironmentVariable) is { Length: > 0 })
+                    o = o with { Device = DeviceOption.Name(p.GetValue(device)) };
                 var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, seed, limit, dataset, data, evalImages }
                     .Where(opt => p.GetResult(opt) is not null).Select(opt => opt.Name).ToList();
                 if (ignored.Count > 0) stdout.WriteLine($"note: a resumed run keeps the settings in {cfg}; ignoring {string.Join(", ", ignored)}");
@@ -65,7 +68,7 @@ public static class TrainCommand
                     Epochs = p.GetValue(epochs) ?? d.Epochs, BatchSize = p.GetValue(batch) ?? d.BatchSize, Lr = p.GetValue(lr) ?? d.Lr,
                     Latent = p.GetValue(latent) ?? d.Latent, Qubits = p.GetValue(qubits) ?? d.Qubits, Layers = p.GetValue(layers) ?? d.Layers,
                     Entangler = p.GetValue(entangler) ?? d.Entangler, Readout = p.GetValue(readout) ?? d.Readout,
-                    Device = p.GetValue(device) ?? Environment.GetEnvironmentVariable("QGEN_DEVICE") ?? "auto",
+                    Device = DeviceOption.Name(p.GetValue(device)),
                     Seed = p.GetValue(seed) ?? d.Seed, Limit = p.GetValue(limit) ?? 0, Augment = !p.GetValue(noAug),
                     Dataset = p.GetValue(dataset) ?? d.Dataset, DataDir = p.GetValue(data), EvalImages = p.GetValue(evalImages) ?? d.EvalImages,
                 };
@@ -73,7 +76,7 @@ public static class TrainCommand
             var dev = Backends.Get(o.Device);
             var trainer = new VaeTrainer(o, dir, dev, isResume);
             stdout.WriteLine($"{m}: {trainer.Model.ParameterCount:N0} parameters ({QuantumParameters(trainer)} in the circuit), {trainer.Train.Count:N0} training images ({trainer.Train.Source}), " +
-                             $"batch {o.BatchSize}, lr {o.Lr.ToString(CultureInfo.InvariantCulture)}{(o.Cosine ? " cosine" : "")}, device {dev.Name} ({CpuParallel.Threads} threads), seed {o.Seed}");
+                             $"batch {o.BatchSize}, lr {o.Lr.ToString(CultureInfo.InvariantCulture)}{(o.Cosine ? " cosine" : "")}, device {DeviceOption.Describe(dev)}{(dev.Name == "cpu" ? $" ({CpuParallel.Threads} threads)" : "")}, seed {o.Seed}");
             stdout.WriteLine($"run directory: {Path.GetFullPath(dir)}" + (isResume ? $" (resuming after epoch {trainer.CompletedEpochs})" : ""));
             var bar = new ProgressBar(stdout, interactive: ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected);
             bool done = trainer.Run(bar.Step, em =>
@@ -97,11 +100,11 @@ public static class TrainCommand
     {
         if (epochs < 1) throw new CliException($"--epochs: {epochs} must be ≥ 1");
         if (batch < 2) throw new CliException($"--batch-size: {batch} must be ≥ 2");
-        var dev = Backends.Get(device ?? Environment.GetEnvironmentVariable("QGEN_DEVICE") ?? "auto");
+        var dev = DeviceOption.Resolve(device);
         var (dataDir, verify) = QGenEngine.Models.Data.DataSets.Resolve("mnist", null);
         var train = QGenEngine.Models.Data.DataSets.Load(dataDir, "train", verify);
         var test = QGenEngine.Models.Data.DataSets.Load(dataDir, "t10k", verify);
-        stdout.WriteLine($"classifier: {epochs} epochs, batch {batch}, lr {lr.ToString(CultureInfo.InvariantCulture)} cosine, seed {seed}, device {dev.Name}");
+        stdout.WriteLine($"classifier: {epochs} epochs, batch {batch}, lr {lr.ToString(CultureInfo.InvariantCulture)} cosine, seed {seed}, device {DeviceOption.Describe(dev)}");
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var model = ClassifierTrainer.Train(dev, train, test, epochs, batch, lr, seed,
             (e, k, l) => { if (k % 100 == 0) stdout.WriteLine($"  epoch {e} step {k}/{train.Count / batch} loss {l:F4}"); },

@@ -78,8 +78,8 @@ public static class GpuBackends
             {
                 "cuda" => Create(kind, Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2)), c => FirstUsable(c.GetCudaDevices(), d => d.Architecture is not null).CreateAccelerator(c)),
                 "opencl" => Create(kind, Context.Create(b => b.OpenCL().EnableAlgorithms().Optimize(OptimizationLevel.O2)), c => FirstUsable(c.GetCLDevices(), d => d.Capabilities.GenericAddressSpace).CreateAccelerator(c)),
-                // Groups of up to 256 threads, as the kernels use on GPUs (the default CPU device allows 16).
-                _ => Create(kind, Context.Create(b => b.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms().Optimize(OptimizationLevel.O2)), c => c.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel)),
+                // The default CPU device: groups of 16 threads, each an OS thread (more make every barrier crawl).
+                _ => Create(kind, Context.Create(b => b.CPU().EnableAlgorithms().Optimize(OptimizationLevel.O2)), c => c.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel)),
             };
             Open[kind] = dev;
             return dev;

@@ -24,7 +24,7 @@ internal readonly record struct BinaryArgs(int Op,
 
 internal readonly record struct SumArgs(int Outer, int R, int Inner, float Scale);
 internal readonly record struct GemmArgs(int M, int N, int K, int TransA, int TransB, float Alpha, float Beta,
-    int Batch, int StrideA, int StrideB, int StrideC);
+    int Batch, int StrideA, int StrideB, int StrideC, int Threads);
 internal readonly record struct ConvArgs(int Batch, int C, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW, int OH, int OW);
 internal readonly record struct ChannelArgs(int N, int C, int S, float Momentum, float Eps);
 internal readonly record struct PoolArgs(int Planes, int H, int W, int K, int Stride, int Pad, int OH, int OW);
@@ -39,9 +39,13 @@ internal readonly record struct SgdArgs(float Lr, float Momentum, float WeightDe
 /// </summary>
 internal static class GpuKernels
 {
-    /// <summary>Threads of an explicitly grouped kernel (reductions, GEMM).</summary>
-    public const int GroupSize = 256;
-    public const int TileM = 64, TileN = 64, TileK = 16;
+    /// <summary>
+    /// Most threads of an explicitly grouped kernel (the shared arrays' size). Launches use 256 on GPUs and
+    /// the accelerator's maximum where smaller (ILGPU's CPU accelerator: 16, as OS threads); a power of two.
+    /// </summary>
+    public const int MaxGroup = 256;
+    /// <summary>GEMM: each of the d×d threads of a group computes a 4×4 block, so a tile of C is 4d × 4d; A and B pass through shared memory TileK deep.</summary>
+    public const int TileK = 32;
 
     // ---- creation and movement ----------------------------------------------------------------------
 
@@ -143,7 +147,7 @@ internal static class GpuKernels
         int t = Group.IdxX;
         shared[t] = v;
         Group.Barrier();
-        for (int half = GroupSize / 2; half > 0; half >>= 1)
+        for (int half = Group.DimX / 2; half > 0; half >>= 1)
         {
             if (t < half) shared[t] += shared[t + half];
             Group.Barrier();
@@ -156,10 +160,10 @@ internal static class GpuKernels
     [Kernel(grouped: true)]
     public static void SumRowsGrouped(ArrayView<float> x, ArrayView<float> y, SumArgs a)
     {
-        var shared = SharedMemory.Allocate<float>(GroupSize);
+        var shared = SharedMemory.Allocate<float>(MaxGroup);
         int i = Grid.IdxX, o = i / a.Inner, k = i - o * a.Inner;
         float s = 0;
-        for (int r = Group.IdxX; r < a.R; r += GroupSize) s += x[(o * a.R + r) * a.Inner + k];
+        for (int r = Group.IdxX; r < a.R; r += Group.DimX) s += x[(o * a.R + r) * a.Inner + k];
         s = GroupSum(shared, s);
         if (Group.IdxX == 0) y[i] = a.Scale * s;
     }
@@ -168,9 +172,9 @@ internal static class GpuKernels
     [Kernel(grouped: true)]
     public static void SumOfSquaresPartial(ArrayView<float> x, ArrayView<float> partial, int n)
     {
-        var shared = SharedMemory.Allocate<float>(GroupSize);
+        var shared = SharedMemory.Allocate<float>(MaxGroup);
         float s = 0;
-        for (int j = Grid.IdxX * GroupSize + Group.IdxX; j < n; j += Grid.DimX * GroupSize) s += x[j] * x[j];
+        for (int j = Grid.IdxX * Group.DimX + Group.IdxX; j < n; j += Grid.DimX * Group.DimX) s += x[j] * x[j];
         s = GroupSum(shared, s);
         if (Group.IdxX == 0) partial[Grid.IdxX] = s;
     }
@@ -178,35 +182,35 @@ internal static class GpuKernels
     // ---- tiled SGEMM --------------------------------------------------------------------------------
 
     /// <summary>
-    /// C = α·op(A)·op(B) + β·C, 64×64 tiles of C per group of 16×16 threads, each thread a 4×4 block
-    /// (rows ty + 16r, columns tx + 16c, so shared-memory reads are conflict-free and stores coalesced);
-    /// A and B stream through shared memory 16 deep. Grid z is the batch; when the batch shares C
-    /// (stride 0) one group walks the batch in order, applying C = α·A_p·B_p + β·C per item as the
-    /// sequential definition does.
+    /// C = α·op(A)·op(B) + β·C. A group of d×d threads (d = 16 on GPUs) computes a 4d×4d tile of C, each
+    /// thread a 4×4 block at rows ty + d·r and columns tx + d·c (conflict-free shared reads, coalesced
+    /// stores); A and B stream through dynamic shared memory TileK deep, each read along its contiguous
+    /// axis. Grid z is the batch; when the batch shares C (stride 0) one group walks the batch in order,
+    /// applying C = α·A_p·B_p + β·C per item as the sequential definition does.
     /// </summary>
     [Kernel(grouped: true)]
     public static void Gemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs g)
     {
-        var sa = SharedMemory.Allocate<float>(TileK * TileM);
-        var sb = SharedMemory.Allocate<float>(TileK * TileN);
-        int tx = Group.IdxX % 16, ty = Group.IdxX / 16, tid = Group.IdxX;
-        int row0 = Grid.IdxY * TileM, col0 = Grid.IdxX * TileN;
+        var smem = SharedMemory.GetDynamic<float>();
+        int d = g.Threads, tile = 4 * d, tileK = TileK;
+        var sa = smem.SubView(0, tileK * tile);
+        var sb = smem.SubView(tileK * tile, tileK * tile);
+        int tid = Group.IdxX, tx = tid % d, ty = tid / d, threads = d * d;
+        int row0 = Grid.IdxY * tile, col0 = Grid.IdxX * tile;
         bool shared = g.StrideC == 0 && g.Batch > 1;
         int p0 = shared ? 0 : Grid.IdxZ, p1 = shared ? g.Batch : Grid.IdxZ + 1;
         int cBase = shared ? 0 : Grid.IdxZ * g.StrideC;
+        int r0 = row0 + ty, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d;
+        int q0 = col0 + tx, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d;
 
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
         if (g.Beta != 0)
         {
-            c00 = LoadC(c, g, cBase, row0 + ty, col0 + tx); c01 = LoadC(c, g, cBase, row0 + ty, col0 + tx + 16);
-            c02 = LoadC(c, g, cBase, row0 + ty, col0 + tx + 32); c03 = LoadC(c, g, cBase, row0 + ty, col0 + tx + 48);
-            c10 = LoadC(c, g, cBase, row0 + ty + 16, col0 + tx); c11 = LoadC(c, g, cBase, row0 + ty + 16, col0 + tx + 16);
-            c12 = LoadC(c, g, cBase, row0 + ty + 16, col0 + tx + 32); c13 = LoadC(c, g, cBase, row0 + ty + 16, col0 + tx + 48);
-            c20 = LoadC(c, g, cBase, row0 + ty + 32, col0 + tx); c21 = LoadC(c, g, cBase, row0 + ty + 32, col0 + tx + 16);
-            c22 = LoadC(c, g, cBase, row0 + ty + 32, col0 + tx + 32); c23 = LoadC(c, g, cBase, row0 + ty + 32, col0 + tx + 48);
-            c30 = LoadC(c, g, cBase, row0 + ty + 48, col0 + tx); c31 = LoadC(c, g, cBase, row0 + ty + 48, col0 + tx + 16);
-            c32 = LoadC(c, g, cBase, row0 + ty + 48, col0 + tx + 32); c33 = LoadC(c, g, cBase, row0 + ty + 48, col0 + tx + 48);
+            c00 = LoadC(c, g, cBase, r0, q0); c01 = LoadC(c, g, cBase, r0, q1); c02 = LoadC(c, g, cBase, r0, q2); c03 = LoadC(c, g, cBase, r0, q3);
+            c10 = LoadC(c, g, cBase, r1, q0); c11 = LoadC(c, g, cBase, r1, q1); c12 = LoadC(c, g, cBase, r1, q2); c13 = LoadC(c, g, cBase, r1, q3);
+            c20 = LoadC(c, g, cBase, r2, q0); c21 = LoadC(c, g, cBase, r2, q1); c22 = LoadC(c, g, cBase, r2, q2); c23 = LoadC(c, g, cBase, r2, q3);
+            c30 = LoadC(c, g, cBase, r3, q0); c31 = LoadC(c, g, cBase, r3, q1); c32 = LoadC(c, g, cBase, r3, q2); c33 = LoadC(c, g, cBase, r3, q3);
         }
 
         for (int p = p0; p < p1; p++)
@@ -214,26 +218,25 @@ internal static class GpuKernels
             int aBase = p * g.StrideA, bBase = p * g.StrideB;
             float a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0;
             float a20 = 0, a21 = 0, a22 = 0, a23 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
-            for (int k0 = 0; k0 < g.K; k0 += TileK)
+            for (int k0 = 0; k0 < g.K; k0 += tileK)
             {
-                for (int l = 0; l < 4; l++)
+                for (int idx = tid; idx < tileK * tile; idx += threads)
                 {
-                    int idx = tid + GroupSize * l;
-                    // A tile (16 deep × 64 rows): read along A's contiguous axis.
                     int kk, mm;
-                    if (g.TransA == 0) { kk = idx % TileK; mm = idx / TileK; } else { mm = idx % TileM; kk = idx / TileM; }
+                    if (g.TransA == 0) { kk = idx % tileK; mm = idx / tileK; } else { mm = idx % tile; kk = idx / tile; }
                     int gm = row0 + mm, gk = k0 + kk;
-                    sa[kk * TileM + mm] = gm < g.M && gk < g.K ? a[aBase + (g.TransA == 0 ? gm * g.K + gk : gk * g.M + gm)] : 0f;
+                    sa[kk * tile + mm] = gm < g.M && gk < g.K ? a[aBase + (g.TransA == 0 ? gm * g.K + gk : gk * g.M + gm)] : 0f;
                     int nn;
-                    if (g.TransB == 0) { nn = idx % TileN; kk = idx / TileN; } else { kk = idx % TileK; nn = idx / TileK; }
+                    if (g.TransB == 0) { nn = idx % tile; kk = idx / tile; } else { kk = idx % tileK; nn = idx / tileK; }
                     int gn = col0 + nn; gk = k0 + kk;
-                    sb[kk * TileN + nn] = gn < g.N && gk < g.K ? b[bBase + (g.TransB == 0 ? gk * g.N + gn : gn * g.K + gk)] : 0f;
+                    sb[kk * tile + nn] = gn < g.N && gk < g.K ? b[bBase + (g.TransB == 0 ? gk * g.N + gn : gn * g.K + gk)] : 0f;
                 }
                 Group.Barrier();
-                for (int kk = 0; kk < TileK; kk++)
+                for (int kk = 0; kk < tileK; kk++)
                 {
-                    float x0 = sa[kk * TileM + ty], x1 = sa[kk * TileM + ty + 16], x2 = sa[kk * TileM + ty + 32], x3 = sa[kk * TileM + ty + 48];
-                    float y0 = sb[kk * TileN + tx], y1 = sb[kk * TileN + tx + 16], y2 = sb[kk * TileN + tx + 32], y3 = sb[kk * TileN + tx + 48];
+                    int ra = kk * tile + ty, rb = kk * tile + tx;
+                    float x0 = sa[ra], x1 = sa[ra + d], x2 = sa[ra + 2 * d], x3 = sa[ra + 3 * d];
+                    float y0 = sb[rb], y1 = sb[rb + d], y2 = sb[rb + 2 * d], y3 = sb[rb + 3 * d];
                     a00 += x0 * y0; a01 += x0 * y1; a02 += x0 * y2; a03 += x0 * y3;
                     a10 += x1 * y0; a11 += x1 * y1; a12 += x1 * y2; a13 += x1 * y3;
                     a20 += x2 * y0; a21 += x2 * y1; a22 += x2 * y2; a23 += x2 * y3;
@@ -247,14 +250,10 @@ internal static class GpuKernels
             c20 = al * a20 + be * c20; c21 = al * a21 + be * c21; c22 = al * a22 + be * c22; c23 = al * a23 + be * c23;
             c30 = al * a30 + be * c30; c31 = al * a31 + be * c31; c32 = al * a32 + be * c32; c33 = al * a33 + be * c33;
         }
-        StoreC(c, g, cBase, row0 + ty, col0 + tx, c00); StoreC(c, g, cBase, row0 + ty, col0 + tx + 16, c01);
-        StoreC(c, g, cBase, row0 + ty, col0 + tx + 32, c02); StoreC(c, g, cBase, row0 + ty, col0 + tx + 48, c03);
-        StoreC(c, g, cBase, row0 + ty + 16, col0 + tx, c10); StoreC(c, g, cBase, row0 + ty + 16, col0 + tx + 16, c11);
-        StoreC(c, g, cBase, row0 + ty + 16, col0 + tx + 32, c12); StoreC(c, g, cBase, row0 + ty + 16, col0 + tx + 48, c13);
-        StoreC(c, g, cBase, row0 + ty + 32, col0 + tx, c20); StoreC(c, g, cBase, row0 + ty + 32, col0 + tx + 16, c21);
-        StoreC(c, g, cBase, row0 + ty + 32, col0 + tx + 32, c22); StoreC(c, g, cBase, row0 + ty + 32, col0 + tx + 48, c23);
-        StoreC(c, g, cBase, row0 + ty + 48, col0 + tx, c30); StoreC(c, g, cBase, row0 + ty + 48, col0 + tx + 16, c31);
-        StoreC(c, g, cBase, row0 + ty + 48, col0 + tx + 32, c32); StoreC(c, g, cBase, row0 + ty + 48, col0 + tx + 48, c33);
+        StoreC(c, g, cBase, r0, q0, c00); StoreC(c, g, cBase, r0, q1, c01); StoreC(c, g, cBase, r0, q2, c02); StoreC(c, g, cBase, r0, q3, c03);
+        StoreC(c, g, cBase, r1, q0, c10); StoreC(c, g, cBase, r1, q1, c11); StoreC(c, g, cBase, r1, q2, c12); StoreC(c, g, cBase, r1, q3, c13);
+        StoreC(c, g, cBase, r2, q0, c20); StoreC(c, g, cBase, r2, q1, c21); StoreC(c, g, cBase, r2, q2, c22); StoreC(c, g, cBase, r2, q3, c23);
+        StoreC(c, g, cBase, r3, q0, c30); StoreC(c, g, cBase, r3, q1, c31); StoreC(c, g, cBase, r3, q2, c32); StoreC(c, g, cBase, r3, q3, c33);
     }
 
     private static float LoadC(ArrayView<float> c, GemmArgs g, int cBase, int r, int col) =>
@@ -314,10 +313,10 @@ internal static class GpuKernels
     [Kernel(grouped: true)]
     public static void ChannelSum(ArrayView<float> dy, ArrayView<float> db, ChannelArgs a)
     {
-        var shared = SharedMemory.Allocate<float>(GroupSize);
+        var shared = SharedMemory.Allocate<float>(MaxGroup);
         int c = Grid.IdxX;
         float s = 0;
-        for (int k = Group.IdxX; k < a.N * a.S; k += GroupSize)
+        for (int k = Group.IdxX; k < a.N * a.S; k += Group.DimX)
         {
             int n = k / a.S;
             s += dy[(n * a.C + c) * a.S + (k - n * a.S)];
@@ -333,17 +332,17 @@ internal static class GpuKernels
     public static void BatchNormStats(ArrayView<float> x, ArrayView<float> saveMean, ArrayView<float> saveInv,
                                       ArrayView<float> runMean, ArrayView<float> runVar, ChannelArgs a)
     {
-        var shared = SharedMemory.Allocate<float>(GroupSize);
+        var shared = SharedMemory.Allocate<float>(MaxGroup);
         int c = Grid.IdxX, cnt = a.N * a.S;
         float s = 0;
-        for (int k = Group.IdxX; k < cnt; k += GroupSize)
+        for (int k = Group.IdxX; k < cnt; k += Group.DimX)
         {
             int n = k / a.S;
             s += x[(n * a.C + c) * a.S + (k - n * a.S)];
         }
         float mean = GroupSum(shared, s) / cnt;
         float q = 0;
-        for (int k = Group.IdxX; k < cnt; k += GroupSize)
+        for (int k = Group.IdxX; k < cnt; k += Group.DimX)
         {
             int n = k / a.S;
             float d = x[(n * a.C + c) * a.S + (k - n * a.S)] - mean;
@@ -372,10 +371,10 @@ internal static class GpuKernels
     public static void BatchNormGradStats(ArrayView<float> x, ArrayView<float> dy, ArrayView<float> mean, ArrayView<float> inv,
                                           ArrayView<float> sums, ArrayView<float> dgamma, ArrayView<float> dbeta, ChannelArgs a)
     {
-        var shared = SharedMemory.Allocate<float>(GroupSize);
+        var shared = SharedMemory.Allocate<float>(MaxGroup);
         int c = Grid.IdxX, cnt = a.N * a.S;
         float m = mean[c], sd = 0, sdx = 0;
-        for (int k = Group.IdxX; k < cnt; k += GroupSize)
+        for (int k = Group.IdxX; k < cnt; k += Group.DimX)
         {
             int n = k / a.S, j = (n * a.C + c) * a.S + (k - n * a.S);
             sd += dy[j]; sdx += dy[j] * (x[j] - m);

@@ -44,7 +44,7 @@ public sealed partial class IlgpuDevice
     private Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8> Grouped<T1, T2, T3, T4, T5, T6, T7, T8>(ref Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8>? slot, Action<T1, T2, T3, T4, T5, T6, T7, T8> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct => slot ??= Accelerator.LoadStreamKernel(kernel);
 
-    private static KernelConfig Groups(int groups) => new(new Index1D(groups), new Index1D(K.GroupSize));
+    private KernelConfig Groups(int groups) => new(new Index1D(groups), new Index1D(GroupSize));
 
     // ---- creation and movement ----------------------------------------------------------------------
 
@@ -107,7 +107,7 @@ public sealed partial class IlgpuDevice
     {
         int n = I(x.Numel);
         if (n == 0) return 0;
-        int groups = Math.Clamp(n / (K.GroupSize * 16), 1, 1024);
+        int groups = Math.Clamp(n / (GroupSize * 16), 1, 1024);
         var partial = Scratch(groups);
         Grouped(ref _sumSquares, K.SumOfSquaresPartial)(Groups(groups), V(x), partial, n);
         var host = new float[groups];
@@ -123,9 +123,11 @@ public sealed partial class IlgpuDevice
                      float beta, Tensor c, long strideC)
     {
         if (batch == 0 || m == 0 || n == 0) return;
-        var args = new GemmArgs(m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha, beta, batch, I(strideA), I(strideB), I(strideC));
+        int d = GemmThreads, tile = 4 * d;
+        var args = new GemmArgs(m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha, beta, batch, I(strideA), I(strideB), I(strideC), d);
         int z = strideC == 0 ? 1 : batch;
-        var cfg = new KernelConfig(new Index3D((n + K.TileN - 1) / K.TileN, (m + K.TileM - 1) / K.TileM, z), new Index3D(K.GroupSize, 1, 1));
+        var cfg = new KernelConfig(new Index3D((n + tile - 1) / tile, (m + tile - 1) / tile, z), new Index3D(d * d, 1, 1),
+                                   SharedMemoryConfig.RequestDynamic<float>(2 * K.TileK * tile));
         Grouped(ref _gemm, K.Gemm)(cfg, V(a), V(b), V(c), args);
     }
 }

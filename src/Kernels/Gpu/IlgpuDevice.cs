@@ -27,9 +27,16 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
     public long FreshAllocations { get; private set; }
     public long PooledBytes { get; private set; }
 
+    /// <summary>Threads of the reduction kernels' groups: 256, or the accelerator's largest power of two below.</summary>
+    internal int GroupSize { get; }
+    /// <summary>d of the GEMM's d×d thread groups (16 on GPUs: 64×64 tiles of C).</summary>
+    internal int GemmThreads { get; }
+
     internal IlgpuDevice(string name, Context context, Accelerator accelerator)
     {
         Name = name; _context = context; Accelerator = accelerator;
+        GroupSize = 1 << (int)Math.Log2(Math.Min(GpuKernels.MaxGroup, accelerator.MaxNumThreadsPerGroup));
+        GemmThreads = (int)Math.Sqrt(GroupSize);
     }
 
     public void Dispose()
