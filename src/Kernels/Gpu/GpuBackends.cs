@@ -114,7 +114,12 @@ public static class PtxCompiler
     public static string Compile(string kernel)
     {
         var method = Kernels().FirstOrDefault(m => m.Name == kernel) ?? throw new ArgumentException($"no kernel named {kernel}");
-        bool grouped = ((KernelAttribute)method.GetCustomAttributes(typeof(KernelAttribute), false)[0]).Grouped;
+        return Compile(method, ((KernelAttribute)method.GetCustomAttributes(typeof(KernelAttribute), false)[0]).Grouped);
+    }
+
+    /// <summary>PTX for sm_90 (ISA 8.0) of any kernel method (the quantum simulator's too).</summary>
+    public static string Compile(System.Reflection.MethodInfo method, bool grouped)
+    {
         using var ctx = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
         var backend = new ILGPU.Backends.PTX.PTXBackend(ctx, new CudaCapabilityContext(CudaArchitecture.SM_90), CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
         var entry = grouped

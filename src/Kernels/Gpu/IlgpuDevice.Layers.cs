@@ -33,12 +33,19 @@ public sealed partial class IlgpuDevice
 
     private static (int Rows, int P) ColShape(ConvGeometry g) => (g.InChannels * g.KernelH * g.KernelW, g.OutH * g.OutW);
 
-    /// <summary>y_n = W · im2col(x)_n for every n in one batched GEMM (W shared); the "conv" of g.</summary>
-    private void ConvCore(Tensor x, Tensor w, Tensor y, ConvGeometry g)
+    /// <summary>im2col(x): (N, C·KH·KW, OH·OW), a pooled temporary the caller disposes.</summary>
+    private Tensor Im2Col(Tensor x, ConvGeometry g)
     {
         var (rows, p) = ColShape(g);
-        using var col = Temp(g.Batch, rows, p);
+        var col = Temp(g.Batch, rows, p);
         Auto(ref _im2col, K.Im2Col)(I(col.Numel), V(x), V(col), Args(g));
+        return col;
+    }
+
+    /// <summary>y_n = W · col_n for every n in one batched GEMM (W shared); the "conv" of g.</summary>
+    private void ConvCore(Tensor col, Tensor w, Tensor y, ConvGeometry g)
+    {
+        var (rows, p) = ColShape(g);
         Gemm(false, false, g.Batch, g.OutChannels, p, rows, 1f, w, 0, col, (long)rows * p, 0f, y, (long)g.OutChannels * p);
     }
 
@@ -51,12 +58,10 @@ public sealed partial class IlgpuDevice
         Auto(ref _col2im, K.Col2Im)(I(dx.Numel), V(col), V(dx), Args(g));
     }
 
-    /// <summary>dw += Σ_n dy_n · im2col(x)_nᵀ: one GEMM walking the batch into a shared output.</summary>
-    private void ConvWeight(Tensor x, Tensor dy, Tensor dw, ConvGeometry g)
+    /// <summary>dw += Σ_n dy_n · col_nᵀ: one GEMM walking the batch into a shared output.</summary>
+    private void ConvWeight(Tensor col, Tensor dy, Tensor dw, ConvGeometry g)
     {
         var (rows, p) = ColShape(g);
-        using var col = Temp(g.Batch, rows, p);
-        Auto(ref _im2col, K.Im2Col)(I(col.Numel), V(x), V(col), Args(g));
         Gemm(false, true, g.Batch, g.OutChannels, rows, p, 1f, dy, (long)g.OutChannels * p, col, (long)rows * p, 1f, dw, 0);
     }
 
@@ -68,14 +73,14 @@ public sealed partial class IlgpuDevice
 
     public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
     {
-        ConvCore(x, w, y, g);
+        using (var col = Im2Col(x, g)) ConvCore(col, w, y, g);
         if (bias is not null) AddBias(y, bias, g.OutChannels, g.OutH * g.OutW);
     }
 
     public void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
     {
         if (db is not null) BiasGrad(dy, db, g.OutChannels, g.OutH * g.OutW);
-        if (dw is not null) ConvWeight(x, dy, dw, g);
+        if (dw is not null) using (var col = Im2Col(x, g)) ConvWeight(col, dy, dw, g);
         if (dx is not null) ConvData(w, dy, dx, g);
     }
 
@@ -89,8 +94,10 @@ public sealed partial class IlgpuDevice
     public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
     {
         if (db is not null) BiasGrad(dy, db, g.InChannels, g.InH * g.InW);
-        if (dw is not null) ConvWeight(dy, x, dw, g);
-        if (dx is not null) ConvCore(dy, w, dx, g);
+        if (dw is null && dx is null) return;
+        using var col = Im2Col(dy, g);   // both gradients read im2col(dy): built once
+        if (dw is not null) ConvWeight(col, x, dw, g);
+        if (dx is not null) ConvCore(col, w, dx, g);
     }
 
     // ---- batch norm ---------------------------------------------------------------------------------

@@ -57,11 +57,7 @@ public sealed class IlgpuSimulator : IDisposable
     {
         var method = typeof(IlgpuSimulator).GetMethod(kernelName, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)
                      ?? throw new ArgumentException($"no kernel named {kernelName}");
-        using var ctx = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O2));
-        var backend = new ILGPU.Backends.PTX.PTXBackend(ctx, new CudaCapabilityContext(CudaArchitecture.SM_90), CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
-        var entry = ILGPU.Backends.EntryPoints.EntryPointDescription.FromExplicitlyGroupedKernel(method);
-        var compiled = backend.Compile(entry, new KernelSpecialization());
-        return ((ILGPU.Backends.PTX.PTXCompiledKernel)compiled).PTXAssembly;
+        return QGenEngine.Kernels.Gpu.PtxCompiler.Compile(method, grouped: true);
     }
 
     /// <summary>Gates as 5 ints each: kind, wire, wire2, source, index.</summary>
