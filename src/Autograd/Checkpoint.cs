@@ -131,50 +131,71 @@ public static class AtomicFile
 }
 
 /// <summary>
-/// A training checkpoint: the module's parameters and buffers under their own names (loadable into
-/// PyTorch with the same names), the optimiser's state as "optimizer.&lt;state&gt;.&lt;param&gt;", and
-/// metadata (optimiser settings, step, generator position). A config.json is written beside it.
+/// A training checkpoint: the module's parameters and buffers under their own names (PyTorch's
+/// state_dict names, so <c>load_state_dict(strict=True)</c> takes them once the optimiser entries are
+/// dropped), each optimiser's state as "optimizer.&lt;part&gt;.&lt;state&gt;.&lt;param&gt;", and metadata: each
+/// optimiser's settings and step count, every random stream's seed and position ("rng.&lt;stream&gt;.*"),
+/// and whatever the caller adds (the trainer's place in the run).
+/// Format v1 (round 1: one optimiser under "optimizer.", one stream under "rng.") still loads.
 /// </summary>
 public static class Checkpoint
 {
-    public static void Save(string path, Module model, Optimizer? optimizer = null, Generator? rng = null,
-                            JsonObject? config = null, IReadOnlyDictionary<string, string>? extra = null)
+    public const string Format = "qgen-engine checkpoint v2", FormatV1 = "qgen-engine checkpoint v1";
+
+    private static string Str(long v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static ulong U64(string s) => ulong.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+
+    public static void Save(string path, Module model, IReadOnlyList<(string Part, Optimizer Optimizer)>? optimizers = null,
+                            IReadOnlyDictionary<string, string>? extra = null)
     {
         var tensors = model.StateDict().ToList();
-        var meta = new Dictionary<string, string> { ["format"] = "qgen-engine checkpoint v1" };
-        if (optimizer is not null)
+        var meta = new Dictionary<string, string> { ["format"] = Format };
+        foreach (var (part, opt) in optimizers ?? [])
         {
-            tensors.AddRange(optimizer.State().Select(s => ("optimizer." + s.Name, s.State)));
-            foreach (var (k, v) in optimizer.Describe()) meta["optimizer." + k] = v;
-            meta["optimizer.step"] = optimizer.StepCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            tensors.AddRange(opt.State().Select(s => ($"optimizer.{part}.{s.Name}", s.State)));
+            foreach (var (k, v) in opt.Describe()) meta[$"optimizer.{part}.{k}"] = v;
+            meta[$"optimizer.{part}.step"] = Str(opt.StepCount);
         }
-        if (rng is not null)
+        foreach (var (name, g) in model.NamedStreams())
         {
-            meta["rng.seed"] = rng.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            meta["rng.position"] = rng.Position.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            meta[$"rng.{name}.seed"] = g.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            meta[$"rng.{name}.position"] = g.Position.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         if (extra is not null) foreach (var (k, v) in extra) meta[k] = v;
         SafeTensors.Write(path, tensors, meta);
-        if (config is not null)
-            AtomicFile.WriteText(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "config.json"),
-                                 config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>Restores into an existing model (and optimiser, generator); every name and shape must match. Returns the metadata.</summary>
-    public static Dictionary<string, string> Load(string path, Module model, Optimizer? optimizer = null, Generator? rng = null)
+    /// <summary>
+    /// Restores into an existing model (and its optimisers and random streams); every name and shape must
+    /// match (and the metadata's "model" equal <paramref name="expectModel"/> if given); nothing is changed unless all do. Returns the metadata.
+    /// </summary>
+    public static Dictionary<string, string> Load(string path, Module model, IReadOnlyList<(string Part, Optimizer Optimizer)>? optimizers = null,
+                                                  string? expectModel = null)
     {
         var (tensors, meta) = SafeTensors.Read(path);
+        if (expectModel is not null && meta.TryGetValue("model", out var held) && held != expectModel)
+            throw new CheckpointException($"{path}: holds a '{held}' model, not '{expectModel}'");
+        bool v1 = meta.TryGetValue("format", out var f) && f == FormatV1;
+        optimizers ??= [];
+        if (v1 && optimizers.Count > 1) throw new CheckpointException($"{path}: a v1 checkpoint holds one optimiser; this model has {optimizers.Count}");
+        string Prefix(string part) => v1 ? "optimizer." : $"optimizer.{part}.";
         var targets = model.StateDict().ToList();
-        if (optimizer is not null) targets.AddRange(optimizer.State().Select(s => ("optimizer." + s.Name, s.State)));
+        foreach (var (part, opt) in optimizers) targets.AddRange(opt.State().Select(s => (Prefix(part) + s.Name, s.State)));
         foreach (var (name, t) in targets)
         {
             if (!tensors.TryGetValue(name, out var e)) throw new CheckpointException($"{path}: tensor '{name}' is missing");
             if (!Shape.Equal(e.Shape, t.Shape)) throw new CheckpointException($"{path}: tensor '{name}' has shape {Shape.Format(e.Shape)}, the model expects {Shape.Format(t.Shape)}");
         }
         foreach (var (name, t) in targets) t.CopyFrom(tensors[name].Data);
-        if (optimizer is not null && meta.TryGetValue("optimizer.step", out var step)) optimizer.StepCount = int.Parse(step, System.Globalization.CultureInfo.InvariantCulture);
-        if (rng is not null && meta.TryGetValue("rng.seed", out var seed) && meta.TryGetValue("rng.position", out var pos))
-            rng.Restore(ulong.Parse(seed, System.Globalization.CultureInfo.InvariantCulture), ulong.Parse(pos, System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (part, opt) in optimizers)
+            if (meta.TryGetValue(Prefix(part) + "step", out var step)) opt.StepCount = int.Parse(step, System.Globalization.CultureInfo.InvariantCulture);
+        var streams = model.NamedStreams().ToList();
+        foreach (var (name, g) in streams)
+        {
+            // v1 saved the VAE's one noise stream as rng.seed / rng.position.
+            string key = v1 && streams.Count == 1 ? "rng" : $"rng.{name}";
+            if (meta.TryGetValue(key + ".seed", out var seed) && meta.TryGetValue(key + ".position", out var pos)) g.Restore(U64(seed), U64(pos));
+        }
         return meta;
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using QGenEngine.Autograd;
 using QGenEngine.Models;
 using QGenEngine.Models.Data;
+using QGenEngine.Models.Metrics;
 using QGenEngine.Models.Training;
 using QGenEngine.Tensors;
 using SkiaSharp;
@@ -41,40 +42,38 @@ public static class ImageSets
         }
         if (Directory.Exists(spec))
         {
-            if (File.Exists(Path.Combine(spec, VaeTrainer.ConfigFile)) && File.Exists(Path.Combine(spec, VaeTrainer.CheckpointFile)))
+            if (File.Exists(Path.Combine(spec, Trainer.ConfigFile)) && File.Exists(Path.Combine(spec, Trainer.CheckpointFile)))
             {
-                var (model, o) = LoadRun(spec, dev);
-                return new Set(VaeTrainer.Sample(model, dev, generate, seed), generate, $"{generate} samples of {o.Model} from {spec}");
+                var (model, o) = ModelCatalog.LoadRun(spec, dev);
+                if (model is not IGenerative g) throw new CliException($"{spec}: a '{o.Model}' run cannot generate images, so it is no image set");
+                return new Set(Evaluation.Generate(g, dev, generate, seed), generate, $"{generate} samples of {o.Model} from {spec}");
             }
             var files = Directory.GetFiles(spec, "*.png").OrderBy(f => f, StringComparer.Ordinal).ToArray();
             if (files.Length == 0) throw new CliException($"{spec}: no PNG files, and not a run directory");
             var pixels = new float[files.Length * 784];
-            for (int i = 0; i < files.Length; i++) ReadPng(files[i], pixels.AsSpan(i * 784, 784));
+            for (int i = 0; i < files.Length; i++)
+            {
+                var (px, w, h) = ReadPng(files[i]);
+                if (w != 28 || h != 28) throw new CliException($"{files[i]}: {w}×{h} pixels; an image set holds 28×28 images");
+                px.CopyTo(pixels.AsSpan(i * 784, 784));
+            }
             return new Set(pixels, files.Length, $"{spec} ({files.Length} PNGs)");
         }
         throw new CliException($"{spec}: not an image set; expected mnist:train[:N], mnist:test[:N], fashion:test, an IDX file, a folder of PNGs or a run directory");
     }
 
-    /// <summary>A 28×28 PNG as grey values in [0, 1] (colour is converted by luminance).</summary>
-    public static void ReadPng(string path, Span<float> dst)
+    /// <summary>A PNG of any size as grey values in [0, 1] (colour is converted by luminance), with its width and height.</summary>
+    public static (float[] Pixels, int Width, int Height) ReadPng(string path)
     {
+        if (!File.Exists(path)) throw new CliException($"{path}: not found");
         using var bmp = SKBitmap.Decode(path) ?? throw new CliException($"{path}: not a readable PNG");
-        if (bmp.Width != 28 || bmp.Height != 28) throw new CliException($"{path}: {bmp.Width}×{bmp.Height} pixels; expected 28×28");
-        for (int y = 0; y < 28; y++)
-            for (int x = 0; x < 28; x++)
+        var dst = new float[bmp.Width * bmp.Height];
+        for (int y = 0; y < bmp.Height; y++)
+            for (int x = 0; x < bmp.Width; x++)
             {
                 var c = bmp.GetPixel(x, y);
-                dst[y * 28 + x] = (0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue) / 255f;
+                dst[y * bmp.Width + x] = (0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue) / 255f;
             }
-    }
-
-    public static (Vae Model, TrainOptions Options) LoadRun(string dir, IDevice dev)
-    {
-        var cfg = Path.Combine(dir, VaeTrainer.ConfigFile);
-        if (!File.Exists(cfg)) throw new CliException($"{cfg}: not found; expected a directory made by `qgen-engine train`");
-        var o = TrainOptions.FromJson(JsonNode.Parse(File.ReadAllText(cfg))!.AsObject(), cfg);
-        var model = new Vae(dev, o.Seed, o.ModelConfig());
-        Checkpoint.Load(Path.Combine(dir, VaeTrainer.CheckpointFile), model);
-        return (model, o);
+        return (dst, bmp.Width, bmp.Height);
     }
 }

@@ -37,22 +37,47 @@ public static class Imaging
         AtomicFile.Write(path, s => data.SaveTo(s));
     }
 
-    /// <summary>Training loss (ELBO terms) and test reconstruction BCE per epoch.</summary>
-    public static void SaveLossPlot(string path, IReadOnlyList<System.Text.Json.Nodes.JsonObject> metrics, string title)
+    /// <summary>
+    /// Every scalar the model reports, per step (the raw trace faint, an exponential moving average over
+    /// about 1/40 of the run on top), and the per-epoch validation values (test_*) as points.
+    /// </summary>
+    public static void SaveLossPlot(string path, (string[] Columns, List<double[]> Rows) steps,
+                                    IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
     {
         var plt = new ScottPlot.Plot();
-        double[] ep = metrics.Select(m => (double)m["epoch"]!.GetValue<int>()).ToArray();
-        void Line(string key, string label)
+        var palette = new ScottPlot.Palettes.Category10();
+        var (cols, rows) = steps;
+        int colour = 0;
+        if (rows.Count > 0)
         {
-            var s = plt.Add.Scatter(ep, metrics.Select(m => m[key]!.GetValue<double>()).ToArray());
-            s.LegendText = label;
+            double[] x = rows.Select(r => r[1]).ToArray();
+            double alpha = 2.0 / (Math.Max(1, rows.Count / 40) + 1);
+            for (int c = 2; c < cols.Length; c++, colour++)
+            {
+                double[] raw = rows.Select(r => r[c]).ToArray();
+                var smooth = new double[raw.Length];
+                double ema = 0, weight = 0;
+                for (int i = 0; i < raw.Length; i++)
+                {
+                    ema = (1 - alpha) * ema + alpha * raw[i]; weight = (1 - alpha) * weight + alpha;
+                    smooth[i] = ema / weight;   // debiased, so the curve starts at the first value
+                }
+                var col = palette.GetColor(colour);
+                var faint = plt.Add.Scatter(x, raw);
+                faint.Color = col.WithAlpha(0.25); faint.MarkerSize = 0; faint.LineWidth = 1;
+                var line = plt.Add.Scatter(x, smooth);
+                line.Color = col; line.MarkerSize = 0; line.LineWidth = 2; line.LegendText = cols[c];
+            }
         }
-        Line("loss", "train loss (BCE + KL)");
-        Line("bce", "train BCE");
-        Line("test_bce", "test BCE (reconstruction)");
-        plt.Title(title); plt.XLabel("epoch"); plt.YLabel("nats per image"); plt.ShowLegend();
+        foreach (var key in epochs.SelectMany(m => m.Select(kv => kv.Key)).Distinct().Where(k => k.StartsWith("test_", StringComparison.Ordinal)))
+        {
+            var pts = epochs.Where(m => m[key] is not null).ToList();
+            var s = plt.Add.Scatter(pts.Select(m => (double)m["epoch"]!.GetValue<int>()).ToArray(), pts.Select(m => m[key]!.GetValue<double>()).ToArray());
+            s.Color = palette.GetColor(colour++); s.MarkerSize = 8; s.LegendText = key + " (end of epoch)";
+        }
+        plt.Title(title); plt.XLabel("epoch"); plt.YLabel("value per step"); plt.ShowLegend();
         var tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp.png");
-        plt.SavePng(tmp, 720, 440);
+        plt.SavePng(tmp, 800, 480);
         File.Move(tmp, path, overwrite: true);
     }
 }

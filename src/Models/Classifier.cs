@@ -1,5 +1,6 @@
 using QGenEngine.Autograd;
 using QGenEngine.Autograd.Nn;
+using QGenEngine.Models.Data;
 using QGenEngine.Tensors;
 
 namespace QGenEngine.Models;
@@ -10,7 +11,7 @@ namespace QGenEngine.Models;
 /// x (N,1,28,28) → Conv 1→32 k3 p1, ReLU, MaxPool 2 → Conv 32→64 k3 p1, ReLU, MaxPool 2 → Flatten 3136
 /// → Linear 3136→128, ReLU = features → Dropout 0.25 → Linear 128→10 = logits. 421,642 parameters.
 /// </summary>
-public sealed class Classifier : Module
+public sealed class Classifier : Module, ITrainable, IClassifying
 {
     public const int FeatureSize = 128, Classes = 10;
     private readonly Sequential _body;
@@ -35,6 +36,7 @@ public sealed class Classifier : Module
     /// <summary>Features (N, 128) and class probabilities (N, 10) of n images in [0, 1], in eval mode, batched.</summary>
     public (float[] Features, float[] Probs) Embed(IDevice dev, ReadOnlySpan<float> images, int n, int batch = 500)
     {
+        bool was = Training;
         Eval();
         var feats = new float[n * FeatureSize]; var probs = new float[n * Classes];
         using var _ = Graph.NoGrad();
@@ -47,6 +49,39 @@ public sealed class Classifier : Module
             f.CopyTo(feats.AsSpan(s * FeatureSize, m * FeatureSize));
             _head.Forward(f).Softmax().CopyTo(probs.AsSpan(s * Classes, m * Classes));
         }
+        Train(was);
         return (feats, probs);
     }
+
+    public IReadOnlyList<(string Name, Module Module, string Prefix)> Parts => [("model", this, "")];
+    public IReadOnlyList<string> Scalars { get; } = ["loss"];
+
+    public Tensor[] TrainStep(Batch batch, Parts parts)
+    {
+        var part = parts["model"];
+        part.ZeroGrad();
+        var loss = Logits(batch.Images).CrossEntropy(batch.Labels);
+        Graph.Backward(loss);
+        part.Step();
+        return [loss];
+    }
+
+    /// <summary>Accuracy on the first n test images.</summary>
+    public IReadOnlyList<(string Name, double Value)> Validate(ImageSet test, int n) => [("test_accuracy", Accuracy(test, n))];
+
+    public double Accuracy(ImageSet set, int n = int.MaxValue)
+    {
+        n = Math.Min(n, set.Count);
+        var (_, probs) = Embed(_head.Weight.Device, set.Pixels, n);
+        int right = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int arg = 0;
+            for (int c = 1; c < Classes; c++) if (probs[i * Classes + c] > probs[i * Classes + arg]) arg = c;
+            if (arg == set.Labels[i]) right++;
+        }
+        return right / (double)n;
+    }
+
+    public Tensor Probabilities(Tensor x) => ModelMode.Eval(this, () => Logits(x).Softmax());
 }

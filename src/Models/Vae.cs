@@ -1,5 +1,7 @@
 using QGenEngine.Autograd;
 using QGenEngine.Autograd.Nn;
+using QGenEngine.Models.Data;
+using QGenEngine.Models.Metrics;
 using QGenEngine.Quantum;
 using QGenEngine.Tensors;
 
@@ -32,7 +34,7 @@ public sealed record VaeConfig(int Latent = 32, AttentionKind Attention = Attent
 /// Loss: BCE on logits summed over pixels plus KL(q(z|x) ‖ N(0,I)), both averaged over the batch.
 /// Parameter names follow a PyTorch module with the same attributes (enc.0.weight, fc_mu.bias, …).
 /// </summary>
-public sealed class Vae : Module
+public sealed class Vae : Module, ITrainable, IGenerative, IReconstructive
 {
     public int Latent { get; }
     public VaeConfig Config { get; }
@@ -49,7 +51,7 @@ public sealed class Vae : Module
         if (latent <= 0) throw new ArgumentOutOfRangeException(nameof(config), $"latent size must be positive, got {latent}");
         Latent = latent; Config = config;
         var rng = new Generator(seed);
-        _noise = new Generator(CounterRng.Derive(seed, 1));
+        _noise = Stream("noise", new Generator(CounterRng.Derive(seed, 1)));
         _enc = Child("enc", new Sequential(
             new Conv2d(dev, rng, 1, 32, 3, 2, 1), Lambda.ReLU(),       // 32x14x14
             new Conv2d(dev, rng, 32, 64, 3, 2, 1), Lambda.ReLU(),      // 64x7x7
@@ -97,6 +99,40 @@ public sealed class Vae : Module
         var kl = mu.GaussianKl(logVar);
         return (bce.Add(kl), bce, kl);
     }
+
+    // ---- what the trainer and the evaluation ask of it ------------------------------------------------
+    public IReadOnlyList<(string Name, Module Module, string Prefix)> Parts => [("model", this, "")];
+    public IReadOnlyList<string> Scalars { get; } = ["loss", "bce", "kl"];
+
+    public Tensor[] TrainStep(Batch batch, Parts parts)
+    {
+        var part = parts["model"];
+        part.ZeroGrad();
+        var (l, bce, kl) = Loss(batch.Images);
+        Graph.Backward(l);
+        part.Step();
+        return [l, bce, kl];
+    }
+
+    /// <summary>Test reconstruction BCE (summed over pixels, mean over images) and SSIM, from μ.</summary>
+    public IReadOnlyList<(string Name, double Value)> Validate(ImageSet test, int n)
+    {
+        var (bce, ssim) = Evaluation.ReconstructionScores(this, Device, test.Pixels, Math.Min(n, test.Count));
+        return [("test_bce", bce), ("test_ssim", ssim)];
+    }
+
+    private IDevice Device => _fcMu.Weight.Device;
+
+    public int LatentSize => Latent;
+    public Tensor SampleLatents(IDevice dev, int n, ulong seed) => Tensor.Normal(dev, seed, 0, 1, n, Latent);
+    public Tensor Generate(Tensor z) => ModelMode.Eval(this, () => Decode(z).Sigmoid());
+    Tensor IReconstructive.Encode(Tensor x) => ModelMode.Eval(this, () => Encode(x).Mu);
+
+    public (Tensor Images, double BceSum) Reconstruct(Tensor x) => ModelMode.Eval(this, () =>
+    {
+        var logits = Decode(Encode(x).Mu);
+        return (logits.Sigmoid(), (double)logits.BceWithLogits(x, Reduction.Sum).Item());
+    });
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using QGenEngine.Models.Metrics;
 using System.Text.Json.Nodes;
 using QGenEngine.Cli;
 using QGenEngine.Kernels;
@@ -20,7 +21,7 @@ public class MetricsCliTests : TempDirTest
     {
         var dev = Backends.Cpu;
         var (dir, verify) = DataSets.Resolve("mnist", null);
-        double acc = ClassifierTrainer.Accuracy(MetricClassifier.Load(dev), dev, DataSets.Load(dir, "t10k", verify));
+        double acc = MetricClassifier.Load(dev).Accuracy(DataSets.Load(dir, "t10k", verify));
         TestContext.Out.WriteLine($"test accuracy {acc:P2}");
         Assert.That(acc, Is.GreaterThanOrEqualTo(0.99));
     }

@@ -77,7 +77,11 @@ public sealed class ConvTranspose2d : Layer
     public override Tensor Forward(Tensor x) => x.ConvTranspose2d(Weight, Bias, Stride, Padding, OutputPadding);
 }
 
-/// <summary>BatchNorm1d on (N, C) and BatchNorm2d on (N, C, H, W) alike: statistics per channel (axis 1).</summary>
+/// <summary>
+/// BatchNorm1d on (N, C) and BatchNorm2d on (N, C, H, W) alike: statistics per channel (axis 1).
+/// Keeps PyTorch's buffers, num_batches_tracked included (a 0-d tensor counting training batches),
+/// so a state_dict loads into torch.nn.BatchNorm*d with strict=True.
+/// </summary>
 public sealed class BatchNorm : Layer
 {
     public Tensor Weight { get; }
@@ -93,15 +97,28 @@ public sealed class BatchNorm : Layer
         Bias = Parameter("bias", Tensor.Zeros(dev, channels));
         RunningMean = Buffer("running_mean", Tensor.Zeros(dev, channels));
         RunningVar = Buffer("running_var", Tensor.Ones(dev, channels));
+        NumBatchesTracked = Buffer("num_batches_tracked", Tensor.Zeros(dev));
         Momentum = momentum; Eps = eps;
     }
 
-    public override Tensor Forward(Tensor x) => x.BatchNorm(Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
+    /// <summary>Training batches seen (float here, int64 in PyTorch; exact to 2^24 batches).</summary>
+    public Tensor NumBatchesTracked { get; }
+
+    public override Tensor Forward(Tensor x)
+    {
+        if (Training)
+            using (Graph.NoGrad()) NumBatchesTracked.Device.Unary(UnaryOp.Affine, NumBatchesTracked, NumBatchesTracked, 1f, 1f);
+        return x.BatchNorm(Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
+    }
 }
 
-public sealed class Dropout(float p, Generator rng) : Layer
+/// <summary>Dropout with its own seeded stream of masks (a named stream, so checkpoints keep its position).</summary>
+public sealed class Dropout : Layer
 {
-    public override Tensor Forward(Tensor x) => x.Dropout(p, Training, rng);
+    private readonly float _p;
+    private readonly Generator _rng;
+    public Dropout(float p, Generator rng) { _p = p; _rng = Stream("rng", rng); }
+    public override Tensor Forward(Tensor x) => x.Dropout(_p, Training, _rng);
 }
 
 public sealed class Embedding : Layer

@@ -12,6 +12,7 @@ public abstract class Module
     private readonly List<(string Name, Tensor T)> _params = [];
     private readonly List<(string Name, Tensor T)> _buffers = [];
     private readonly List<(string Name, Module M)> _children = [];
+    private readonly List<(string Name, Generator G)> _streams = [];
 
     public bool Training { get; private set; } = true;
 
@@ -33,6 +34,9 @@ public abstract class Module
 
     protected T Child<T>(string name, T module) where T : Module { _children.Add((name, module)); return module; }
 
+    /// <summary>A random stream the module draws from while it trains (dropout masks, noise); checkpoints save its position.</summary>
+    protected Generator Stream(string name, Generator g) { _streams.Add((name, g)); return g; }
+
     public IEnumerable<(string Name, Tensor Param)> NamedParameters(string prefix = "")
     {
         foreach (var (n, t) in _params) yield return (prefix + n, t);
@@ -45,6 +49,14 @@ public abstract class Module
         foreach (var (n, t) in _buffers) yield return (prefix + n, t);
         foreach (var (n, m) in _children)
             foreach (var b in m.NamedBuffers(prefix + n + ".")) yield return b;
+    }
+
+    /// <summary>Every random stream of the module and its children, by dotted name ("discriminator.2.rng").</summary>
+    public IEnumerable<(string Name, Generator Stream)> NamedStreams(string prefix = "")
+    {
+        foreach (var (n, g) in _streams) yield return (prefix + n, g);
+        foreach (var (n, m) in _children)
+            foreach (var s in m.NamedStreams(prefix + n + ".")) yield return s;
     }
 
     /// <summary>Parameters then buffers: everything a checkpoint must hold to restore the module.</summary>

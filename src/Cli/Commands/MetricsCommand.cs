@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using QGenEngine.Kernels;
+using QGenEngine.Models;
 using QGenEngine.Models.Metrics;
 using QGenEngine.Models.Training;
 using QGenEngine.Tensors;
@@ -12,7 +13,7 @@ namespace QGenEngine.Cli.Commands;
 /// <summary>`metrics fid|is|ssim` on any image sets, and `eval --run DIR` for a trained run.</summary>
 public static class MetricsCommand
 {
-    public const string FidNote = "FID here uses the MNIST metric classifier's 128-d features, not Inception's: not comparable with Inception-FID figures";
+    public const string FidNote = Evaluation.FidNote;
 
     private static IDevice Device(string? d) => DeviceOption.Resolve(d);
 
@@ -31,7 +32,7 @@ public static class MetricsCommand
 
     public static Command Build(TextWriter stdout)
     {
-        var cmd = new Command("metrics", "FID, IS and SSIM of image sets (mnist:train[:N], mnist:test[:N], fashion:test, an IDX file, a PNG folder, a run directory)");
+        var cmd = new Command("metrics", "FID, IS, SSIM and modes of image sets (mnist:train[:N], mnist:test[:N], fashion:test, an IDX file, a PNG folder, a run directory)");
         var json = new Option<bool>("--json") { Description = "print JSON" };
         var n = new Option<int>("--n") { Description = "images a run directory generates", DefaultValueFactory = _ => 10_000 };
         var device = DeviceOption.Create();
@@ -61,19 +62,21 @@ public static class MetricsCommand
             return 0;
         });
 
-        var files = new Argument<string[]>("pngs") { Arity = ArgumentArity.ZeroOrMore, Description = "two PNG files" };
+        var files = new Argument<string[]>("pngs") { Arity = ArgumentArity.ZeroOrMore, Description = "two greyscale PNG files of the same size" };
         var setA = new Option<string?>("--a") { Description = "first set" };
         var setB = new Option<string?>("--b") { Description = "second set (paired image by image)" };
-        var ssim = new Command("ssim", "SSIM of two PNGs, or the mean pairwise SSIM of two sets") { files, setA, setB, n, json, device };
+        var ssim = new Command("ssim", "SSIM of two PNGs of any one size, or the mean pairwise SSIM of two sets") { files, setA, setB, n, json, device };
         ssim.SetAction(p =>
         {
             var f = p.GetValue(files) ?? [];
             double v;
             if (f.Length == 2)
             {
-                var a = new float[784]; var b = new float[784];
-                ImageSets.ReadPng(f[0], a); ImageSets.ReadPng(f[1], b);
-                v = Ssim.Compute(a, b, 28, 28);
+                var (a, wa, ha) = ImageSets.ReadPng(f[0]);
+                var (b, wb, hb) = ImageSets.ReadPng(f[1]);
+                if (wa != wb || ha != hb) throw new CliException($"{f[0]} is {wa}×{ha} pixels but {f[1]} is {wb}×{hb}; SSIM compares images of one size");
+                if (wa < 11 || ha < 11) throw new CliException($"{f[0]}: {wa}×{ha} pixels; SSIM's 11×11 Gaussian window needs at least 11×11");
+                v = Ssim.Compute(a, b, ha, wa);
             }
             else if (f.Length == 0 && p.GetValue(setA) is { } sa && p.GetValue(setB) is { } sb)
             {
@@ -86,62 +89,83 @@ public static class MetricsCommand
             stdout.WriteLine(p.GetValue(json) ? new JsonObject { ["ssim"] = v }.ToJsonString() : $"SSIM {v:F6}");
             return 0;
         });
-        cmd.Subcommands.Add(fid); cmd.Subcommands.Add(isCmd); cmd.Subcommands.Add(ssim);
+
+        var modesImages = new Option<string>("--images") { Required = true, Description = "the set to label" };
+        var modes = new Command("modes", "Mode coverage: the metric classifier's class histogram, classes covered (≥ 10 % of a uniform share) and KL to uniform")
+            { modesImages, n, json, device };
+        modes.SetAction(p =>
+        {
+            var dev = Device(p.GetValue(device));
+            var a = ImageSets.Load(p.GetValue(modesImages)!, dev, p.GetValue(n));
+            var m = Evaluation.Modes(MetricClassifier.Load(dev), dev, a.Pixels, a.Count);
+            stdout.WriteLine(p.GetValue(json) ? ModesJson(m).ToJsonString()
+                : $"modes {m.Modes}/10  KL(histogram || uniform) {m.Kl:F4} nats  ({a.Description})\nhistogram " +
+                  string.Join(" ", m.Histogram.Select((h, c) => $"{c}:{h:P1}")));
+            return 0;
+        });
+        cmd.Subcommands.Add(fid); cmd.Subcommands.Add(isCmd); cmd.Subcommands.Add(ssim); cmd.Subcommands.Add(modes);
         return cmd;
     }
 
-    /// <summary>`eval --run DIR`: FID and IS of N samples against the test set, reconstruction SSIM/BCE, sampling speed → eval.json and a line in report.md.</summary>
+    public static JsonObject ModesJson(ModeStats m) => new()
+    {
+        ["modes"] = m.Modes, ["kl"] = m.Kl, ["histogram"] = new JsonArray(m.Histogram.Select(h => (JsonNode)h).ToArray()),
+    };
+
+    /// <summary>
+    /// `eval --run DIR`: what applies to the run's model - FID, IS and modes of N samples against the test set and
+    /// the sampling speed (generative models), reconstruction SSIM and BCE on the test set (the VAE family), test
+    /// accuracy (the classifier) - into DIR/eval.json and a line in DIR/report.md.
+    /// </summary>
     public static Command BuildEval(TextWriter stdout)
     {
         var run = new Option<string>("--run") { Required = true, Description = "a run directory made by `train`" };
         var n = new Option<int>("--n") { Description = "generated images scored", DefaultValueFactory = _ => 10_000 };
         var device = DeviceOption.Create();
-        var cmd = new Command("eval", "Score a trained run: FID and IS of samples, reconstruction SSIM and BCE") { run, n, device };
+        var cmd = new Command("eval", "Score a trained run by what its model can do: FID, IS and modes of samples; reconstruction SSIM and BCE; accuracy") { run, n, device };
         cmd.SetAction(p =>
         {
             var dev = Device(p.GetValue(device));
             string dir = p.GetValue(run)!;
             int count = p.GetValue(n);
             if (count < 10) throw new CliException($"--n: {count} must be ≥ 10");
-            var (model, o) = ImageSets.LoadRun(dir, dev);
-            var test = ImageSets.Load("mnist:test", dev);
-            var sw = Stopwatch.StartNew();
-            var samples = VaeTrainer.Sample(model, dev, count, 7);
-            double genRate = count / sw.Elapsed.TotalSeconds;
-            var fake = new ImageSets.Set(samples, count, $"{count} samples");
-            double fid = Fid(dev, test, fake);
-            var (isM, isS) = Is(dev, fake);
-            var (bce, ssim) = Reconstruction(model, dev, test);
-            var result = new JsonObject
+            var (model, o) = ModelCatalog.LoadRun(dir, dev);
+            var test = ImageSets.Load(o.Dataset == "fashion" ? "fashion:test" : "mnist:test", dev);
+            var result = new JsonObject { ["model"] = o.Model, ["can"] = new JsonArray(ModelEntry.Capabilities(model).Select(c => (JsonNode)c).ToArray()) };
+            var line = new List<string>();
+            if (model is IGenerative g)
             {
-                ["model"] = o.Model, ["fid"] = fid, ["is"] = isM, ["is_std"] = isS, ["test_ssim"] = ssim, ["test_bce"] = bce,
-                ["samples"] = count, ["sampling_images_per_s"] = genRate, ["fid_note"] = FidNote,
-            };
+                var clf = MetricClassifier.Load(dev);
+                var sw = Stopwatch.StartNew();
+                var samples = Evaluation.Generate(g, dev, count, 7);
+                double genRate = count / sw.Elapsed.TotalSeconds;
+                var reference = Evaluation.ReferenceStats(clf, dev, test.Description, test.Pixels, test.Count);
+                var sc = Evaluation.Score(clf, dev, reference, samples, count);
+                result["fid"] = sc.Fid; result["is"] = sc.Is; result["is_std"] = sc.IsStd;
+                result["modes"] = sc.Modes.Modes; result["modes_kl"] = sc.Modes.Kl;
+                result["class_histogram"] = new JsonArray(sc.Modes.Histogram.Select(h => (JsonNode)h).ToArray());
+                result["samples"] = count; result["sampling_images_per_s"] = genRate; result["fid_note"] = FidNote;
+                line.Add($"FID {sc.Fid:F3} (MNIST-classifier features), IS {sc.Is:F3} ± {sc.IsStd:F3}, modes {sc.Modes.Modes}/10 (KL {sc.Modes.Kl:F3}), sampling {genRate:F0} images/s");
+            }
+            if (model is IReconstructive r)
+            {
+                var (bce, ssim) = Evaluation.ReconstructionScores(r, dev, test.Pixels, test.Count);
+                result["test_ssim"] = ssim; result["test_bce"] = bce;
+                line.Add($"test SSIM {ssim:F4}, test BCE {bce:F2}");
+            }
+            if (model is Classifier c)
+            {
+                var (ddir, verify) = QGenEngine.Models.Data.DataSets.Resolve(o.Dataset, o.DataDir);
+                double acc = c.Accuracy(QGenEngine.Models.Data.DataSets.Load(ddir, "t10k", verify));
+                result["test_accuracy"] = acc;
+                line.Add($"test accuracy {acc:P2}");
+            }
             QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, "eval.json"), result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            string line = $"eval: FID {fid:F3} (MNIST-classifier features), IS {isM:F3} ± {isS:F3}, test SSIM {ssim:F4}, test BCE {bce:F2}, sampling {genRate:F0} images/s";
-            File.AppendAllText(Path.Combine(dir, "report.md"), $"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC {line}\n");
-            stdout.WriteLine(line);
+            string text = $"eval ({o.Model}): " + string.Join("; ", line);
+            File.AppendAllText(Path.Combine(dir, "report.md"), $"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC {text}\n");
+            stdout.WriteLine(text);
             return 0;
         });
         return cmd;
-    }
-
-    private static (double Bce, double Ssim) Reconstruction(QGenEngine.Models.Vae model, IDevice dev, ImageSets.Set test)
-    {
-        model.Eval();
-        double bce = 0, ssim = 0;
-        using var _ = QGenEngine.Autograd.Graph.NoGrad();
-        var recon = new float[500 * 784];
-        for (int s = 0; s < test.Count; s += 500)
-        {
-            int m = Math.Min(500, test.Count - s);
-            using var scope = TensorScope.Begin();
-            var x = Tensor.FromArray(dev, test.Pixels.AsSpan(s * 784, m * 784), m, 1, 28, 28);
-            var logits = model.Decode(model.Encode(x).Mu);
-            bce += QGenEngine.Autograd.Ops.BceWithLogits(logits, x, QGenEngine.Autograd.Reduction.Sum).Item();
-            QGenEngine.Autograd.Ops.Sigmoid(logits).CopyTo(recon.AsSpan(0, m * 784));
-            for (int i = 0; i < m; i++) ssim += Ssim.Compute(test.Pixels.AsSpan((s + i) * 784, 784), recon.AsSpan(i * 784, 784), 28, 28);
-        }
-        return (bce / test.Count, ssim / test.Count);
     }
 }

@@ -3,20 +3,22 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using QGenEngine.Kernels;
 using QGenEngine.Kernels.Cpu;
+using QGenEngine.Models;
+using QGenEngine.Models.Metrics;
 using QGenEngine.Models.Training;
 
 namespace QGenEngine.Cli.Commands;
 
-/// <summary>`qgen-engine train vae|qvae|vae-attn`: trains, shows progress, keeps the run directory and its pictures.</summary>
+/// <summary>`qgen-engine train MODEL`: any model of the catalogue through the one training loop; progress, run directory, pictures.</summary>
 public static class TrainCommand
 {
     public static Command Build(TextWriter stdout, Func<CancellationToken> cancel)
     {
-        var model = new Argument<string>("model") { Description = "vae | qvae | vae-attn | classifier (the metric classifier)" };
+        var model = new Argument<string>("model") { Description = ModelCatalog.Names };
         var epochs = new Option<int?>("--epochs") { Description = "epochs (default: the report's 20)" };
-        var batch = new Option<int?>("--batch-size") { Description = "batch size (default: 64 for vae, 32 for qvae and vae-attn)" };
-        var lr = new Option<float?>("--lr") { Description = "Adam learning rate (default 1e-3)" };
-        var latent = new Option<int?>("--latent") { Description = "latent size (default 32)" };
+        var batch = new Option<int?>("--batch-size") { Description = "batch size (default: 64 for vae and gan, 32 for qvae and vae-attn, 128 for classifier)" };
+        var lr = new Option<float?>("--lr") { Description = "Adam learning rate (default 1e-3; gan 2e-4; classifier 2e-3)" };
+        var latent = new Option<int?>("--latent") { Description = "latent size (default 32; gan 100)" };
         var qubits = new Option<int?>("--qubits") { Description = "qubits of the attention circuit (default 8)" };
         var layers = new Option<int?>("--layers") { Description = "circuit layers (default 3)" };
         var entangler = new Option<string?>("--entangler") { Description = "linear | circular | all (default linear)" };
@@ -30,17 +32,18 @@ public static class TrainCommand
         var evalImages = new Option<int?>("--eval-images") { Description = "test images scored after each epoch (default 1000)" };
         var outDir = new Option<string?>("--out") { Description = "run directory (default runs/<model>-<date>-<time>)" };
         var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint" };
+        var beta1 = new Option<float?>("--beta1") { Description = "Adam's beta1 (default 0.9; gan 0.5)" };
+        var fidEvery = new Option<int?>("--fid-every") { Description = "FID, IS and modes of generated images every E epochs (default 1; 0: never)" };
+        var fidSamples = new Option<int?>("--fid-samples") { Description = "images generated for FID during training (default 2000)" };
         var cmd = new Command("train", "Train a model on MNIST and keep its run directory")
         {
             model, epochs, batch, lr, latent, qubits, layers, entangler, readout, device, seed, limit, noAug, dataset, data, evalImages, outDir, resume,
+            beta1, fidEvery, fidSamples,
         };
         cmd.SetAction(p =>
         {
             string m = p.GetValue(model)!;
-            if (m == "classifier")
-                return TrainClassifier(stdout, p.GetValue(epochs) ?? 8, p.GetValue(batch) ?? 128, p.GetValue(lr) ?? 2e-3f, p.GetValue(seed) ?? 1,
-                                       p.GetValue(outDir) ?? MetricClassifier.DefaultDir(), p.GetValue(device));
-            if (m is not ("vae" or "qvae" or "vae-attn")) throw new CliException($"unknown model '{m}'; expected vae, qvae, vae-attn or classifier");
+            var entry = ModelCatalog.Find(m) ?? throw new CliException($"unknown model '{m}'; expected one of {ModelCatalog.Names}");
             bool isResume = p.GetValue(resume);
             string? given = p.GetValue(outDir);
             if (isResume && given is null) throw new CliException("--resume needs --out DIR: the run directory to continue");
@@ -48,99 +51,114 @@ public static class TrainCommand
             TrainOptions o;
             if (isResume)
             {
-                var cfg = Path.Combine(dir, VaeTrainer.ConfigFile);
+                var cfg = Path.Combine(dir, Trainer.ConfigFile);
                 if (!File.Exists(cfg)) throw new CliException($"{cfg}: not found; --resume needs the --out of an earlier run");
-                o = TrainOptions.FromJson(JsonNode.Parse(File.ReadAllText(cfg))!.AsObject(), cfg);
+                o = ModelCatalog.ReadOptions(dir);
                 if (o.Model != m) throw new CliException($"{cfg}: the run trains '{o.Model}', not '{m}'");
                 if (p.GetValue(epochs) is { } e) o = o with { Epochs = e };   // extend a finished run
                 // Checkpoints are device-neutral: a run may continue on another backend (--device, QGEN_DEVICE).
                 if (p.GetValue(device) is not null || Environment.GetEnvironmentVariable(Backends.EnvironmentVariable) is { Length: > 0 })
                     o = o with { Device = DeviceOption.Name(p.GetValue(device)) };
-                var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, seed, limit, dataset, data, evalImages }
+                var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, seed, limit, dataset, data, evalImages, beta1, fidEvery, fidSamples }
                     .Where(opt => p.GetResult(opt) is not null).Select(opt => opt.Name).ToList();
                 if (ignored.Count > 0) stdout.WriteLine($"note: a resumed run keeps the settings in {cfg}; ignoring {string.Join(", ", ignored)}");
             }
             else
             {
-                var d = TrainOptions.Defaults(m);
+                var d = entry.Defaults;
                 o = d with
                 {
                     Epochs = p.GetValue(epochs) ?? d.Epochs, BatchSize = p.GetValue(batch) ?? d.BatchSize, Lr = p.GetValue(lr) ?? d.Lr,
                     Latent = p.GetValue(latent) ?? d.Latent, Qubits = p.GetValue(qubits) ?? d.Qubits, Layers = p.GetValue(layers) ?? d.Layers,
                     Entangler = p.GetValue(entangler) ?? d.Entangler, Readout = p.GetValue(readout) ?? d.Readout,
                     Device = DeviceOption.Name(p.GetValue(device)),
-                    Seed = p.GetValue(seed) ?? d.Seed, Limit = p.GetValue(limit) ?? 0, Augment = !p.GetValue(noAug),
+                    Seed = p.GetValue(seed) ?? d.Seed, Limit = p.GetValue(limit) ?? 0, Augment = d.Augment && !p.GetValue(noAug),
                     Dataset = p.GetValue(dataset) ?? d.Dataset, DataDir = p.GetValue(data), EvalImages = p.GetValue(evalImages) ?? d.EvalImages,
+                    Beta1 = p.GetValue(beta1) ?? d.Beta1, FidEvery = p.GetValue(fidEvery) ?? d.FidEvery, FidSamples = p.GetValue(fidSamples) ?? d.FidSamples,
                 };
             }
             var dev = Backends.Get(o.Device);
-            var trainer = new VaeTrainer(o, dir, dev, isResume);
-            stdout.WriteLine($"{m}: {trainer.Model.ParameterCount:N0} parameters ({QuantumParameters(trainer)} in the circuit), {trainer.Train.Count:N0} training images ({trainer.Train.Source}), " +
-                             $"batch {o.BatchSize}, lr {o.Lr.ToString(CultureInfo.InvariantCulture)}{(o.Cosine ? " cosine" : "")}, device {DeviceOption.Describe(dev)}{(dev.Name == "cpu" ? $" ({CpuParallel.Threads} threads)" : "")}, seed {o.Seed}");
+            var trainer = new Trainer(o, dir, dev, isResume) { Log = stdout.WriteLine };
+            long quantum = trainer.Model.NamedParameters().Where(t => t.Name.Contains("circuit", StringComparison.Ordinal)).Sum(t => t.Param.Numel);
+            string parts = trainer.Parts.All.Count > 1
+                ? " (" + string.Join(", ", trainer.Trainable.Parts.Select(t => $"{t.Name} {t.Module.ParameterCount:N0}")) + ")"
+                : quantum > 0 ? $" ({quantum} in the circuit)" : "";
+            stdout.WriteLine($"{m}: {trainer.Model.ParameterCount:N0} parameters{parts}, {trainer.Train.Count:N0} training images ({trainer.Train.Source}), " +
+                             $"batch {o.BatchSize}, Adam lr {o.Lr.ToString(CultureInfo.InvariantCulture)}{(o.Cosine ? " cosine" : "")} beta1 {o.Beta1.ToString(CultureInfo.InvariantCulture)}, " +
+                             $"device {DeviceOption.Describe(dev)}{(dev.Name == "cpu" ? $" ({CpuParallel.Threads} threads)" : "")}, seed {o.Seed}");
             stdout.WriteLine($"run directory: {Path.GetFullPath(dir)}" + (isResume ? $" (resuming after epoch {trainer.CompletedEpochs})" : ""));
             var bar = new ProgressBar(stdout, interactive: ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected);
             bool done = trainer.Run(bar.Step, em =>
             {
-                stdout.WriteLine($"epoch {em.Epoch}/{o.Epochs}  loss {em.Loss:F2} (bce {em.Bce:F2}, kl {em.Kl:F2})  test bce {em.TestBce:F2}  test ssim {em.TestSsim:F4}  " +
-                                 $"{em.Seconds:F1}s ({em.SamplesPerSecond:F0} img/s)");
-                Artifacts.Write(trainer);
+                stdout.WriteLine(EpochLine(em, o.Epochs));
+                foreach (int c in em.LostClasses)
+                    stdout.WriteLine($"warning: digit {c} has vanished from the samples (under {ModeStats.CoveredFraction:P0} of its share) - a sign of mode collapse");
+                Artifacts.Write(trainer, em.Epoch);
             }, cancel());
             if (!done)
             {
                 stdout.WriteLine($"interrupted: saved the checkpoint in {dir}; continue with: qgen-engine train {m} --out {dir} --resume");
                 return 130;
             }
-            stdout.WriteLine($"done: {dir}/ holds config.json, checkpoint.safetensors, metrics.jsonl, samples.png, reconstructions.png, interpolation.png, loss.png");
+            stdout.WriteLine($"done: {dir}/ holds {string.Join(", ", Directory.GetFiles(dir).Select(Path.GetFileName).Where(f => !f!.StartsWith("samples-epoch", StringComparison.Ordinal)).Order(StringComparer.Ordinal))}");
+            if (m == "classifier")
+                stdout.WriteLine($"to make it the metric classifier: cp {Path.Combine(dir, Trainer.CheckpointFile)} models/{MetricClassifier.FileName}");
             return 0;
         });
         return cmd;
     }
 
-    private static int TrainClassifier(TextWriter stdout, int epochs, int batch, float lr, ulong seed, string dir, string? device)
+    /// <summary>The line printed after each epoch: the scalars' means, then validation and sample quality where measured.</summary>
+    public static string EpochLine(EpochMetrics em, int epochs)
     {
-        if (epochs < 1) throw new CliException($"--epochs: {epochs} must be ≥ 1");
-        if (batch < 2) throw new CliException($"--batch-size: {batch} must be ≥ 2");
-        var dev = DeviceOption.Resolve(device);
-        var (dataDir, verify) = QGenEngine.Models.Data.DataSets.Resolve("mnist", null);
-        var train = QGenEngine.Models.Data.DataSets.Load(dataDir, "train", verify);
-        var test = QGenEngine.Models.Data.DataSets.Load(dataDir, "t10k", verify);
-        stdout.WriteLine($"classifier: {epochs} epochs, batch {batch}, lr {lr.ToString(CultureInfo.InvariantCulture)} cosine, seed {seed}, device {DeviceOption.Describe(dev)}");
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var model = ClassifierTrainer.Train(dev, train, test, epochs, batch, lr, seed,
-            (e, k, l) => { if (k % 100 == 0) stdout.WriteLine($"  epoch {e} step {k}/{train.Count / batch} loss {l:F4}"); },
-            (e, l, acc) => stdout.WriteLine($"epoch {e}/{epochs}  loss {l:F4}  test accuracy {acc:P2}  ({sw.Elapsed.TotalSeconds:F0}s)"));
-        double accuracy = ClassifierTrainer.Accuracy(model, dev, test);
-        Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, MetricClassifier.FileName);
-        QGenEngine.Autograd.Checkpoint.Save(path, model, extra: new Dictionary<string, string>
+        var v = em.Values;
+        var sb = new System.Text.StringBuilder($"epoch {em.Epoch}/{epochs} ");
+        foreach (var (k, node) in v)
         {
-            ["command"] = $"qgen-engine train classifier --epochs {epochs} --batch-size {batch} --lr {lr.ToString(CultureInfo.InvariantCulture)} --seed {seed}",
-            ["test_accuracy"] = accuracy.ToString("R", CultureInfo.InvariantCulture),
-        });
-        stdout.WriteLine($"wrote {path}: test accuracy {accuracy:P2}");
-        return 0;
+            if (k is "epoch" or "seconds" or "samples_per_s" or "lr" or "is_std" or "fid_samples" or "class_histogram" or "modes_kl") continue;
+            double x = EpochMetrics.Number(node!);
+            string key = k.Replace('_', ' ');
+            sb.Append(k switch
+            {
+                "test_ssim" or "test_accuracy" => $" {key} {x:F4}",
+                "modes" => $" modes {x:F0}/10",
+                "d_real" or "d_fake" => $" {key} {x:F3}",
+                _ => $" {key} {x:F2}",
+            });
+        }
+        sb.Append($"  {em.Get("seconds"):F1}s ({em.Get("samples_per_s"):F0} img/s)");
+        return sb.ToString();
     }
-
-    private static long QuantumParameters(VaeTrainer t) => t.Model.NamedParameters().Where(p => p.Name.Contains("circuit", StringComparison.Ordinal)).Sum(p => p.Param.Numel);
 }
 
-/// <summary>The pictures of a run, redrawn after every epoch.</summary>
+/// <summary>The pictures of a run, redrawn after every epoch from what the model can do.</summary>
 public static class Artifacts
 {
-    public static void Write(VaeTrainer t)
+    public static void Write(Trainer t, int epoch)
     {
         string d = t.RunDir;
-        Imaging.SaveGrid(Path.Combine(d, "samples.png"), t.Sample(64), 64, 8);
-        var (orig, recon) = t.Reconstruct(16);
-        // Two blocks of 8: a row of test digits above the row of their reconstructions.
-        var rows = new float[32 * 784];
-        for (int blk = 0; blk < 2; blk++)
+        var dev = t.Device;
+        if (t.Model is IGenerative g)
         {
-            orig.AsSpan(blk * 8 * 784, 8 * 784).CopyTo(rows.AsSpan(blk * 16 * 784));
-            recon.AsSpan(blk * 8 * 784, 8 * 784).CopyTo(rows.AsSpan((blk * 16 + 8) * 784));
+            // Fixed latents: the same 64 points in latent space every epoch, so epochs can be compared.
+            var samples = Evaluation.Generate(g, dev, 64, Trainer.FixedNoiseSeed);
+            Imaging.SaveGrid(Path.Combine(d, "samples.png"), samples, 64, 8);
+            Imaging.SaveGrid(Path.Combine(d, $"samples-epoch-{epoch:D2}.png"), samples, 64, 8);
         }
-        Imaging.SaveGrid(Path.Combine(d, "reconstructions.png"), rows, 32, 8);
-        Imaging.SaveGrid(Path.Combine(d, "interpolation.png"), t.Interpolate(6, 10), 60, 10);
-        Imaging.SaveLossPlot(Path.Combine(d, "loss.png"), VaeTrainer.ReadMetrics(d), $"{t.Options.Model} on {t.Options.Dataset}");
+        if (t.Model is IReconstructive r)
+        {
+            var (recon, _) = Evaluation.Reconstruct(r, dev, t.Test.Pixels, 16);
+            // Two blocks of 8: a row of test digits above the row of their reconstructions.
+            var rows = new float[32 * 784];
+            for (int blk = 0; blk < 2; blk++)
+            {
+                t.Test.Pixels.AsSpan(blk * 8 * 784, 8 * 784).CopyTo(rows.AsSpan(blk * 16 * 784));
+                recon.AsSpan(blk * 8 * 784, 8 * 784).CopyTo(rows.AsSpan((blk * 16 + 8) * 784));
+            }
+            Imaging.SaveGrid(Path.Combine(d, "reconstructions.png"), rows, 32, 8);
+            if (t.Model is IGenerative gen)
+                Imaging.SaveGrid(Path.Combine(d, "interpolation.png"), Evaluation.Interpolate(r, gen, dev, t.Test.Pixels, 6, 10), 60, 10);
+        }
+        Imaging.SaveLossPlot(Path.Combine(d, "loss.png"), Trainer.ReadSteps(d), Trainer.ReadMetrics(d), $"{t.Options.Model} on {t.Options.Dataset}");
     }
 }

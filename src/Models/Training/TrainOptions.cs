@@ -25,20 +25,17 @@ public sealed record TrainOptions
     /// <summary>Cosine annealing and clipping at norm 1 (the quantum family's settings in MODELS.md).</summary>
     public bool Cosine { get; init; } = true;
     public float ClipNorm { get; init; } = 1f;
+    /// <summary>Adam's β1 (the GAN's --beta1; 0.9, PyTorch's default, elsewhere).</summary>
+    public float Beta1 { get; init; } = 0.9f;
+    /// <summary>FID, IS and modes of FidSamples generated images every FidEvery epochs (0: never); generative models only.</summary>
+    public int FidEvery { get; init; } = 1;
+    public int FidSamples { get; init; } = 2000;
 
-    /// <summary>MODELS.md's defaults per model: the VAE at batch 64 with constant lr; qvae and its control at 32 with cosine and clipping.</summary>
-    public static TrainOptions Defaults(string model) => model switch
-    {
-        "vae" => new TrainOptions { Model = model, BatchSize = 64, Cosine = false, ClipNorm = 0 },
-        "qvae" or "vae-attn" => new TrainOptions { Model = model },
-        _ => throw new ArgumentException($"unknown model '{model}'; expected vae, qvae or vae-attn"),
-    };
+    /// <summary>The model's defaults (MODELS.md), from the catalogue.</summary>
+    public static TrainOptions Defaults(string model) => ModelCatalog.Get(model).Defaults;
 
-    public VaeConfig ModelConfig()
-    {
-        var c = VaeConfig.For(Model);
-        return c with { Latent = Latent, Qubits = Qubits, Layers = Layers, Entangler = QGenEngine.Quantum.Circuit.ParseEntangler(Entangler), Readout = Readout };
-    }
+    public VaeConfig VaeConfig() =>
+        Models.VaeConfig.For(Model) with { Latent = Latent, Qubits = Qubits, Layers = Layers, Entangler = QGenEngine.Quantum.Circuit.ParseEntangler(Entangler), Readout = Readout };
 
     public JsonObject ToJson() => new()
     {
@@ -46,6 +43,7 @@ public sealed record TrainOptions
         ["qubits"] = Qubits, ["layers"] = Layers, ["entangler"] = Entangler, ["readout"] = Readout, ["device"] = Device,
         ["seed"] = Seed.ToString(CultureInfo.InvariantCulture), ["limit"] = Limit, ["augment"] = Augment, ["dataset"] = Dataset,
         ["data"] = DataDir, ["eval_images"] = EvalImages, ["cosine"] = Cosine, ["clip_norm"] = ClipNorm,
+        ["beta1"] = Beta1, ["fid_every"] = FidEvery, ["fid_samples"] = FidSamples,
     };
 
     public static TrainOptions FromJson(JsonObject j, string path)
@@ -55,6 +53,8 @@ public sealed record TrainOptions
             try { return j[k] is { } v ? v.GetValue<T>() : throw new FormatException($"{path}: '{k}' is missing"); }
             catch (InvalidOperationException) { throw new FormatException($"{path}: '{k}' has the wrong type"); }
         }
+        T Opt<T>(string k, T fallback) => j[k] is null ? fallback : Get<T>(k);   // keys added after round 1
+        var d = ModelCatalog.Find(Get<string>("model"))?.Defaults ?? throw new FormatException($"{path}: unknown model '{Get<string>("model")}'");
         return new TrainOptions
         {
             Model = Get<string>("model"), Epochs = Get<int>("epochs"), BatchSize = Get<int>("batch_size"), Lr = Get<float>("lr"),
@@ -62,6 +62,7 @@ public sealed record TrainOptions
             Readout = Get<string>("readout"), Device = Get<string>("device"), Seed = ulong.Parse(Get<string>("seed"), CultureInfo.InvariantCulture),
             Limit = Get<int>("limit"), Augment = Get<bool>("augment"), Dataset = Get<string>("dataset"), DataDir = j["data"]?.GetValue<string>(),
             EvalImages = Get<int>("eval_images"), Cosine = Get<bool>("cosine"), ClipNorm = Get<float>("clip_norm"),
+            Beta1 = Opt("beta1", d.Beta1), FidEvery = Opt("fid_every", 0), FidSamples = Opt("fid_samples", d.FidSamples),
         };
     }
 
@@ -76,9 +77,13 @@ public sealed record TrainOptions
         if (Layers is < 0 or > 50) throw new ArgumentException($"--layers: {Layers} is outside [0, 50]");
         if (EvalImages < 1) throw new ArgumentException($"--eval-images: {EvalImages} must be ≥ 1");
         if (Limit < 0) throw new ArgumentException($"--limit: {Limit} must be ≥ 0");
+        if (!(Beta1 >= 0 && Beta1 < 1)) throw new ArgumentException($"--beta1: {Beta1.ToString(CultureInfo.InvariantCulture)} is outside [0, 1)");
+        if (FidEvery < 0) throw new ArgumentException($"--fid-every: {FidEvery} must be ≥ 0 (0: never)");
+        if (FidSamples < 10) throw new ArgumentException($"--fid-samples: {FidSamples} must be ≥ 10");
         if (Limit > 0 && Limit < BatchSize) throw new ArgumentException($"--limit: {Limit} images do not fill one batch of {BatchSize}");
         QGenEngine.Quantum.Circuit.ParseEntangler(Entangler);
         var r = QGenEngine.Quantum.Readout.Parse(Readout);
         if (r.Kind == QGenEngine.Quantum.ReadoutKind.Shots) throw new ArgumentException("--readout: the attention block uses probs or expval");
+        ModelCatalog.Get(Model);
     }
 }

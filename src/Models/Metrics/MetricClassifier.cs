@@ -1,16 +1,12 @@
 using QGenEngine.Autograd;
-using QGenEngine.Models;
 using QGenEngine.Tensors;
 
-namespace QGenEngine.Cli;
+namespace QGenEngine.Models.Metrics;
 
 /// <summary>The committed metric classifier (models/classifier.safetensors), found above the program's or the current folder.</summary>
 public static class MetricClassifier
 {
     public const string FileName = "classifier.safetensors";
-
-    public static string DefaultDir() =>
-        Path.GetDirectoryName(Find() ?? Path.Combine(Directory.GetCurrentDirectory(), "models", FileName))!;
 
     public static string? Find()
     {
@@ -23,9 +19,13 @@ public static class MetricClassifier
         return null;
     }
 
-    public static Classifier Load(IDevice dev)
+    public static Classifier Load(IDevice dev) => TryLoad(dev) ??
+        throw new FileNotFoundException($"models/{FileName}: the metric classifier was not found above {AppContext.BaseDirectory} or the current folder; train one with: qgen-engine train classifier");
+
+    /// <summary>The classifier, or null where the file is not found.</summary>
+    public static Classifier? TryLoad(IDevice dev)
     {
-        var path = Find() ?? throw new CliException($"models/{FileName}: the metric classifier was not found; train it with: qgen-engine train classifier");
+        if (Find() is not { } path) return null;
         var model = new Classifier(dev, 0);
         Checkpoint.Load(path, model);
         return model;

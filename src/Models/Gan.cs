@@ -1,0 +1,114 @@
+using QGenEngine.Autograd;
+using QGenEngine.Autograd.Nn;
+using QGenEngine.Models.Data;
+using QGenEngine.Tensors;
+
+namespace QGenEngine.Models;
+
+/// <summary>
+/// The GAN's sizes: latent z of <see cref="Latent"/> (MODELS.md: 100) and channel width w, the
+/// generator going 4w → 2w → w → 1 channels and the discriminator 1 → w → 2w → 4w (MODELS.md: w = 32).
+/// Tests use a small w; the study uses the defaults.
+/// </summary>
+public sealed record GanConfig(int Latent = 100, int Width = 32);
+
+/// <summary>
+/// DCGAN (MODELS.md, `gan`). Images live in [-1, 1] inside the model (tanh output; real batches are
+/// rescaled from [0, 1]); <see cref="Generate"/> maps back to [0, 1].
+/// Generator, an nn.Sequential (indices as in PyTorch):
+///   0 Linear(z→4w·7·7) 1 BatchNorm1d 2 ReLU 3 Unflatten(4w,7,7) 4 ConvTranspose2d(4w→2w,k4 s2 p1) 5 BatchNorm2d 6 ReLU
+///   7 ConvTranspose2d(2w→w,k4 s2 p1) 8 BatchNorm2d 9 ReLU 10 ConvTranspose2d(w→1,k3 s1 p1) 11 Tanh   (N,z) → (N,1,28,28)
+/// Discriminator:
+///   0 Conv2d(1→w,k4 s2 p1) 1 LeakyReLU(0.2) 2 Dropout(0.3) 3 Conv2d(w→2w,k4 s2 p1) 4 LeakyReLU 5 Dropout
+///   6 Conv2d(2w→4w,k3 s2 p1) 7 LeakyReLU 8 Dropout 9 Flatten 10 Linear(4w·4·4→1)   (N,1,28,28) → logit (N,1)
+/// Loss: BCE with logits; the discriminator on real (target 1) plus fake (target 0), the generator the
+/// non-saturating −log D(G(z)) (target 1). One step updates the discriminator, then the generator, on
+/// the same fake batch. Weights use PyTorch's default initialisation (not DCGAN's N(0, 0.02)): MODELS.md
+/// names none, and PyTorch users get the same distribution from the same module definitions.
+/// </summary>
+public sealed class Gan : Module, ITrainable, IGenerative
+{
+    public GanConfig Config { get; }
+    public Sequential Generator { get; }
+    public Sequential Discriminator { get; }
+    private readonly Generator _noise;
+    private readonly IDevice _dev;
+
+    public Gan(IDevice dev, ulong seed, GanConfig? config = null)
+    {
+        var c = Config = config ?? new GanConfig();
+        if (c.Latent < 1 || c.Width < 1) throw new ArgumentException($"GAN sizes must be positive (latent {c.Latent}, width {c.Width})");
+        _dev = dev;
+        var rng = new Generator(seed);
+        _noise = Stream("noise", new Generator(CounterRng.Derive(seed, 1)));
+        int w = c.Width;
+        Generator = Child("generator", new Sequential(
+            new Linear(dev, rng, c.Latent, 4 * w * 49), new BatchNorm(dev, 4 * w * 49), Lambda.ReLU(), Lambda.Unflatten(4 * w, 7, 7),
+            new ConvTranspose2d(dev, rng, 4 * w, 2 * w, 4, 2, 1), new BatchNorm(dev, 2 * w), Lambda.ReLU(),     // 2w x 14 x 14
+            new ConvTranspose2d(dev, rng, 2 * w, w, 4, 2, 1), new BatchNorm(dev, w), Lambda.ReLU(),             // w x 28 x 28
+            new ConvTranspose2d(dev, rng, w, 1, 3, 1, 1), Lambda.Tanh()));                                       // 1 x 28 x 28
+        ulong dropSeed = CounterRng.Derive(seed, 2);
+        Discriminator = Child("discriminator", new Sequential(
+            new Conv2d(dev, rng, 1, w, 4, 2, 1), Lambda.LeakyReLU(0.2f), new Dropout(0.3f, new Generator(CounterRng.Derive(dropSeed, 0))),       // w x 14 x 14
+            new Conv2d(dev, rng, w, 2 * w, 4, 2, 1), Lambda.LeakyReLU(0.2f), new Dropout(0.3f, new Generator(CounterRng.Derive(dropSeed, 1))),  // 2w x 7 x 7
+            new Conv2d(dev, rng, 2 * w, 4 * w, 3, 2, 1), Lambda.LeakyReLU(0.2f), new Dropout(0.3f, new Generator(CounterRng.Derive(dropSeed, 2))), // 4w x 4 x 4
+            Lambda.Flatten(), new Linear(dev, rng, 4 * w * 16, 1)));
+    }
+
+    public IReadOnlyList<(string Name, Module Module, string Prefix)> Parts =>
+        [("generator", Generator, "generator."), ("discriminator", Discriminator, "discriminator.")];
+
+    /// <summary>d_real and d_fake: the discriminator's mean probability on the real and the fake batch, before its update.</summary>
+    public IReadOnlyList<string> Scalars { get; } = ["d_loss", "g_loss", "d_real", "d_fake"];
+
+    /// <summary>Discriminator loss on logits of a real and a fake batch: BCE(real, 1) + BCE(fake, 0), each a batch mean.</summary>
+    public static Tensor DiscriminatorLoss(Tensor realLogits, Tensor fakeLogits) =>
+        realLogits.BceWithLogits(Tensor.Full(realLogits.Device, 1f, realLogits.Shape))
+                  .Add(fakeLogits.BceWithLogits(Tensor.Full(fakeLogits.Device, 0f, fakeLogits.Shape)));
+
+    /// <summary>The non-saturating generator loss: BCE(D(G(z)), 1) = mean −log σ(D(G(z))).</summary>
+    public static Tensor GeneratorLoss(Tensor fakeLogits) => fakeLogits.BceWithLogits(Tensor.Full(fakeLogits.Device, 1f, fakeLogits.Shape));
+
+    public Tensor[] TrainStep(Batch batch, Parts parts)
+    {
+        var z = Tensor.Normal(_dev, _noise.NextSeed(), 0f, 1f, batch.Size, Config.Latent);
+        var fake = Generator.Forward(z);
+        var (dLoss, realLogits, fakeLogits) = DiscriminatorStep(batch.Images.Affine(2f, -1f), fake, parts["discriminator"]);
+        var gLoss = GeneratorStep(fake, parts["generator"]);
+        using (Graph.NoGrad())
+            return [dLoss, gLoss, realLogits.Sigmoid().Mean(), fakeLogits.Sigmoid().Mean()];
+    }
+
+    /// <summary>Updates the discriminator on a real batch and a fake one (in [-1, 1]); the fake is detached, so the generator gets no gradient.</summary>
+    public (Tensor Loss, Tensor RealLogits, Tensor FakeLogits) DiscriminatorStep(Tensor real, Tensor fake, Part discriminator)
+    {
+        discriminator.ZeroGrad();
+        var realLogits = Discriminator.Forward(real);
+        var fakeLogits = Discriminator.Forward(fake.Detach());
+        var loss = DiscriminatorLoss(realLogits, fakeLogits);
+        Graph.Backward(loss);
+        discriminator.Step();
+        return (loss, realLogits, fakeLogits);
+    }
+
+    /// <summary>
+    /// Updates the generator through the (just updated) discriminator. The backward pass also leaves
+    /// gradients on the discriminator's weights; only the generator's part steps, and the discriminator's
+    /// next ZeroGrad clears them.
+    /// </summary>
+    public Tensor GeneratorStep(Tensor fake, Part generator)
+    {
+        generator.ZeroGrad();
+        var loss = GeneratorLoss(Discriminator.Forward(fake));
+        Graph.Backward(loss);
+        generator.Step();
+        return loss;
+    }
+
+    /// <summary>A GAN has no reconstruction to validate: its quality is measured by FID, IS and modes of its samples.</summary>
+    public IReadOnlyList<(string Name, double Value)> Validate(ImageSet test, int n) => [];
+
+    public int LatentSize => Config.Latent;
+    public Tensor SampleLatents(IDevice dev, int n, ulong seed) => Tensor.Normal(dev, seed, 0f, 1f, n, Config.Latent);
+    public Tensor Generate(Tensor z) => ModelMode.Eval(this, () => Generator.Forward(z).Affine(0.5f, 0.5f));
+}

@@ -1,0 +1,138 @@
+using QGenEngine.Autograd;
+using QGenEngine.Tensors;
+
+namespace QGenEngine.Models.Metrics;
+
+/// <summary>The class histogram of a set of images as the metric classifier labels them (mode collapse shows here).</summary>
+/// <param name="Histogram">share of the images per class (sums to 1)</param>
+/// <param name="Modes">classes holding at least 10 % of their uniform share (≥ 1 % of the images for 10 classes)</param>
+/// <param name="Kl">KL(histogram ‖ uniform) in nats: 0 when every class is equally common, ln 10 for one class</param>
+public sealed record ModeStats(double[] Histogram, int Modes, double Kl)
+{
+    public const double CoveredFraction = 0.1;
+
+    public static ModeStats FromProbabilities(ReadOnlySpan<float> probs, int n, int classes = Classifier.Classes)
+    {
+        var h = new double[classes];
+        for (int i = 0; i < n; i++)
+        {
+            int arg = 0;
+            for (int c = 1; c < classes; c++) if (probs[i * classes + c] > probs[i * classes + arg]) arg = c;
+            h[arg]++;
+        }
+        for (int c = 0; c < classes; c++) h[c] /= n;
+        double kl = 0;
+        foreach (double p in h) if (p > 0) kl += p * Math.Log(p * classes);
+        return new ModeStats(h, h.Count(p => p >= CoveredFraction / classes), kl);
+    }
+
+    /// <summary>Classes covered in <paramref name="before"/> that this histogram no longer covers.</summary>
+    public int[] Lost(double[] before) =>
+        Enumerable.Range(0, Histogram.Length).Where(c => before[c] >= CoveredFraction / before.Length && Histogram[c] < CoveredFraction / Histogram.Length).ToArray();
+}
+
+/// <summary>FID, IS and modes of one set of generated images.</summary>
+public sealed record GenerativeScores(double Fid, double Is, double IsStd, ModeStats Modes, int Count);
+
+/// <summary>
+/// Evaluation over what a model can do (generate, reconstruct, classify), for the trainer, `eval`,
+/// `sample` and `metrics` alike. Images are 28×28 floats in [0, 1], row-major, one after another.
+/// </summary>
+public static class Evaluation
+{
+    public const string FidNote = "FID here uses the MNIST metric classifier's 128-d features, not Inception's: not comparable with Inception-FID figures";
+    private const int Px = 784, Chunk = 500;
+
+    /// <summary>Images from given latents (n, latent), in chunks, on the model's device.</summary>
+    public static float[] Generate(IGenerative model, IDevice dev, ReadOnlySpan<float> latents, int n)
+    {
+        int l = model.LatentSize;
+        if (latents.Length != n * l) throw new ArgumentException($"latents hold {latents.Length} values; {n} vectors of {l} expected");
+        var images = new float[n * Px];
+        for (int s = 0; s < n; s += Chunk)
+        {
+            int m = Math.Min(Chunk, n - s);
+            using var scope = TensorScope.Begin();
+            model.Generate(Tensor.FromArray(dev, latents.Slice(s * l, m * l), m, l)).CopyTo(images.AsSpan(s * Px, m * Px));
+        }
+        return images;
+    }
+
+    /// <summary>n images from the model's prior, seeded: the same seed gives the same latents on every device.</summary>
+    public static float[] Generate(IGenerative model, IDevice dev, int n, ulong seed) => Generate(model, dev, Latents(model, dev, n, seed), n);
+
+    /// <summary>The latents <see cref="Generate(IGenerative, IDevice, int, ulong)"/> uses, as a host array (n, latent).</summary>
+    public static float[] Latents(IGenerative model, IDevice dev, int n, ulong seed)
+    {
+        using var scope = TensorScope.Begin();
+        return model.SampleLatents(dev, n, seed).ToArray();
+    }
+
+    /// <summary>Reconstructions of n images and their BCE summed over pixels (mean over images is BceSum / n).</summary>
+    public static (float[] Images, double BceSum) Reconstruct(IReconstructive model, IDevice dev, ReadOnlySpan<float> images, int n)
+    {
+        var recon = new float[n * Px];
+        double bce = 0;
+        for (int s = 0; s < n; s += Chunk)
+        {
+            int m = Math.Min(Chunk, n - s);
+            using var scope = TensorScope.Begin();
+            var (r, b) = model.Reconstruct(Tensor.FromArray(dev, images.Slice(s * Px, m * Px), m, 1, 28, 28));
+            r.CopyTo(recon.AsSpan(s * Px, m * Px));
+            bce += b;
+        }
+        return (recon, bce);
+    }
+
+    /// <summary>Mean reconstruction BCE (nats per image) and mean SSIM of the first n images.</summary>
+    public static (double Bce, double Ssim) ReconstructionScores(IReconstructive model, IDevice dev, ReadOnlySpan<float> images, int n)
+    {
+        var (recon, bce) = Reconstruct(model, dev, images, n);
+        double ssim = 0;
+        for (int i = 0; i < n; i++) ssim += Ssim.Compute(images.Slice(i * Px, Px), recon.AsSpan(i * Px, Px), 28, 28);
+        return (bce / n, ssim / n);
+    }
+
+    /// <summary>rows pairs of images (2·rows of them); between their latent codes, `steps` decoded images each (endpoints included).</summary>
+    public static float[] Interpolate(IReconstructive encoder, IGenerative model, IDevice dev, ReadOnlySpan<float> pairs, int rows, int steps)
+    {
+        float[] mu;
+        using (TensorScope.Begin()) mu = encoder.Encode(Tensor.FromArray(dev, pairs[..(2 * rows * Px)], 2 * rows, 1, 28, 28)).ToArray();
+        int l = model.LatentSize;
+        var z = new float[rows * steps * l];
+        for (int r = 0; r < rows; r++)
+            for (int s = 0; s < steps; s++)
+            {
+                float t = steps == 1 ? 0 : s / (float)(steps - 1);
+                for (int k = 0; k < l; k++) z[(r * steps + s) * l + k] = (1 - t) * mu[2 * r * l + k] + t * mu[(2 * r + 1) * l + k];
+            }
+        return Generate(model, dev, z, rows * steps);
+    }
+
+    // ---- scores of generated images against a reference set -----------------------------------------
+    private static readonly Dictionary<(string, int), Frechet.Stats> ReferenceCache = new();
+
+    /// <summary>The metric classifier's feature statistics of a reference set (cached per process by key and count).</summary>
+    public static Frechet.Stats ReferenceStats(Classifier clf, IDevice dev, string key, ReadOnlySpan<float> images, int n)
+    {
+        lock (ReferenceCache)
+        {
+            if (ReferenceCache.TryGetValue((key, n), out var s)) return s;
+            var f = clf.Embed(dev, images, n).Features;
+            return ReferenceCache[(key, n)] = Frechet.Fit(f, n, Classifier.FeatureSize);
+        }
+    }
+
+    /// <summary>FID against the reference statistics, IS (10 splits, fewer for small sets) and the class histogram of n images.</summary>
+    public static GenerativeScores Score(Classifier clf, IDevice dev, Frechet.Stats reference, ReadOnlySpan<float> images, int n)
+    {
+        var (feats, probs) = clf.Embed(dev, images, n);
+        double fid = Frechet.Distance(reference, Frechet.Fit(feats, n, Classifier.FeatureSize));
+        var (isMean, isStd) = InceptionScore.Compute(probs, n, Classifier.Classes, Math.Min(10, n));
+        return new GenerativeScores(fid, isMean, isStd, ModeStats.FromProbabilities(probs, n), n);
+    }
+
+    /// <summary>The class histogram of n images under the metric classifier.</summary>
+    public static ModeStats Modes(Classifier clf, IDevice dev, ReadOnlySpan<float> images, int n) =>
+        ModeStats.FromProbabilities(clf.Embed(dev, images, n).Probs, n);
+}

@@ -1,0 +1,103 @@
+using QGenEngine.Autograd;
+using QGenEngine.Autograd.Nn;
+using QGenEngine.Autograd.Optim;
+using QGenEngine.Models.Data;
+using QGenEngine.Tensors;
+
+namespace QGenEngine.Models;
+
+// What a model can do is said by the interfaces it implements; the trainer, the evaluation and the
+// commands ask for the capability, never for a model's name (burn's TrainStep / ValidStep, Lightning's
+// training_step: one loop, the model owns its step).
+
+/// <summary>One training batch: images (B, 1, 28, 28) in [0, 1] on the device, and their labels.</summary>
+public sealed record Batch(Tensor Images, int[] Labels)
+{
+    public int Size => Images.Shape[0];
+}
+
+/// <summary>
+/// A named group of parameters with its own optimiser (and so its own learning rate and clipping): the
+/// VAE has one ("model"), a GAN two ("generator", "discriminator"). Checkpoints keep each part's
+/// optimiser state under the part's name.
+/// </summary>
+public sealed class Part(string name, Optimizer optimizer, float clipNorm)
+{
+    public string Name { get; } = name;
+    public Optimizer Optimizer { get; } = optimizer;
+    public float ClipNorm { get; } = clipNorm;
+
+    public void ZeroGrad() => Optimizer.ZeroGrad();
+
+    /// <summary>Clips the part's gradients to <see cref="ClipNorm"/> (if set) and takes an optimiser step.</summary>
+    public void Step()
+    {
+        if (ClipNorm > 0) GradClip.ClipGradNorm(Optimizer.Params.Select(p => p.Param), ClipNorm);
+        Optimizer.Step();
+    }
+}
+
+/// <summary>The parts of a model being trained, by name.</summary>
+public sealed class Parts(IReadOnlyList<Part> parts)
+{
+    public IReadOnlyList<Part> All { get; } = parts;
+    public Part this[string name] => All.FirstOrDefault(p => p.Name == name) ?? throw new KeyNotFoundException($"no part named '{name}'");
+}
+
+/// <summary>A model the one training loop (<see cref="Training.Trainer"/>) can train.</summary>
+public interface ITrainable
+{
+    /// <summary>The parts that get an optimiser each: a name, and the module whose parameters it updates with their state_dict prefix.</summary>
+    IReadOnlyList<(string Name, Module Module, string Prefix)> Parts { get; }
+
+    /// <summary>The names of the scalars <see cref="TrainStep"/> returns, in order (loss terms, discriminator outputs, ...).</summary>
+    IReadOnlyList<string> Scalars { get; }
+
+    /// <summary>One training step on a batch: forward, backward and the updates of whichever parts it steps. Returns 0-d scalar tensors.</summary>
+    Tensor[] TrainStep(Batch batch, Parts parts);
+
+    /// <summary>Per-epoch validation on the first n test images (test_bce and test_ssim, test_accuracy, ...).</summary>
+    IReadOnlyList<(string Name, double Value)> Validate(ImageSet test, int n);
+}
+
+/// <summary>A model that turns latent vectors into images.</summary>
+public interface IGenerative
+{
+    int LatentSize { get; }
+
+    /// <summary>n latent vectors (n, LatentSize) from the prior the model was trained with, seeded.</summary>
+    Tensor SampleLatents(IDevice dev, int n, ulong seed);
+
+    /// <summary>Images (n, 1, 28, 28) in [0, 1] from latents; called in eval mode without a graph.</summary>
+    Tensor Generate(Tensor z);
+}
+
+/// <summary>A model that reconstructs its input (the VAE family).</summary>
+public interface IReconstructive
+{
+    /// <summary>The latent code of x used for reconstruction and interpolation (the VAE's μ).</summary>
+    Tensor Encode(Tensor x);
+
+    /// <summary>Reconstructions (n, 1, 28, 28) in [0, 1] and their BCE summed over pixels and images; eval mode, no graph.</summary>
+    (Tensor Images, double BceSum) Reconstruct(Tensor x);
+}
+
+/// <summary>A model that labels images (the metric classifier).</summary>
+public interface IClassifying
+{
+    /// <summary>Class probabilities (n, classes); eval mode, no graph.</summary>
+    Tensor Probabilities(Tensor x);
+}
+
+/// <summary>Helpers every model uses for eval-mode work.</summary>
+public static class ModelMode
+{
+    /// <summary>Runs <paramref name="f"/> with the module in eval mode and no graph, restoring its mode afterwards.</summary>
+    public static T Eval<T>(Module m, Func<T> f)
+    {
+        bool was = m.Training;
+        m.Eval();
+        try { using (Graph.NoGrad()) return f(); }
+        finally { m.Train(was); }
+    }
+}

@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using QGenEngine.Autograd;
+using QGenEngine.Autograd.Nn;
+using QGenEngine.Autograd.Optim;
+using QGenEngine.Models.Data;
+using QGenEngine.Models.Metrics;
+using QGenEngine.Tensors;
+
+namespace QGenEngine.Models.Training;
+
+/// <summary>A step's named scalars (the model's <see cref="ITrainable.Scalars"/>), for the progress line.</summary>
+public sealed record StepProgress(int Epoch, int Epochs, int Step, int Steps, IReadOnlyList<string> Names, double[] Values, double SamplesPerSecond, TimeSpan Eta);
+
+/// <summary>An epoch's record as written to metrics.jsonl, and the classes the samples stopped covering.</summary>
+public sealed record EpochMetrics(int Epoch, JsonObject Values, int[] LostClasses)
+{
+    public double Get(string key) => Values[key] is { } v ? Number(v) : double.NaN;
+
+    /// <summary>A JSON number as a double, whether it was made from an int or a double or parsed.</summary>
+    public static double Number(JsonNode v) => double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// The one training loop. It knows parts, optimisers, named scalars and positions - never a model's loss
+/// terms: the model says what a step is (<see cref="ITrainable.TrainStep"/>). It keeps the run directory:
+/// config.json; checkpoint.safetensors after every epoch and on cancellation (atomically; it holds every
+/// part's weights and optimiser state, every random stream's position and the place inside the epoch, so
+/// a resumed run continues bit for bit); metrics.jsonl (one record per epoch: the scalars' means, the
+/// model's validation, and for generative models FID, IS and modes of samples); steps.csv (every step's scalars).
+/// </summary>
+public sealed class Trainer
+{
+    public const string CheckpointFile = "checkpoint.safetensors", ConfigFile = "config.json", MetricsFile = "metrics.jsonl", StepsFile = "steps.csv";
+    /// <summary>Seed of the fixed latents behind samples.png and FID during training (the same images epoch after epoch).</summary>
+    public const ulong FixedNoiseSeed = 0x5A3B1E;
+
+    public TrainOptions Options { get; }
+    public string RunDir { get; }
+    public Module Model { get; }
+    public ITrainable Trainable { get; }
+    public ImageSet Train { get; }
+    public ImageSet Test { get; }
+    public IDevice Device { get; }
+    public Parts Parts { get; }
+    /// <summary>Notes for the user (a skipped measurement, say); the CLI prints them.</summary>
+    public Action<string>? Log { get; set; }
+
+    private readonly ILrSchedule _lr;
+    private int _epoch, _step;                   // completed epochs; steps done in the current one
+    private readonly double[] _sums;             // running sums of the current epoch's scalars (saved for a mid-epoch resume)
+    private double _epochSeconds;
+    private readonly StringBuilder _stepRows = new();
+    private double[]? _lastHistogram;
+
+    public int StepsPerEpoch => Train.Count / Options.BatchSize;
+    public int CompletedEpochs => _epoch;
+    public IReadOnlyList<string> Scalars => Trainable.Scalars;
+
+    public Trainer(TrainOptions o, string runDir, IDevice dev, bool resume)
+    {
+        o.Validate();
+        Options = o; RunDir = runDir; Device = dev;
+        var (dir, verify) = DataSets.Resolve(o.Dataset, o.DataDir);
+        Train = DataSets.Load(dir, "train", verify);
+        if (o.Limit > 0) Train = Train.Take(o.Limit);
+        Test = DataSets.Load(dir, "t10k", verify);
+        if (Train.Height != 28 || Train.Width != 28) throw new DataException($"{dir}: images are {Train.Height}×{Train.Width}; the models take 28×28");
+        Model = ModelCatalog.Get(o.Model).Create(dev, o);
+        Trainable = Model as ITrainable ?? throw new ArgumentException($"model '{o.Model}' cannot be trained");
+        Parts = new Parts(Trainable.Parts.Select(p =>
+            new Part(p.Name, new Adam(p.Module.NamedParameters(p.Prefix), o.Lr, o.Beta1), o.ClipNorm)).ToList());
+        _lr = o.Cosine ? new CosineLr(o.Lr, o.Epochs * StepsPerEpoch) : new ConstantLr(o.Lr);
+        _sums = new double[Scalars.Count];
+        Directory.CreateDirectory(runDir);
+        var ckpt = Path.Combine(runDir, CheckpointFile);
+        if (resume)
+        {
+            if (!File.Exists(ckpt)) throw new CheckpointException($"{ckpt}: no checkpoint to resume from");
+            var meta = Checkpoint.Load(ckpt, Model, Optimizers, expectModel: o.Model);
+            _epoch = Int(meta, "train.epoch"); _step = Int(meta, "train.step");
+            for (int i = 0; i < _sums.Length; i++)   // round 1 named them train.<scalar>_sum
+                _sums[i] = Dbl(meta, $"train.sum.{Scalars[i]}", Dbl(meta, $"train.{Scalars[i]}_sum", 0));
+            _epochSeconds = Dbl(meta, "train.epoch_seconds", 0);
+            TrimLogs();
+        }
+        else if (File.Exists(ckpt))
+            throw new ArgumentException($"{runDir}: holds a run already (checkpoint.safetensors); pass --resume to continue it or choose another --out");
+        AtomicFile.WriteText(Path.Combine(runDir, ConfigFile), o.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private IReadOnlyList<(string, Optimizer)> Optimizers => Parts.All.Select(p => (p.Name, p.Optimizer)).ToList();
+
+    private static int Int(Dictionary<string, string> m, string k) => m.TryGetValue(k, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : 0;
+    private static double Dbl(Dictionary<string, string> m, string k, double fallback) => m.TryGetValue(k, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    /// <summary>
+    /// After a crash, metrics.jsonl and steps.csv may run past the checkpoint (they are written before it);
+    /// drop what the resumed run will write again, so nothing is counted twice.
+    /// </summary>
+    private void TrimLogs()
+    {
+        var metrics = ReadMetrics(RunDir).Where(m => m["epoch"]!.GetValue<int>() <= _epoch).ToList();
+        AtomicFile.WriteText(Path.Combine(RunDir, MetricsFile), string.Concat(metrics.Select(m => m.ToJsonString() + "\n")));
+        if (metrics.Count > 0 && metrics[^1]["class_histogram"] is JsonArray h) _lastHistogram = h.Select(x => x!.GetValue<double>()).ToArray();
+        var steps = Path.Combine(RunDir, StepsFile);
+        if (File.Exists(steps))
+        {
+            long done = (long)_epoch * StepsPerEpoch + _step;
+            var keep = File.ReadAllLines(steps).Where((l, i) => i == 0 || long.Parse(l[..l.IndexOf(',')], CultureInfo.InvariantCulture) <= done);
+            AtomicFile.WriteText(steps, string.Concat(keep.Select(l => l + "\n")));
+        }
+    }
+
+    /// <summary>The batch's images and labels, shuffled by (seed, epoch) and, if enabled, augmented by (seed, epoch, index).</summary>
+    private void FillBatch(int[] order, int step, float[] buf, int[] labels)
+    {
+        int b = Options.BatchSize, px = Train.PixelsPerImage;
+        ulong augSeed = CounterRng.Derive(Options.Seed, 0xA09E);
+        for (int i = 0; i < b; i++)
+        {
+            int idx = order[step * b + i];
+            if (Options.Augment) Augment.Apply(Train.Image(idx), buf.AsSpan(i * px, px), 28, 28, augSeed, (ulong)_epoch * (ulong)Train.Count + (ulong)idx);
+            else Train.Image(idx).CopyTo(buf.AsSpan(i * px, px));
+            labels[i] = Train.Labels[idx];
+        }
+    }
+
+    private int[] Order(int epoch)
+    {
+        var order = Enumerable.Range(0, Train.Count).ToArray();
+        ulong s = CounterRng.Derive(Options.Seed, 0x5EED00 + (ulong)epoch);
+        for (int i = order.Length - 1; i > 0; i--)   // Fisher-Yates with the counter-based generator
+        {
+            int j = (int)(CounterRng.Hash(s, (ulong)i) % (ulong)(i + 1));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    /// <summary>Trains until Options.Epochs are done or cancellation; returns true when finished.</summary>
+    public bool Run(Action<StepProgress>? onStep, Action<EpochMetrics>? onEpoch, CancellationToken ct)
+    {
+        int b = Options.BatchSize, steps = StepsPerEpoch;
+        var buf = new float[b * 784];
+        var labels = new int[b];
+        var x = TensorScope.Persist(Tensor.Empty(Device, b, 1, 28, 28));
+        var batch = new Batch(x, labels);
+        var values = new double[_sums.Length];
+        Model.Train();
+        while (_epoch < Options.Epochs)
+        {
+            var order = Order(_epoch);
+            var sw = Stopwatch.StartNew();
+            int stepsThisSession = 0;
+            while (_step < steps)
+            {
+                if (ct.IsCancellationRequested) { _epochSeconds += sw.Elapsed.TotalSeconds; Save(); return false; }
+                FillBatch(order, _step, buf, labels);
+                x.CopyFrom(buf);
+                float lr = _lr.At(_epoch * steps + _step);
+                foreach (var p in Parts.All) p.Optimizer.LearningRate = lr;
+                using (TensorScope.Begin())
+                {
+                    var s = Trainable.TrainStep(batch, Parts);
+                    for (int i = 0; i < values.Length; i++) values[i] = s[i].Item();
+                }
+                for (int i = 0; i < values.Length; i++)
+                {
+                    if (!double.IsFinite(values[i]))
+                        throw new InvalidOperationException($"{Scalars[i]} became {values[i]} at epoch {_epoch + 1}, step {_step + 1}; try a smaller --lr");
+                    _sums[i] += values[i];
+                }
+                _step++; stepsThisSession++;
+                _stepRows.Append(((long)_epoch * steps + _step).ToString(CultureInfo.InvariantCulture)).Append(',')
+                         .Append((_epoch + _step / (double)steps).ToString("0.####", CultureInfo.InvariantCulture));
+                foreach (var v in values) _stepRows.Append(',').Append(v.ToString("G7", CultureInfo.InvariantCulture));
+                _stepRows.Append('\n');
+                double rate = stepsThisSession * b / sw.Elapsed.TotalSeconds;
+                var eta = TimeSpan.FromSeconds(((Options.Epochs - _epoch - 1) * steps + (steps - _step)) * b / Math.Max(rate, 1e-9));
+                onStep?.Invoke(new StepProgress(_epoch + 1, Options.Epochs, _step, steps, Scalars, values, rate, eta));
+            }
+            _epochSeconds += sw.Elapsed.TotalSeconds;
+            var m = EndEpoch(steps, b);
+            _epoch++; _step = 0; Array.Clear(_sums); _epochSeconds = 0;
+            Save();
+            Model.Train();
+            onEpoch?.Invoke(m);
+        }
+        return true;
+    }
+
+    private EpochMetrics EndEpoch(int steps, int b)
+    {
+        var rec = new JsonObject { ["epoch"] = _epoch + 1 };
+        for (int i = 0; i < _sums.Length; i++) rec[Scalars[i]] = _sums[i] / steps;
+        foreach (var (name, v) in Trainable.Validate(Test, Options.EvalImages)) rec[name] = v;
+        int[] lost = [];
+        if (Model is IGenerative g && Options.FidEvery > 0 && ((_epoch + 1) % Options.FidEvery == 0 || _epoch + 1 == Options.Epochs)
+            && GenerativeScores(g) is { } sc)
+        {
+            rec["fid"] = sc.Fid; rec["is"] = sc.Is; rec["is_std"] = sc.IsStd; rec["fid_samples"] = sc.Count;
+            rec["modes"] = sc.Modes.Modes; rec["modes_kl"] = sc.Modes.Kl;
+            rec["class_histogram"] = new JsonArray(sc.Modes.Histogram.Select(h => (JsonNode)Math.Round(h, 6)).ToArray());
+            if (_lastHistogram is not null) lost = sc.Modes.Lost(_lastHistogram);
+            _lastHistogram = sc.Modes.Histogram;
+        }
+        rec["seconds"] = _epochSeconds; rec["samples_per_s"] = steps * b / _epochSeconds; rec["lr"] = Parts.All[0].Optimizer.LearningRate;
+        File.AppendAllText(Path.Combine(RunDir, MetricsFile), rec.ToJsonString() + "\n");
+        return new EpochMetrics(_epoch + 1, rec, lost);
+    }
+
+    private Classifier? _metricClassifier;
+    private bool _noClassifierNoted;
+
+    /// <summary>FID (against the whole test set), IS and modes of FidSamples images from fixed latents; null without the metric classifier.</summary>
+    public GenerativeScores? GenerativeScores(IGenerative g)
+    {
+        _metricClassifier ??= MetricClassifier.TryLoad(Device);
+        if (_metricClassifier is null)
+        {
+            if (!_noClassifierNoted) Log?.Invoke($"note: models/{MetricClassifier.FileName} not found; FID, IS and modes during training are skipped");
+            _noClassifierNoted = true;
+            return null;
+        }
+        var reference = Evaluation.ReferenceStats(_metricClassifier, Device, Test.Source, Test.Pixels, Test.Count);
+        var images = Evaluation.Generate(g, Device, Options.FidSamples, FixedNoiseSeed + 1);
+        return Evaluation.Score(_metricClassifier, Device, reference, images, Options.FidSamples);
+    }
+
+    private void Save()
+    {
+        var meta = new Dictionary<string, string>
+        {
+            ["train.epoch"] = I(_epoch), ["train.step"] = I(_step), ["train.epoch_seconds"] = D(_epochSeconds), ["model"] = Options.Model,
+        };
+        for (int i = 0; i < _sums.Length; i++) meta[$"train.sum.{Scalars[i]}"] = D(_sums[i]);
+        var stepsPath = Path.Combine(RunDir, StepsFile);
+        if (!File.Exists(stepsPath)) _stepRows.Insert(0, "step,epoch," + string.Join(',', Scalars) + "\n");
+        File.AppendAllText(stepsPath, _stepRows.ToString());
+        _stepRows.Clear();
+        Checkpoint.Save(Path.Combine(RunDir, CheckpointFile), Model, Optimizers, meta);
+    }
+
+    private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+    private static string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>The metrics of every finished epoch, from metrics.jsonl.</summary>
+    public static List<JsonObject> ReadMetrics(string runDir)
+    {
+        var p = Path.Combine(runDir, MetricsFile);
+        if (!File.Exists(p)) return [];
+        return File.ReadAllLines(p).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+    }
+
+    /// <summary>steps.csv as (column names, rows): step, epoch (fractional), then the model's scalars.</summary>
+    public static (string[] Columns, List<double[]> Rows) ReadSteps(string runDir)
+    {
+        var p = Path.Combine(runDir, StepsFile);
+        if (!File.Exists(p)) return ([], []);
+        var lines = File.ReadAllLines(p);
+        if (lines.Length == 0) return ([], []);
+        var rows = lines.Skip(1).Where(l => l.Length > 0)
+                        .Select(l => l.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToList();
+        return (lines[0].Split(','), rows);
+    }
+}

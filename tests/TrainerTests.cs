@@ -1,0 +1,133 @@
+using QGenEngine.Autograd;
+using QGenEngine.Kernels;
+using QGenEngine.Models;
+using QGenEngine.Models.Training;
+using QGenEngine.Tests.Support;
+
+namespace QGenEngine.Tests;
+
+/// <summary>The one training loop: every model stops and resumes bit for bit, the logs stay consistent, round-1 checkpoints load.</summary>
+[TestFixture]
+public class TrainerTests : TempDirTest
+{
+    private static TrainOptions Small(string model) => TrainOptions.Defaults(model) with
+    {
+        Epochs = 2, Limit = 4 * TrainOptions.Defaults(model).BatchSize / 2, EvalImages = 16, Seed = 3, FidEvery = 0,
+        BatchSize = TrainOptions.Defaults(model).BatchSize / 2,
+    };
+
+    private static Dictionary<string, float[]> State(string run)
+    {
+        var (t, _) = SafeTensors.Read(Path.Combine(run, Trainer.CheckpointFile));
+        return t.ToDictionary(kv => kv.Key, kv => kv.Value.Data);
+    }
+
+    [TestCase("gan", true)]
+    [TestCase("gan", false)]
+    [TestCase("vae", true)]
+    [TestCase("vae", false)]
+    [TestCase("classifier", true)]
+    [TestCase("classifier", false)]
+    public void Stopping_then_resuming_equals_an_uninterrupted_run(string model, bool atEpochBoundary)
+    {
+        var o = Small(model);
+        string a = Path.Combine(Dir, "a"), b = Path.Combine(Dir, "b");
+        Assert.That(new Trainer(o, a, Backends.Cpu, false).Run(null, null, CancellationToken.None), Is.True);
+        using var cts = new CancellationTokenSource();
+        var t = new Trainer(o, b, Backends.Cpu, false);
+        bool finished = atEpochBoundary
+            ? t.Run(null, _ => cts.Cancel(), cts.Token)
+            : t.Run(p => { if (p.Epoch == 1 && p.Step == 1) cts.Cancel(); }, null, cts.Token);
+        Assert.That(finished, Is.False, "stopped early");
+        var resumed = new Trainer(o, b, Backends.Cpu, true);
+        Assert.That(resumed.CompletedEpochs, Is.EqualTo(atEpochBoundary ? 1 : 0));
+        Assert.That(resumed.Run(null, null, CancellationToken.None), Is.True);
+        var sa = State(a); var sb = State(b);
+        Assert.That(sb.Keys, Is.EquivalentTo(sa.Keys));
+        foreach (var k in sa.Keys) Assert.That(sb[k], Is.EqualTo(sa[k]), k);
+        var ma = Trainer.ReadMetrics(a); var mb = Trainer.ReadMetrics(b);
+        Assert.That(mb, Has.Count.EqualTo(2));
+        foreach (var s in resumed.Scalars)
+            for (int e = 0; e < 2; e++)
+                Assert.That(mb[e][s]!.GetValue<double>(), Is.EqualTo(ma[e][s]!.GetValue<double>()), $"epoch {e + 1} mean {s}");
+        var (_, rowsA) = Trainer.ReadSteps(a); var (cols, rowsB) = Trainer.ReadSteps(b);
+        Assert.That(cols, Is.EqualTo(new[] { "step", "epoch" }.Concat(resumed.Scalars)));
+        Assert.That(rowsB.Select(r => r[0]), Is.EqualTo(Enumerable.Range(1, 2 * resumed.StepsPerEpoch).Select(i => (double)i)), "every step logged once");
+        Assert.That(rowsB.Select(r => r[2]), Is.EqualTo(rowsA.Select(r => r[2])), "per-step scalars");
+    }
+
+    [Test]
+    public void Gan_checkpoint_holds_both_parts_optimisers_and_every_random_stream()
+    {
+        var o = Small("gan") with { Epochs = 1 };
+        new Trainer(o, Dir, Backends.Cpu, false).Run(null, null, CancellationToken.None);
+        var (tensors, meta) = SafeTensors.Read(Path.Combine(Dir, Trainer.CheckpointFile));
+        Assert.That(tensors.Keys, Has.Some.EqualTo("optimizer.generator.exp_avg.generator.0.weight"));
+        Assert.That(tensors.Keys, Has.Some.EqualTo("optimizer.discriminator.exp_avg_sq.discriminator.10.bias"));
+        Assert.That(meta["optimizer.generator.beta1"], Is.EqualTo("0.5"));
+        Assert.That(meta["optimizer.discriminator.step"], Is.EqualTo("4"), "128 images in batches of 32");
+        foreach (var s in new[] { "noise", "discriminator.2.rng", "discriminator.5.rng", "discriminator.8.rng" })
+            Assert.That(meta.ContainsKey($"rng.{s}.position"), s);
+        Assert.That(tensors["generator.1.num_batches_tracked"].Data, Is.EqualTo(new[] { 4f }));
+    }
+
+    /// <summary>
+    /// A round-1 run directory: one optimiser under "optimizer.", the noise stream as rng.seed / rng.position,
+    /// the epoch's sums as train.loss_sum etc. and no steps.csv. Written here in that layout from a run
+    /// stopped mid-epoch, it resumes to the same weights as an uninterrupted run.
+    /// </summary>
+    [Test]
+    public void A_round_1_checkpoint_still_resumes_exactly()
+    {
+        var o = Small("vae");
+        string a = Path.Combine(Dir, "a"), b = Path.Combine(Dir, "b");
+        new Trainer(o, a, Backends.Cpu, false).Run(null, null, CancellationToken.None);
+        using var cts = new CancellationTokenSource();
+        new Trainer(o, b, Backends.Cpu, false).Run(p => { if (p.Step == 1) cts.Cancel(); }, null, cts.Token);
+        var ckpt = Path.Combine(b, Trainer.CheckpointFile);
+        var (t, meta) = SafeTensors.Read(ckpt);
+        var v1 = t.Select(kv => (Name: kv.Key.Replace("optimizer.model.", "optimizer.", StringComparison.Ordinal), kv.Value))
+                  .Select(x => (x.Name, Tensor: QGenEngine.Tensors.Tensor.FromArray(Backends.Cpu, x.Value.Data, x.Value.Shape)));
+        var m1 = new Dictionary<string, string>
+        {
+            ["format"] = Checkpoint.FormatV1, ["model"] = "vae", ["optimizer.step"] = meta["optimizer.model.step"],
+            ["rng.seed"] = meta["rng.noise.seed"], ["rng.position"] = meta["rng.noise.position"],
+            ["train.epoch"] = meta["train.epoch"], ["train.step"] = meta["train.step"], ["train.epoch_seconds"] = "1",
+            ["train.loss_sum"] = meta["train.sum.loss"], ["train.bce_sum"] = meta["train.sum.bce"], ["train.kl_sum"] = meta["train.sum.kl"],
+        };
+        SafeTensors.Write(ckpt, v1, m1);
+        File.Delete(Path.Combine(b, Trainer.StepsFile));
+        var resumed = new Trainer(o, b, Backends.Cpu, true);
+        Assert.That(resumed.Run(null, null, CancellationToken.None), Is.True);
+        var sa = State(a); var sb = State(b);
+        foreach (var k in sa.Keys) Assert.That(sb[k], Is.EqualTo(sa[k]), k);
+        Assert.That(Trainer.ReadMetrics(b)[0]["loss"]!.GetValue<double>(), Is.EqualTo(Trainer.ReadMetrics(a)[0]["loss"]!.GetValue<double>()), "the epoch mean includes the round-1 sums");
+    }
+
+    [Test]
+    public void Logs_written_past_the_checkpoint_are_dropped_on_resume()
+    {
+        // A crash after metrics.jsonl and steps.csv were appended but before the checkpoint was renamed.
+        var o = Small("gan");
+        using var cts = new CancellationTokenSource();
+        new Trainer(o, Dir, Backends.Cpu, false).Run(null, _ => cts.Cancel(), cts.Token);
+        File.AppendAllText(Path.Combine(Dir, Trainer.MetricsFile), "{\"epoch\":2,\"d_loss\":9}\n");
+        File.AppendAllText(Path.Combine(Dir, Trainer.StepsFile), "5,1.25,9,9,9,9\n");
+        new Trainer(o, Dir, Backends.Cpu, true).Run(null, null, CancellationToken.None);
+        Assert.That(Trainer.ReadMetrics(Dir).Select(m => m["epoch"]!.GetValue<int>()), Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(Trainer.ReadMetrics(Dir)[1]["d_loss"]!.GetValue<double>(), Is.Not.EqualTo(9));
+        Assert.That(Trainer.ReadSteps(Dir).Rows.Select(r => r[0]), Is.EqualTo(Enumerable.Range(1, 8).Select(i => (double)i)));
+    }
+
+    [Test]
+    public void Generative_models_record_fid_is_and_modes_each_epoch()
+    {
+        var o = Small("gan") with { Epochs = 1, FidEvery = 1, FidSamples = 100 };
+        new Trainer(o, Dir, Backends.Cpu, false).Run(null, null, CancellationToken.None);
+        var m = Trainer.ReadMetrics(Dir)[0];
+        Assert.That(m["fid"]!.GetValue<double>(), Is.GreaterThan(50), "two steps of training are far from MNIST");
+        Assert.That(m["modes"]!.GetValue<int>(), Is.InRange(0, 10));
+        Assert.That(m["class_histogram"]!.AsArray().Sum(h => h!.GetValue<double>()), Is.EqualTo(1).Within(1e-5));
+        Assert.That(m["is"]!.GetValue<double>(), Is.InRange(1.0, 10.0));
+    }
+}
