@@ -22,7 +22,7 @@ public sealed record BenchArgs(string? Json, string Device, int Batch, string Mo
                 default: throw new ArgumentException($"unknown option '{args[i]}'");
             }
         }
-        if (model is not ("vae" or "qvae" or "vae-attn")) throw new ArgumentException($"--model: '{model}' is not benchmarked yet; expected vae, qvae or vae-attn");
+        if (QGenEngine.Models.ModelCatalog.Find(model) is null) throw new ArgumentException($"--model: unknown model '{model}'; expected one of {QGenEngine.Models.ModelCatalog.Names}");
         return new(json, device, batch, model, threads, quick);
     }
 }

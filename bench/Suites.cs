@@ -151,29 +151,45 @@ public static class Suites
         return 6 * macs.Sum() - 2 * macs[0];
     }
 
+    /// <summary>
+    /// FLOPs of one GAN training step per sample (MODELS.md's DCGAN): the generator forward once and backward
+    /// once (dW and dX, no dX for z); the discriminator forward three times (real, detached fake, fake for the
+    /// generator's loss) and backward three times (dW and dX each, except conv1's dX for the real and the detached fake).
+    /// </summary>
+    public static double GanFlopsPerSample(int latent = 100, int w = 32)
+    {
+        double gLin = latent * 4.0 * w * 49;
+        double g = gLin + 4.0 * w * 49 * 2 * w * 16 + 2.0 * w * 196 * w * 16 + w * 784.0 * 9;
+        double dConv1 = w * 196.0 * 16;
+        double d = dConv1 + 2.0 * w * 49 * w * 16 + 4.0 * w * 16 * 2 * w * 9 + 4.0 * w * 16;
+        return 2 * (6 * g - gLin + 18 * d - 2 * dConv1);
+    }
+
+    /// <summary>One step of any trainable model in the catalogue, through its own TrainStep (what `train` runs).</summary>
     public static List<Record> TrainStep(BenchArgs a)
     {
         var dev = Backends.Get(a.Device);
+        var entry = ModelCatalog.Get(a.Model);
         var rows = new List<Record>();
+        double flopsPerSample = a.Model switch { "gan" => GanFlopsPerSample(), "classifier" => double.NaN, _ => VaeFlopsPerSample() };
         foreach (int b in a.Quick ? new[] { a.Batch } : new[] { a.Batch, 8, 256 }.Distinct())
         {
-            var model = new Vae(dev, 42, VaeConfig.For(a.Model));
-            var opt = new Adam(model.NamedParameters(), 1e-3f);
-            var x = Tensor.Uniform(dev, 5, 0, 1, b, 1, 28, 28);
+            var o = entry.Defaults with { BatchSize = b, Seed = 42 };
+            var model = entry.Create(dev, o);
+            var t = (ITrainable)model;
+            var parts = new Parts(t.Parts.Select(p => new Part(p.Name, new Adam(p.Module.NamedParameters(p.Prefix), o.Lr, o.Beta1), o.ClipNorm)).ToList());
+            var batch = new Batch(Tensor.Uniform(dev, 5, 0, 1, b, 1, 28, 28), Enumerable.Range(0, b).Select(i => i % 10).ToArray());
             void Step()
             {
                 using var scope = TensorScope.Begin();
-                opt.ZeroGrad();
-                var (loss, _, _) = model.Loss(x);
-                Graph.Backward(loss);
-                opt.Step();
+                t.TrainStep(batch, parts);
             }
             double ms = Timing.Median(dev, Step, a.Quick ? 5 : 15, 3);
-            double gf = VaeFlopsPerSample() * b / (ms / 1e3) / 1e9;
+            double gf = flopsPerSample * b / (ms / 1e3) / 1e9;
             rows.Add(new Record("train-step", $"{a.Model} adam", dev.Name, b, ms)
                 .With("samples_per_s", b / (ms / 1e3)).With("gflops", gf)
                 .With("of_peak", Fma.IsSupported ? gf / PeakGflops() : double.NaN)
-                .With("mflop_per_sample", VaeFlopsPerSample() / 1e6));
+                .With("mflop_per_sample", flopsPerSample / 1e6));
         }
         return rows;
     }

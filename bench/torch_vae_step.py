@@ -4,6 +4,7 @@
   /usr/bin/python3 bench/torch_vae_step.py [--batch 64] [--reps 15] [--device cpu|cuda] [--json FILE]
 """
 import argparse, json, os, statistics, time
+import torch_timing
 import torch, torch.nn as nn, torch.nn.functional as F
 
 p = argparse.ArgumentParser()
@@ -41,13 +42,5 @@ x = torch.rand(a.batch, 1, 28, 28, device=dev)
 def step():
     opt.zero_grad(); m.loss(x).backward(); opt.step()
     if dev.type == "cuda": torch.cuda.synchronize()
-for _ in range(3): step()
-ts = []
-for _ in range(a.reps):
-    t0 = time.perf_counter(); step(); ts.append((time.perf_counter() - t0) * 1e3)
-ms = statistics.median(ts)
-rec = {"suite": "train-step", "name": "vae adam (pytorch)", "device": f"torch-{a.device}", "batch": a.batch, "median_ms": ms,
-       "samples_per_s": a.batch / (ms / 1e3), "torch": torch.__version__, "threads": torch.get_num_threads()}
-print(json.dumps(rec))
-if a.json:
-    json.dump([rec], open(a.json, "w"), indent=1)
+torch_timing.measure(step, a.reps, {"suite": "train-step", "name": "vae adam (pytorch)", "device": f"torch-{a.device}", "batch": a.batch,
+                                    "torch": torch.__version__, "threads": torch.get_num_threads()}, a.json)

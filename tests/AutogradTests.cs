@@ -82,7 +82,7 @@ public class AutogradTests
         var rng = new Generator(1);
         var net = new Sequential(new Linear(Dev, rng, 3, 4), Lambda.ReLU(), new BatchNorm(Dev, 4), new Dropout(0.5f, rng), new Linear(Dev, rng, 4, 2, bias: false));
         Assert.That(net.NamedParameters().Select(p => p.Name), Is.EqualTo(new[] { "0.weight", "0.bias", "2.weight", "2.bias", "4.weight" }));
-        Assert.That(net.NamedBuffers().Select(p => p.Name), Is.EqualTo(new[] { "2.running_mean", "2.running_var" }));
+        Assert.That(net.NamedBuffers().Select(p => p.Name), Is.EqualTo(new[] { "2.running_mean", "2.running_var", "2.num_batches_tracked" }));
         Assert.That(net.ParameterCount, Is.EqualTo(3 * 4 + 4 + 4 + 4 + 4 * 2));
         var x = Tensor.FromArray(Dev, Data.Make(3, 8 * 3), 8, 3);
         net.Eval();

@@ -24,6 +24,8 @@ public class TrainerTests : TempDirTest
 
     [TestCase("gan", true)]
     [TestCase("gan", false)]
+    [TestCase("qvae", true)]
+    [TestCase("qvae", false)]
     [TestCase("vae", true)]
     [TestCase("vae", false)]
     [TestCase("classifier", true)]

@@ -75,9 +75,31 @@ public static class Imaging
             var s = plt.Add.Scatter(pts.Select(m => (double)m["epoch"]!.GetValue<int>()).ToArray(), pts.Select(m => m[key]!.GetValue<double>()).ToArray());
             s.Color = palette.GetColor(colour++); s.MarkerSize = 8; s.LegendText = key + " (end of epoch)";
         }
-        plt.Title(title); plt.XLabel("epoch"); plt.YLabel("value per step"); plt.ShowLegend();
+        plt.Title(title); plt.XLabel("epoch"); plt.YLabel("value per step"); plt.ShowLegend(ScottPlot.Edge.Right);
         var tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp.png");
-        plt.SavePng(tmp, 800, 480);
+        plt.SavePng(tmp, 880, 500);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>FID per epoch (left axis), IS and modes covered (right axis), for the epochs that measured them.</summary>
+    public static void SaveQualityPlot(string path, IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
+    {
+        var pts = epochs.Where(m => m["fid"] is not null).ToList();
+        if (pts.Count == 0) return;
+        double[] ep = pts.Select(m => (double)m["epoch"]!.GetValue<int>()).ToArray();
+        double[] Col(string k) => pts.Select(m => double.Parse(m[k]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var plt = new ScottPlot.Plot();
+        var fid = plt.Add.Scatter(ep, Col("fid"));
+        fid.LegendText = $"FID ({pts[0]["fid_samples"]} samples vs the test set; MNIST-classifier features)"; fid.LineWidth = 2;
+        var isS = plt.Add.Scatter(ep, Col("is"));
+        isS.LegendText = "IS (right axis, at most 10)"; isS.Axes.YAxis = plt.Axes.Right;
+        var modes = plt.Add.Scatter(ep, Col("modes"));
+        modes.LegendText = "classes covered (right axis, of 10)"; modes.Axes.YAxis = plt.Axes.Right; modes.LinePattern = ScottPlot.LinePattern.Dashed;
+        plt.Axes.Right.Min = 0; plt.Axes.Right.Max = 10.5;
+        plt.Axes.Right.Label.Text = "IS, classes covered";
+        plt.Title(title); plt.XLabel("epoch"); plt.YLabel("FID (lower is better)"); plt.ShowLegend(ScottPlot.Edge.Bottom);
+        var tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp.png");
+        plt.SavePng(tmp, 880, 500);
         File.Move(tmp, path, overwrite: true);
     }
 }

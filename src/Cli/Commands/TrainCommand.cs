@@ -159,6 +159,8 @@ public static class Artifacts
             if (t.Model is IGenerative gen)
                 Imaging.SaveGrid(Path.Combine(d, "interpolation.png"), Evaluation.Interpolate(r, gen, dev, t.Test.Pixels, 6, 10), 60, 10);
         }
-        Imaging.SaveLossPlot(Path.Combine(d, "loss.png"), Trainer.ReadSteps(d), Trainer.ReadMetrics(d), $"{t.Options.Model} on {t.Options.Dataset}");
+        var metrics = Trainer.ReadMetrics(d);
+        Imaging.SaveLossPlot(Path.Combine(d, "loss.png"), Trainer.ReadSteps(d), metrics, $"{t.Options.Model} on {t.Options.Dataset}");
+        Imaging.SaveQualityPlot(Path.Combine(d, "quality.png"), metrics, $"{t.Options.Model}: sample quality per epoch");
     }
 }
