@@ -111,6 +111,14 @@ public static class OpRegistry
         // ---- indexing
         yield return new("embedding", [I(6, 3)], x => x[0].Embedding([5, 0, 2, 2, 4]));
         yield return new("gather", [I(4, 6)], x => x[0].Gather([1, 5, 0, 3]));
+        // Index outputs (no gradient) enter the row through a differentiable term, so the harness compares them
+        // forward on every backend while the gradient checks the rest. Ties: the lowest index wins.
+        yield return new("argmax_axis1_3d", [I(4, 7, 3)], x => x[0].Sum([1]).Add(x[0].ArgMax(1).Mul(100f)));
+        yield return new("argmin_last", [I(5, 9)], x => x[0].Sum([1]).Add(x[0].ArgMin().Mul(100f)));
+        yield return new("argmax_ties", [I(3, 4)], x => Tensor.FromArray(x[0].Device, [1, 3, 3, 0, 2, 2, 2, 2, -1, -5, -5, -1], 3, 4).ArgMax()
+                                                                   .Add(Tensor.FromArray(x[0].Device, [1, 3, 3, 0, 2, 2, 2, 2, -1, -5, -5, -1], 3, 4).ArgMin().Mul(10f))
+                                                                   .Add(x[0].Sum([1])), Fd: false);
+        yield return new("sample_categorical", [I(64, 10)], x => x[0].Sum([1]).Add(x[0].Mul(2f).SampleCategorical(12345UL).Mul(100f)), Fd: false);
         yield return new("vector_quantize", [I(7, 4), I(5, 4)], x =>
         {
             var (zq, e, _) = x[0].VectorQuantize(x[1]);

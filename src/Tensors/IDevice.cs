@@ -105,6 +105,13 @@ public interface IDevice
     void GatherBackward(Tensor dy, int[] idx, Tensor dx);
     /// <summary>z (M,D), codebook (K,D): idx[i] = argmin_k ||z_i − e_k||² (lowest k on ties).</summary>
     void NearestRows(Tensor z, Tensor codebook, int[] idx);
+    /// <summary>x viewed as (outer, r, inner): idx[o, i] = the r-index of the largest (or, with min, smallest) value, lowest on ties, as a float (exact below 2^24).</summary>
+    void ArgReduce(Tensor x, int outer, int r, int inner, bool min, Tensor idx);
+    /// <summary>
+    /// logits (rows, classes) → idx (rows): a draw from softmax(logits[i]) by inverse CDF at u_i = value i of
+    /// stream <paramref name="seed"/> (<see cref="CounterRng.Uniform"/>): the same u on every device and thread count.
+    /// </summary>
+    void SampleCategorical(Tensor logits, int rows, int classes, ulong seed, Tensor idx);
 
     // ---- optimisers -----------------------------------------------------------------------------
     /// <summary>One Adam/AdamW step on a parameter (PyTorch's formulas; decoupled = AdamW's weight decay).</summary>

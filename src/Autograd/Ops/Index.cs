@@ -61,4 +61,34 @@ public static partial class Ops
         var zq = z.Add(e.Sub(z).Detach());
         return (zq, e, codes);
     }
+
+    /// <summary>The index of the largest value along <paramref name="axis"/> (lowest on ties), as floats; the axis is removed. No gradient.</summary>
+    public static Tensor ArgMax(this Tensor x, int axis = -1) => ArgReduce(x, axis, min: false);
+
+    /// <summary>The index of the smallest value along <paramref name="axis"/> (lowest on ties), as floats; the axis is removed. No gradient.</summary>
+    public static Tensor ArgMin(this Tensor x, int axis = -1) => ArgReduce(x, axis, min: true);
+
+    private static Tensor ArgReduce(Tensor x, int axis, bool min)
+    {
+        int ax = Shape.Axis(axis, x.Rank);
+        var (outer, r, inner) = Shape.Split(x.Shape, ax);
+        if (r == 0) throw new ArgumentException($"arg{(min ? "min" : "max")}: axis {axis} of {Shape.Format(x.Shape)} is empty");
+        var y = Tensor.Empty(x.Device, x.Shape.Where((_, i) => i != ax).ToArray());
+        x.Device.ArgReduce(x, outer, r, inner, min, y);
+        return y;
+    }
+
+    /// <summary>
+    /// One draw per row from softmax(logits) (rows, classes) → (rows) class indices as floats, by inverse CDF at
+    /// the counter-based uniform i of the generator's next stream: the same draws on every device. No gradient.
+    /// </summary>
+    public static Tensor SampleCategorical(this Tensor logits, Generator rng) => SampleCategorical(logits, rng.NextSeed());
+
+    public static Tensor SampleCategorical(this Tensor logits, ulong seed)
+    {
+        if (logits.Rank != 2 || logits.Shape[1] < 1) throw new ArgumentException($"sample_categorical: logits {Shape.Format(logits.Shape)} must be (rows, classes)");
+        var y = Tensor.Empty(logits.Device, logits.Shape[0]);
+        logits.Device.SampleCategorical(logits, logits.Shape[0], logits.Shape[1], seed, y);
+        return y;
+    }
 }

@@ -195,6 +195,47 @@ public sealed partial class CpuDevice
 
     private readonly record struct NearestJob(float[] Z, int Zo, float[] E, int Eo, int[] Idx, int D, int K);
 
+    private readonly record struct ArgJob(float[] X, int Xo, float[] Y, int Yo, int R, int Inner, bool Min);
+
+    public void ArgReduce(Tensor x, int outer, int r, int inner, bool min, Tensor idx)
+    {
+        CpuParallel.For(outer, new ArgJob(A(x), (int)x.Offset, A(idx), (int)idx.Offset, r, inner, min), static (j, o) =>
+        {
+            for (int i = 0; i < j.Inner; i++)
+            {
+                int b = j.Xo + o * j.R * j.Inner + i, arg = 0;
+                float best = j.X[b];
+                for (int k = 1; k < j.R; k++)
+                {
+                    float v = j.X[b + k * j.Inner];
+                    if (j.Min ? v < best : v > best) { best = v; arg = k; }
+                }
+                j.Y[j.Yo + o * j.Inner + i] = arg;
+            }
+        });
+    }
+
+    private readonly record struct CategoricalJob(float[] L, int Lo, float[] Y, int Yo, int Classes, ulong Seed);
+
+    public void SampleCategorical(Tensor logits, int rows, int classes, ulong seed, Tensor idx)
+    {
+        CpuParallel.For(rows, new CategoricalJob(A(logits), (int)logits.Offset, A(idx), (int)idx.Offset, classes, seed), static (j, i) =>
+        {
+            var l = j.L.AsSpan(j.Lo + i * j.Classes, j.Classes);
+            float max = TensorPrimitives.Max(l);
+            double total = 0;
+            foreach (float v in l) total += MathF.Exp(v - max);
+            double u = CounterRng.Uniform(j.Seed, (ulong)i) * total, acc = 0;
+            int pick = j.Classes - 1;
+            for (int c = 0; c < j.Classes; c++)
+            {
+                acc += MathF.Exp(l[c] - max);
+                if (u < acc) { pick = c; break; }
+            }
+            j.Y[j.Yo + i] = pick;
+        });
+    }
+
     public void NearestRows(Tensor z, Tensor codebook, int[] idx)
     {
         // Exact squared distances row by row (a GEMM form ||z||² − 2z·e + ||e||² would be faster but can flip near-ties).

@@ -515,6 +515,39 @@ internal static class GpuKernels
 
     /// <summary>idx[i] = argmin_k ||z_i − e_k||², lowest k on ties; one thread per row.</summary>
     [Kernel]
+    public static void ArgReduce(Index1D i, ArrayView<float> x, ArrayView<float> idx, SoftmaxArgs a)
+    {
+        // SoftmaxArgs' Log flag means "min" here: the same (outer, r, inner) walk.
+        int o = i / a.Inner, k = i - o * a.Inner, b = o * a.R * a.Inner + k, arg = 0;
+        float best = x[b];
+        for (int r = 1; r < a.R; r++)
+        {
+            float v = x[b + r * a.Inner];
+            if (a.Log != 0 ? v < best : v > best) { best = v; arg = r; }
+        }
+        idx[i] = arg;
+    }
+
+    [Kernel]
+    public static void SampleCategorical(Index1D i, ArrayView<float> logits, ArrayView<float> idx, int classes, ulong seed)
+    {
+        int b = i * classes;
+        float max = float.NegativeInfinity;
+        for (int c = 0; c < classes; c++) max = MathF.Max(max, logits[b + c]);
+        float total = 0;
+        for (int c = 0; c < classes; c++) total += MathF.Exp(logits[b + c] - max);
+        // CounterRng.Uniform's value, computed through a (24-bit, so exact) int so that no f64 conversion reaches the PTX.
+        float u = (int)(CounterRng.Hash(seed, (ulong)(long)i.X) >> 40) * (1f / 16777216f) * total, acc = 0;
+        int pick = classes - 1;
+        for (int c = 0; c < classes; c++)
+        {
+            acc += MathF.Exp(logits[b + c] - max);
+            if (u < acc) { pick = c; break; }
+        }
+        idx[i] = pick;
+    }
+
+    [Kernel]
     public static void NearestRows(Index1D i, ArrayView<float> z, ArrayView<float> book, ArrayView<int> idx, int k, int d)
     {
         float best = float.PositiveInfinity; int arg = 0;

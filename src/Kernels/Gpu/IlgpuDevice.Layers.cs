@@ -23,6 +23,8 @@ public sealed partial class IlgpuDevice
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>? _indexSelect, _gather, _gatherBack;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? _indexAdd;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int>? _nearest;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, SoftmaxArgs>? _argReduce;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, ulong>? _categorical;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs>? _adam;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdArgs>? _sgd;
 
@@ -174,6 +176,16 @@ public sealed partial class IlgpuDevice
     public void GatherBackward(Tensor dy, int[] idx, Tensor dx)
     {
         if (idx.Length > 0) Auto(ref _gatherBack, K.GatherBackward)(idx.Length, V(dy), Ints(idx), V(dx), dx.Shape[1]);
+    }
+
+    public void ArgReduce(Tensor x, int outer, int r, int inner, bool min, Tensor idx)
+    {
+        if (outer * inner > 0) Auto(ref _argReduce, K.ArgReduce)(outer * inner, V(x), V(idx), new SoftmaxArgs(outer, r, inner, min ? 1 : 0));
+    }
+
+    public void SampleCategorical(Tensor logits, int rows, int classes, ulong seed, Tensor idx)
+    {
+        if (rows > 0) Auto(ref _categorical, K.SampleCategorical)(rows, V(logits), V(idx), classes, seed);
     }
 
     public void NearestRows(Tensor z, Tensor codebook, int[] idx)

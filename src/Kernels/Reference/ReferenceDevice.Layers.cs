@@ -261,6 +261,42 @@ public sealed partial class ReferenceDevice
         for (int i = 0; i < idx.Length; i++) DX[i * c + idx[i]] += G[i];
     }
 
+    public void ArgReduce(Tensor x, int outer, int r, int inner, bool min, Tensor idx)
+    {
+        var s = D(x); var d = D(idx);
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+            {
+                int b = o * r * inner + i, arg = 0;
+                double best = s[b];
+                for (int k = 1; k < r; k++)
+                {
+                    double v = s[b + k * inner];
+                    if (min ? v < best : v > best) { best = v; arg = k; }
+                }
+                d[o * inner + i] = arg;
+            }
+    }
+
+    public void SampleCategorical(Tensor logits, int rows, int classes, ulong seed, Tensor idx)
+    {
+        var l = D(logits); var d = D(idx);
+        for (int i = 0; i < rows; i++)
+        {
+            double max = double.NegativeInfinity, total = 0;
+            for (int c = 0; c < classes; c++) max = Math.Max(max, l[i * classes + c]);
+            for (int c = 0; c < classes; c++) total += Math.Exp(l[i * classes + c] - max);
+            double u = CounterRng.Uniform(seed, (ulong)i) * total, acc = 0;
+            int pick = classes - 1;
+            for (int c = 0; c < classes; c++)
+            {
+                acc += Math.Exp(l[i * classes + c] - max);
+                if (u < acc) { pick = c; break; }
+            }
+            d[i] = pick;
+        }
+    }
+
     public void NearestRows(Tensor z, Tensor codebook, int[] idx)
     {
         int m = z.Shape[0], d = z.Shape[1], k = codebook.Shape[0];
