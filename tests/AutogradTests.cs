@@ -66,7 +66,7 @@ public class AutogradTests
         var z = Leaf([0.9f, 1.2f, -0.2f, 0.1f], 2, 2);
         var book = Leaf([0, 0, 1, 1, -1, 2], 3, 2);
         var (zq, e, codes) = z.VectorQuantize(book);
-        Assert.That(codes, Is.EqualTo(new[] { 1, 0 }));
+        Assert.That(codes.ToArray(), Is.EqualTo(new float[] { 1, 0 }), "indices as a device tensor");
         Assert.That(zq.ToArray(), Is.EqualTo(new[] { 1f, 1f, 0f, 0f }), "forward: the codebook vectors");
         var g = Tensor.FromArray(Dev, [1f, 2f, 3f, 4f], 2, 2);
         Graph.Backward(zq, g);

@@ -105,9 +105,9 @@ public class KernelTests
         var z = new float[] { 0.9f, 1.2f, -0.8f, 1.7f, 0.1f, -0.1f, 5, 5 };
         foreach (var d in new[] { Cpu, Ref })
         {
-            var idx = new int[4];
+            var idx = Tensor.Empty(d, 4);
             d.NearestRows(Tensor.FromArray(d, z, 4, 2), Tensor.FromArray(d, book, 4, 2), idx);
-            Assert.That(idx, Is.EqualTo(new[] { 1, 2, 0, 1 }), d.Name);
+            Assert.That(idx.ToArray(), Is.EqualTo(new float[] { 1, 2, 0, 1 }), d.Name);
         }
     }
 

@@ -95,16 +95,16 @@ public interface IDevice
     void BceWithLogits(Tensor x, Tensor t, Tensor y);
     /// <summary>dx = dy·(σ(x) − t), dt = dy·(−x) (dt may be null).</summary>
     void BceWithLogitsBackward(Tensor x, Tensor t, Tensor dy, Tensor dx, Tensor? dt);
-    /// <summary>w (V,D), idx (n) → y (n,D).</summary>
-    void IndexSelect(Tensor w, int[] idx, Tensor y);
-    /// <summary>dw[idx[i], :] += dy[i, :].</summary>
-    void IndexAdd(Tensor dy, int[] idx, Tensor dw);
+    /// <summary>w (V,D), idx (n) → y (n,D). Indices live on the device as floats (exact below 2^24), so a step that computes them reads nothing back.</summary>
+    void IndexSelect(Tensor w, Tensor idx, Tensor y);
+    /// <summary>dw[idx[i], :] += dy[i, :] (repeated indices add up in order).</summary>
+    void IndexAdd(Tensor dy, Tensor idx, Tensor dw);
     /// <summary>x (M,C), idx (M) → y (M): y[i] = x[i, idx[i]].</summary>
     void Gather(Tensor x, int[] idx, Tensor y);
     /// <summary>dx[i, idx[i]] += dy[i].</summary>
     void GatherBackward(Tensor dy, int[] idx, Tensor dx);
-    /// <summary>z (M,D), codebook (K,D): idx[i] = argmin_k ||z_i − e_k||² (lowest k on ties).</summary>
-    void NearestRows(Tensor z, Tensor codebook, int[] idx);
+    /// <summary>z (M,D), codebook (K,D) → idx (M): argmin_k ||z_i − e_k||² (lowest k on ties), as floats in device memory.</summary>
+    void NearestRows(Tensor z, Tensor codebook, Tensor idx);
     /// <summary>x viewed as (outer, r, inner): idx[o, i] = the r-index of the largest (or, with min, smallest) value, lowest on ties, as a float (exact below 2^24).</summary>
     void ArgReduce(Tensor x, int outer, int r, int inner, bool min, Tensor idx);
     /// <summary>

@@ -194,20 +194,20 @@ public class IlgpuDeviceTests(string backend)
     {
         var book = new float[] { 0, 0, 1, 1, -1, 2, 1, 1 };
         var z = new float[] { 0.9f, 1.2f, -0.8f, 1.7f, 0.1f, -0.1f, 5, 5 };
-        var idx = new int[4];
+        var idx = Tensor.Empty(_dev, 4);
         _dev.NearestRows(Tensor.FromArray(_dev, z, 4, 2), Tensor.FromArray(_dev, book, 4, 2), idx);
-        Assert.That(idx, Is.EqualTo(new[] { 1, 2, 0, 1 }));
+        Assert.That(idx.ToArray(), Is.EqualTo(new float[] { 1, 2, 0, 1 }), "indices computed and kept in device memory");
     }
 
     [Test]
     public void Index_add_sums_repeated_indices()
     {
         var g = Data.Make(22, 5 * 3);
-        int[] idx = [4, 1, 4, 4, 0];
+        float[] idx = [4, 1, 4, 4, 0];
         float[] Run(IDevice d)
         {
             var dw = Tensor.Full(d, 1f, 6, 3);
-            d.IndexAdd(Tensor.FromArray(d, g, 5, 3), idx, dw);
+            d.IndexAdd(Tensor.FromArray(d, g, 5, 3), Tensor.FromArray(d, idx, 5), dw);
             return dw.ToArray();
         }
         Close.Assert(Run(_dev), Run(Ref), 1e-6, 1e-6, "dw[idx[i]] += dy[i]");

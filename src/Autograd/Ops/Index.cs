@@ -4,13 +4,23 @@ namespace QGenEngine.Autograd;
 
 public static partial class Ops
 {
-    /// <summary>Rows of weight (V, D) at idx → (n, D); the gradient is scattered back to those rows.</summary>
+    /// <summary>Rows of weight (V, D) at host indices idx → (n, D); the gradient is scattered back to those rows.</summary>
     public static Tensor Embedding(this Tensor weight, int[] idx)
     {
         int v = weight.Shape[0];
         foreach (int i in idx) if ((uint)i >= (uint)v) throw new ArgumentOutOfRangeException(nameof(idx), $"embedding index {i} is outside [0, {v})");
+        var f = new float[idx.Length];
+        for (int i = 0; i < idx.Length; i++) f[i] = idx[i];
+        return weight.Embedding(Tensor.FromArray(weight.Device, f, idx.Length));
+    }
+
+    /// <summary>Rows of weight (V, D) at device indices idx (n) (floats, as <see cref="NearestCode"/> gives them) → (n, D).</summary>
+    public static Tensor Embedding(this Tensor weight, Tensor idx)
+    {
+        SameDevice(weight, idx);
+        if (idx.Rank != 1) throw new ArgumentException($"embedding: indices {Shape.Format(idx.Shape)} must be a vector");
         var dev = weight.Device;
-        var y = Tensor.Empty(dev, idx.Length, weight.Shape[1]);
+        var y = Tensor.Empty(dev, idx.Shape[0], weight.Shape[1]);
         dev.IndexSelect(weight, idx, y);
         if (Graph.Needs(weight))
             Graph.Record(y, [weight], g =>
@@ -41,11 +51,11 @@ public static partial class Ops
     }
 
     /// <summary>For each row of z (M, D), the index of the nearest codebook row (K, D) in squared L2 (no gradient).</summary>
-    public static int[] NearestCode(this Tensor z, Tensor codebook)
+    public static Tensor NearestCode(this Tensor z, Tensor codebook)
     {
         if (z.Rank != 2 || codebook.Rank != 2 || z.Shape[1] != codebook.Shape[1])
             throw new ArgumentException($"nearest_code: z {Shape.Format(z.Shape)} and codebook {Shape.Format(codebook.Shape)} must be (M, D) and (K, D)");
-        var idx = new int[z.Shape[0]];
+        var idx = Tensor.Empty(z.Device, z.Shape[0]);
         z.Device.NearestRows(z, codebook, idx);
         return idx;
     }
@@ -54,7 +64,7 @@ public static partial class Ops
     /// VQ-VAE quantisation of z (M, D): e = the nearest codebook rows (gradient to the codebook), and
     /// zq = z + sg(e − z), which equals e forward and passes the gradient straight through to z.
     /// </summary>
-    public static (Tensor Zq, Tensor E, int[] Codes) VectorQuantize(this Tensor z, Tensor codebook)
+    public static (Tensor Zq, Tensor E, Tensor Codes) VectorQuantize(this Tensor z, Tensor codebook)
     {
         var codes = z.NearestCode(codebook);
         var e = codebook.Embedding(codes);

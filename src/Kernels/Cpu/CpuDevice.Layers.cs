@@ -161,20 +161,25 @@ public sealed partial class CpuDevice
         if (dt is not null) { var DT = S(dt); TensorPrimitives.Multiply(X, G, DT); TensorPrimitives.Negate(DT, DT); }
     }
 
-    public void IndexSelect(Tensor w, int[] idx, Tensor y)
+    public void IndexSelect(Tensor w, Tensor idx, Tensor y)
     {
-        int d = w.Shape[1], v = w.Shape[0]; var W = S(w); var Y = S(y);
-        for (int i = 0; i < idx.Length; i++)
+        int d = w.Shape[1], v = w.Shape[0]; var W = S(w); var Y = S(y); var I = S(idx);
+        for (int i = 0; i < I.Length; i++)
         {
-            if ((uint)idx[i] >= (uint)v) throw new IndexOutOfRangeException($"index {idx[i]} is outside [0, {v})");
-            W.Slice(idx[i] * d, d).CopyTo(Y.Slice(i * d, d));
+            int r = (int)I[i];
+            if ((uint)r >= (uint)v) throw new IndexOutOfRangeException($"index {I[i]} is outside [0, {v})");
+            W.Slice(r * d, d).CopyTo(Y.Slice(i * d, d));
         }
     }
 
-    public void IndexAdd(Tensor dy, int[] idx, Tensor dw)
+    public void IndexAdd(Tensor dy, Tensor idx, Tensor dw)
     {
-        int d = dw.Shape[1]; var G = S(dy); var DW = S(dw);
-        for (int i = 0; i < idx.Length; i++) TensorPrimitives.Add(DW.Slice(idx[i] * d, d), G.Slice(i * d, d), DW.Slice(idx[i] * d, d));
+        int d = dw.Shape[1]; var G = S(dy); var DW = S(dw); var I = S(idx);
+        for (int i = 0; i < I.Length; i++)
+        {
+            int r = (int)I[i];
+            TensorPrimitives.Add(DW.Slice(r * d, d), G.Slice(i * d, d), DW.Slice(r * d, d));
+        }
     }
 
     public void Gather(Tensor x, int[] idx, Tensor y)
@@ -193,7 +198,7 @@ public sealed partial class CpuDevice
         for (int i = 0; i < idx.Length; i++) DX[i * c + idx[i]] += G[i];
     }
 
-    private readonly record struct NearestJob(float[] Z, int Zo, float[] E, int Eo, int[] Idx, int D, int K);
+    private readonly record struct NearestJob(float[] Z, int Zo, float[] E, int Eo, float[] Idx, int Io, int D, int K);
 
     private readonly record struct ArgJob(float[] X, int Xo, float[] Y, int Yo, int R, int Inner, bool Min);
 
@@ -236,10 +241,11 @@ public sealed partial class CpuDevice
         });
     }
 
-    public void NearestRows(Tensor z, Tensor codebook, int[] idx)
+    public void NearestRows(Tensor z, Tensor codebook, Tensor idxT)
     {
+        var idx = A(idxT); int io = (int)idxT.Offset;
         // Exact squared distances row by row (a GEMM form ||z||² − 2z·e + ||e||² would be faster but can flip near-ties).
-        CpuParallel.For(z.Shape[0], new NearestJob(A(z), (int)z.Offset, A(codebook), (int)codebook.Offset, idx, z.Shape[1], codebook.Shape[0]), static (j, i) =>
+        CpuParallel.For(z.Shape[0], new NearestJob(A(z), (int)z.Offset, A(codebook), (int)codebook.Offset, idx, io, z.Shape[1], codebook.Shape[0]), static (j, i) =>
         {
             var zi = j.Z.AsSpan(j.Zo + i * j.D, j.D);
             float best = float.PositiveInfinity; int arg = 0;
@@ -248,7 +254,7 @@ public sealed partial class CpuDevice
                 float dist = TensorPrimitives.Distance(zi, j.E.AsSpan(j.Eo + k * j.D, j.D));
                 if (dist < best) { best = dist; arg = k; }
             }
-            j.Idx[i] = arg;
+            j.Idx[j.Io + i] = arg;
         });
     }
 

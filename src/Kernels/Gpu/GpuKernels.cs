@@ -494,17 +494,17 @@ internal static class GpuKernels
 
     /// <summary>y[i, :] = w[idx[i], :], one thread per output element.</summary>
     [Kernel]
-    public static void IndexSelect(Index1D i, ArrayView<float> w, ArrayView<int> idx, ArrayView<float> y, int d)
+    public static void IndexSelect(Index1D i, ArrayView<float> w, ArrayView<float> idx, ArrayView<float> y, int d)
     {
         int r = i / d;
-        y[i] = w[idx[r] * d + (i - r * d)];
+        y[i] = w[(int)idx[r] * d + (i - r * d)];
     }
 
     /// <summary>dw[idx[i], j] += dy[i, j]: one thread per column j walks the rows in order (repeated indices add up deterministically).</summary>
     [Kernel]
-    public static void IndexAdd(Index1D j, ArrayView<float> dy, ArrayView<int> idx, ArrayView<float> dw, int rows, int d)
+    public static void IndexAdd(Index1D j, ArrayView<float> dy, ArrayView<float> idx, ArrayView<float> dw, int rows, int d)
     {
-        for (int i = 0; i < rows; i++) dw[idx[i] * d + j] += dy[i * d + j];
+        for (int i = 0; i < rows; i++) dw[(int)idx[i] * d + j] += dy[i * d + j];
     }
 
     [Kernel]
@@ -513,7 +513,6 @@ internal static class GpuKernels
     [Kernel]
     public static void GatherBackward(Index1D i, ArrayView<float> dy, ArrayView<int> idx, ArrayView<float> dx, int c) => dx[i * c + idx[i]] += dy[i];
 
-    /// <summary>idx[i] = argmin_k ||z_i − e_k||², lowest k on ties; one thread per row.</summary>
     [Kernel]
     public static void ArgReduce(Index1D i, ArrayView<float> x, ArrayView<float> idx, SoftmaxArgs a)
     {
@@ -547,8 +546,9 @@ internal static class GpuKernels
         idx[i] = pick;
     }
 
+    /// <summary>idx[i] = argmin_k ||z_i − e_k||², lowest k on ties; one thread per row.</summary>
     [Kernel]
-    public static void NearestRows(Index1D i, ArrayView<float> z, ArrayView<float> book, ArrayView<int> idx, int k, int d)
+    public static void NearestRows(Index1D i, ArrayView<float> z, ArrayView<float> book, ArrayView<float> idx, int k, int d)
     {
         float best = float.PositiveInfinity; int arg = 0;
         for (int j = 0; j < k; j++)

@@ -20,9 +20,10 @@ public sealed partial class IlgpuDevice
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SoftmaxArgs>? _softmaxBack;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _bce;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _bceBack;
-    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>? _indexSelect, _gather, _gatherBack;
-    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? _indexAdd;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int>? _nearest;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>? _gather, _gatherBack;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _indexSelect;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>? _indexAdd;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>? _nearest;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, SoftmaxArgs>? _argReduce;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, ulong>? _categorical;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs>? _adam;
@@ -157,15 +158,15 @@ public sealed partial class IlgpuDevice
         if (x.Numel > 0) Auto(ref _bceBack, K.BceWithLogitsBackward)(I(x.Numel), V(x), V(t), V(dy), V(dx), dt is null ? V(dx) : V(dt), dt is null ? 0 : 1);
     }
 
-    public void IndexSelect(Tensor w, int[] idx, Tensor y)
+    public void IndexSelect(Tensor w, Tensor idx, Tensor y)
     {
-        if (y.Numel > 0) Auto(ref _indexSelect, K.IndexSelect)(I(y.Numel), V(w), Ints(idx), V(y), w.Shape[1]);
+        if (y.Numel > 0) Auto(ref _indexSelect, K.IndexSelect)(I(y.Numel), V(w), V(idx), V(y), w.Shape[1]);
     }
 
-    public void IndexAdd(Tensor dy, int[] idx, Tensor dw)
+    public void IndexAdd(Tensor dy, Tensor idx, Tensor dw)
     {
-        int d = dw.Shape[1];
-        if (idx.Length > 0 && d > 0) Auto(ref _indexAdd, K.IndexAdd)(d, V(dy), Ints(idx), V(dw), idx.Length, d);
+        int d = dw.Shape[1], n = (int)idx.Numel;
+        if (n > 0 && d > 0) Auto(ref _indexAdd, K.IndexAdd)(d, V(dy), V(idx), V(dw), n, d);
     }
 
     public void Gather(Tensor x, int[] idx, Tensor y)
@@ -188,13 +189,10 @@ public sealed partial class IlgpuDevice
         if (rows > 0) Auto(ref _categorical, K.SampleCategorical)(rows, V(logits), V(idx), classes, seed);
     }
 
-    public void NearestRows(Tensor z, Tensor codebook, int[] idx)
+    public void NearestRows(Tensor z, Tensor codebook, Tensor idx)
     {
         int m = z.Shape[0];
-        if (m == 0) return;
-        var dev = Ints(idx);
-        Auto(ref _nearest, K.NearestRows)(m, V(z), V(codebook), dev, codebook.Shape[0], z.Shape[1]);
-        dev.SubView(0, m).CopyToCPU(idx.AsSpan(0, m));
+        if (m > 0) Auto(ref _nearest, K.NearestRows)(m, V(z), V(codebook), V(idx), codebook.Shape[0], z.Shape[1]);
     }
 
     // ---- optimisers ---------------------------------------------------------------------------------

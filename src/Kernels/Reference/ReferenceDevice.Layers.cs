@@ -237,16 +237,16 @@ public sealed partial class ReferenceDevice
         }
     }
 
-    public void IndexSelect(Tensor w, int[] idx, Tensor y)
+    public void IndexSelect(Tensor w, Tensor idx, Tensor y)
     {
-        int d = w.Shape[1]; var W = D(w); var Y = D(y);
-        for (int i = 0; i < idx.Length; i++) for (int j = 0; j < d; j++) Y[i * d + j] = W[idx[i] * d + j];
+        int d = w.Shape[1]; var W = D(w); var Y = D(y); var I = D(idx);
+        for (int i = 0; i < I.Length; i++) for (int j = 0; j < d; j++) Y[i * d + j] = W[(int)I[i] * d + j];
     }
 
-    public void IndexAdd(Tensor dy, int[] idx, Tensor dw)
+    public void IndexAdd(Tensor dy, Tensor idx, Tensor dw)
     {
-        int d = dw.Shape[1]; var G = D(dy); var DW = D(dw);
-        for (int i = 0; i < idx.Length; i++) for (int j = 0; j < d; j++) DW[idx[i] * d + j] += G[i * d + j];
+        int d = dw.Shape[1]; var G = D(dy); var DW = D(dw); var I = D(idx);
+        for (int i = 0; i < I.Length; i++) for (int j = 0; j < d; j++) DW[(int)I[i] * d + j] += G[i * d + j];
     }
 
     public void Gather(Tensor x, int[] idx, Tensor y)
@@ -297,10 +297,10 @@ public sealed partial class ReferenceDevice
         }
     }
 
-    public void NearestRows(Tensor z, Tensor codebook, int[] idx)
+    public void NearestRows(Tensor z, Tensor codebook, Tensor idxT)
     {
         int m = z.Shape[0], d = z.Shape[1], k = codebook.Shape[0];
-        var Z = D(z); var E = D(codebook);
+        var Z = D(z); var E = D(codebook); var idx = D(idxT);
         for (int i = 0; i < m; i++)
         {
             double best = double.PositiveInfinity; int arg = 0;
