@@ -132,4 +132,21 @@ public class TrainerTests : TempDirTest
         Assert.That(m["class_histogram"]!.AsArray().Sum(h => h!.GetValue<double>()), Is.EqualTo(1).Within(1e-5));
         Assert.That(m["is"]!.GetValue<double>(), Is.InRange(1.0, 10.0));
     }
+
+    [Test]
+    public void A_run_directory_in_use_by_another_trainer_is_refused_and_left_alone()
+    {
+        var o = Small("vae") with { Epochs = 1 };
+        var first = new Trainer(o, Dir, Backends.Cpu, false);
+        string? refused = null;
+        Assert.That(first.Run(p =>
+        {
+            if (p.Step != 1) return;
+            // A second process (here: a second trainer) asking for the same directory while the first trains.
+            refused = Assert.Throws<IOException>(() => new Trainer(o, Dir, Backends.Cpu, true))!.Message;
+        }, null, CancellationToken.None), Is.True);
+        Assert.That(refused, Does.Contain("in use by another qgen-engine process"));
+        Assert.That(Trainer.ReadMetrics(Dir), Has.Count.EqualTo(1), "the first run's logs are whole");
+        Assert.That(new Trainer(o with { Epochs = 2 }, Dir, Backends.Cpu, true).CompletedEpochs, Is.EqualTo(1), "free again once the first has finished");
+    }
 }

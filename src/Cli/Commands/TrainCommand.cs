@@ -100,7 +100,7 @@ public static class TrainCommand
                 stdout.WriteLine($"interrupted: saved the checkpoint in {dir}; continue with: qgen-engine train {m} --out {dir} --resume");
                 return 130;
             }
-            stdout.WriteLine($"done: {dir}/ holds {string.Join(", ", Directory.GetFiles(dir).Select(Path.GetFileName).Where(f => !f!.StartsWith("samples-epoch", StringComparison.Ordinal)).Order(StringComparer.Ordinal))}");
+            stdout.WriteLine($"done: {dir}/ holds {string.Join(", ", Directory.GetFiles(dir).Select(Path.GetFileName).Where(f => !f!.StartsWith("samples-epoch", StringComparison.Ordinal) && f != Trainer.LockFile).Order(StringComparer.Ordinal))}");
             if (m == "classifier")
                 stdout.WriteLine($"to make it the metric classifier: cp {Path.Combine(dir, Trainer.CheckpointFile)} models/{MetricClassifier.FileName}");
             return 0;

@@ -34,7 +34,8 @@ public sealed record EpochMetrics(int Epoch, JsonObject Values, int[] LostClasse
 /// </summary>
 public sealed class Trainer
 {
-    public const string CheckpointFile = "checkpoint.safetensors", ConfigFile = "config.json", MetricsFile = "metrics.jsonl", StepsFile = "steps.csv";
+    public const string CheckpointFile = "checkpoint.safetensors", ConfigFile = "config.json", MetricsFile = "metrics.jsonl", StepsFile = "steps.csv",
+                        LockFile = "run.lock";
     /// <summary>Seed of the fixed latents behind samples.png and FID during training (the same images epoch after epoch).</summary>
     public const ulong FixedNoiseSeed = 0x5A3B1E;
 
@@ -76,6 +77,7 @@ public sealed class Trainer
         _lr = o.Cosine ? new CosineLr(o.Lr, o.Epochs * StepsPerEpoch) : new ConstantLr(o.Lr);
         _sums = new double[Scalars.Count];
         Directory.CreateDirectory(runDir);
+        using var held = Lock();
         var ckpt = Path.Combine(runDir, CheckpointFile);
         if (resume)
         {
@@ -90,6 +92,16 @@ public sealed class Trainer
         else if (File.Exists(ckpt))
             throw new ArgumentException($"{runDir}: holds a run already (checkpoint.safetensors); pass --resume to continue it or choose another --out");
         AtomicFile.WriteText(Path.Combine(runDir, ConfigFile), o.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>
+    /// An exclusive lock on the run directory (an advisory lock on run.lock, released with the handle or the
+    /// process): two processes training into one directory would interleave checkpoints and logs.
+    /// </summary>
+    private FileStream Lock()
+    {
+        try { return new FileStream(Path.Combine(RunDir, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException) { throw new IOException($"{RunDir}: in use by another qgen-engine process (it holds {LockFile}); wait for it to finish or stop it first"); }
     }
 
     private IReadOnlyList<(string, Optimizer)> Optimizers => Parts.All.Select(p => (p.Name, p.Optimizer)).ToList();
@@ -144,6 +156,7 @@ public sealed class Trainer
     /// <summary>Trains until Options.Epochs are done or cancellation; returns true when finished.</summary>
     public bool Run(Action<StepProgress>? onStep, Action<EpochMetrics>? onEpoch, CancellationToken ct)
     {
+        using var held = Lock();
         int b = Options.BatchSize, steps = StepsPerEpoch;
         var buf = new float[b * 784];
         var labels = new int[b];
