@@ -81,6 +81,23 @@ public class GanCliTests : TempDirTest
         Assert.That(bmp.Width, Is.EqualTo(3 * 86 + 2), "a 3x3 grid");
     }
 
+    [Test]
+    public void Plot_redraws_the_pictures_from_the_logs()
+    {
+        var run = GanRun();
+        File.Delete(Path.Combine(run, "loss.png")); File.Delete(Path.Combine(run, "quality.png"));
+        var (code, stdout, err) = Run("plot", "--run", run);
+        Assert.That(code, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("quality.png"));
+        foreach (var f in new[] { "loss.png", "quality.png" })
+            using (var bmp = SKBitmap.Decode(Path.Combine(run, f))) Assert.That(bmp, Is.Not.Null, f);
+        var empty = Path.Combine(Dir, "empty"); Directory.CreateDirectory(empty);
+        File.Copy(Path.Combine(run, "config.json"), Path.Combine(empty, "config.json"));
+        var (c2, _, e2) = Run("plot", "--run", empty);
+        Assert.That(c2, Is.EqualTo(2));
+        Assert.That(e2, Does.Contain("to plot yet"));
+    }
+
     [TestCase("latents_3x100_f8.npy", "dtype '<f8'")]
     [TestCase("vector_5_f4.npy", "expects (N, 100)")]
     [TestCase("fortran_2x3_f4.npy", "Fortran")]

@@ -159,8 +159,15 @@ public static class Artifacts
             if (t.Model is IGenerative gen)
                 Imaging.SaveGrid(Path.Combine(d, "interpolation.png"), Evaluation.Interpolate(r, gen, dev, t.Test.Pixels, 6, 10), 60, 10);
         }
-        var metrics = Trainer.ReadMetrics(d);
-        Imaging.SaveLossPlot(Path.Combine(d, "loss.png"), Trainer.ReadSteps(d), metrics, $"{t.Options.Model} on {t.Options.Dataset}");
-        Imaging.SaveQualityPlot(Path.Combine(d, "quality.png"), metrics, $"{t.Options.Model}: sample quality per epoch");
+        Plots(d, t.Options);
+    }
+
+    /// <summary>loss.png and quality.png from the run's logs (what `plot` redraws); returns whether quality.png was drawn.</summary>
+    public static bool Plots(string dir, TrainOptions o)
+    {
+        var metrics = Trainer.ReadMetrics(dir);
+        Imaging.SaveLossPlot(Path.Combine(dir, "loss.png"), Trainer.ReadSteps(dir), metrics, $"{o.Model} on {o.Dataset}");
+        Imaging.SaveQualityPlot(Path.Combine(dir, "quality.png"), metrics, $"{o.Model}: sample quality per epoch");
+        return metrics.Any(m => m["fid"] is not null);
     }
 }

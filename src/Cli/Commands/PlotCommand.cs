@@ -1,0 +1,26 @@
+using System.CommandLine;
+using QGenEngine.Models;
+using QGenEngine.Models.Training;
+
+namespace QGenEngine.Cli.Commands;
+
+/// <summary>`qgen-engine plot --run DIR`: redraws a run's loss.png and quality.png from its logs (after an update, or while it trains).</summary>
+public static class PlotCommand
+{
+    public static Command Build(TextWriter stdout)
+    {
+        var run = new Option<string>("--run") { Required = true, Description = "a run directory made by `train`" };
+        var cmd = new Command("plot", "Redraw a run's loss.png (every step) and quality.png (FID, IS, modes per epoch) from its logs") { run };
+        cmd.SetAction(p =>
+        {
+            string dir = p.GetValue(run)!;
+            var o = ModelCatalog.ReadOptions(dir);
+            if (Trainer.ReadMetrics(dir).Count == 0 && Trainer.ReadSteps(dir).Rows.Count == 0)
+                throw new CliException($"{dir}: no {Trainer.MetricsFile} or {Trainer.StepsFile} to plot yet");
+            bool quality = Artifacts.Plots(dir, o);
+            stdout.WriteLine($"wrote {Path.Combine(dir, "loss.png")}" + (quality ? $" and {Path.Combine(dir, "quality.png")}" : ""));
+            return 0;
+        });
+        return cmd;
+    }
+}
