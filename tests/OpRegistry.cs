@@ -111,6 +111,9 @@ public static class OpRegistry
         // ---- indexing
         yield return new("embedding", [I(6, 3)], x => x[0].Embedding([5, 0, 2, 2, 4]));
         yield return new("gather", [I(4, 6)], x => x[0].Gather([1, 5, 0, 3]));
+        yield return new("transpose_last2_3d", [I(3, 5, 7)], x => x[0].Transpose().Mul(Tensor.FromArray(x[0].Device, Enumerable.Range(0, 105).Select(i => 0.1f * (i % 11)).ToArray(), 3, 7, 5)));
+        yield return new("transpose_nchw_to_rows", [I(2, 4, 3, 3)], x => x[0].Reshape(2, 4, 9).Transpose().Reshape(18, 4).Tanh());
+
         // Index outputs (no gradient) enter the row through a differentiable term, so the harness compares them
         // forward on every backend while the gradient checks the rest. Ties: the lowest index wins.
         yield return new("argmax_axis1_3d", [I(4, 7, 3)], x => x[0].Sum([1]).Add(x[0].ArgMax(1).Mul(100f)));

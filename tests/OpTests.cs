@@ -93,7 +93,7 @@ public class OpTests
         string[] families = ["relu", "leaky_relu", "sigmoid", "tanh", "exp", "log", "softplus", "clamp", "square", "sqrt", "affine",
             "add", "sub", "mul", "div", "sum", "mean", "reshape", "concat", "slice", "detach", "matmul", "linear", "conv2d",
             "conv_transpose2d", "masked_conv2d", "batch_norm", "max_pool2d", "dropout", "softmax", "log_softmax", "bce_with_logits",
-            "cross_entropy", "mse", "gaussian_kl", "embedding", "gather", "vector_quantize", "argmax", "argmin", "sample_categorical"];
+            "cross_entropy", "mse", "gaussian_kl", "embedding", "gather", "vector_quantize", "argmax", "argmin", "sample_categorical", "transpose"];
         foreach (var f in families) Assert.That(names.Any(n => n.StartsWith(f, StringComparison.Ordinal)), $"no op row for {f}");
     }
 }

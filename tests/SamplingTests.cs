@@ -65,4 +65,21 @@ public class SamplingTests
         Assert.That(b, Is.Not.EqualTo(a), "a generator hands out a fresh stream per call");
         Assert.That(gen.Position, Is.EqualTo(2UL));
     }
+
+    [Test]
+    public void Transpose_turns_nchw_maps_into_rows_of_channel_vectors_on_every_backend()
+    {
+        // x[n, c, h, w] = 1000n + 100c + 10h + w: after (N, C, H·W) → (N, H·W, C), row (n, p) holds the channels at p.
+        var x = new float[2 * 3 * 2 * 2];
+        for (int n = 0; n < 2; n++) for (int c = 0; c < 3; c++) for (int h = 0; h < 2; h++) for (int w = 0; w < 2; w++)
+            x[((n * 3 + c) * 2 + h) * 2 + w] = 1000 * n + 100 * c + 10 * h + w;
+        foreach (var dev in new IDevice[] { Backends.Reference, Backends.Cpu, Backends.Get("ilgpu-cpu") })
+        {
+            var rows = Tensor.FromArray(dev, x, 2, 3, 2, 2).Reshape(2, 3, 4).Transpose();
+            Assert.That(rows.Shape, Is.EqualTo(new[] { 2, 4, 3 }));
+            var v = rows.ToArray();
+            Assert.That(v[..3], Is.EqualTo(new float[] { 0, 100, 200 }), dev.Name + ": n 0, pixel (0, 0)");
+            Assert.That(v[(7 * 3)..(8 * 3)], Is.EqualTo(new float[] { 1011, 1111, 1211 }), dev.Name + ": n 1, pixel (1, 1)");
+        }
+    }
 }

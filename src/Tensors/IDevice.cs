@@ -39,6 +39,8 @@ public interface IDevice
     void Fill(Tensor y, float value);
     /// <summary>rows × cols block copy: dst[dstOff + r·dstStride + c] = src[srcOff + r·srcStride + c].</summary>
     void Copy2D(Tensor src, long srcOffset, long srcStride, Tensor dst, long dstOffset, long dstStride, int rows, int cols);
+    /// <summary>x viewed as (batch, rows, cols) → y (batch, cols, rows): y[b, c, r] = x[b, r, c].</summary>
+    void Transpose(Tensor x, int batch, int rows, int cols, Tensor y);
     /// <summary>Element i of the stream is a pure function of (seed, i): the same numbers on every device.</summary>
     void FillRandom(Tensor y, RandomKind kind, ulong seed, float a, float b);
 

@@ -13,6 +13,28 @@ public static partial class Ops
     }
 
     /// <summary>(N, ...) → (N, prod(...)).</summary>
+    /// <summary>
+    /// Swaps the last two axes (PyTorch's x.transpose(-2, -1)) into a new contiguous tensor: (..., R, C) → (..., C, R).
+    /// NCHW feature maps become rows of channel vectors with x.Reshape(N, C, H·W).Transpose().
+    /// </summary>
+    public static Tensor Transpose(this Tensor x)
+    {
+        if (x.Rank < 2) throw new ArgumentException($"transpose: {Shape.Format(x.Shape)} has fewer than two axes");
+        int rows = x.Shape[^2], cols = x.Shape[^1], batch = (int)(x.Numel / Math.Max(1L, (long)rows * cols));
+        var shape = x.Shape.ToArray(); (shape[^2], shape[^1]) = (cols, rows);
+        var dev = x.Device;
+        var y = Tensor.Empty(dev, shape);
+        dev.Transpose(x, batch, rows, cols, y);
+        if (Graph.Needs(x))
+            Graph.Record(y, [x], g =>
+            {
+                var dx = Like(x);
+                dev.Transpose(g, batch, cols, rows, dx);
+                Graph.Accumulate(x, dx);
+            });
+        return y;
+    }
+
     public static Tensor Flatten(this Tensor x) => x.Reshape(x.Shape[0], -1);
 
     /// <summary>The same values, cut from the graph (a stop-gradient).</summary>

@@ -38,6 +38,22 @@ public sealed partial class CpuDevice : IDevice
             s.AsSpan((int)(src.Offset + so + r * ss), cols).CopyTo(d.AsSpan((int)(dst.Offset + dOff + r * ds), cols));
     }
 
+    private readonly record struct TransposeJob(float[] X, int Xo, float[] Y, int Yo, int Rows, int Cols);
+
+    public void Transpose(Tensor x, int batch, int rows, int cols, Tensor y)
+    {
+        // 8×8 tiles keep both the reads and the writes within a few cache lines.
+        CpuParallel.For(batch, new TransposeJob(A(x), (int)x.Offset, A(y), (int)y.Offset, rows, cols), static (j, b) =>
+        {
+            int xb = j.Xo + b * j.Rows * j.Cols, yb = j.Yo + b * j.Rows * j.Cols;
+            for (int r0 = 0; r0 < j.Rows; r0 += 8)
+                for (int c0 = 0; c0 < j.Cols; c0 += 8)
+                    for (int r = r0; r < Math.Min(r0 + 8, j.Rows); r++)
+                        for (int c = c0; c < Math.Min(c0 + 8, j.Cols); c++)
+                            j.Y[yb + c * j.Rows + r] = j.X[xb + r * j.Cols + c];
+        });
+    }
+
     private readonly record struct RandomJob(float[] Y, int Off, int N, int Chunks, RandomKind Kind, ulong Seed, float A, float B);
 
     public void FillRandom(Tensor y, RandomKind kind, ulong seed, float a, float b)

@@ -58,6 +58,14 @@ internal static class GpuKernels
         dst[a.DstOffset + r * a.DstStride + c] = src[a.SrcOffset + r * a.SrcStride + c];
     }
 
+    /// <summary>y[b, c, r] = x[b, r, c]; a thread per output element (reads strided, writes contiguous).</summary>
+    [Kernel]
+    public static void Transpose(Index1D i, ArrayView<float> x, ArrayView<float> y, int rows, int cols)
+    {
+        int plane = rows * cols, b = i / plane, k = i - b * plane, c = k / rows, r = k - c * rows;
+        y[i] = x[b * plane + r * cols + c];
+    }
+
     /// <summary>The same counter-based stream as every other device (<see cref="CounterRng"/> itself runs here).</summary>
     [Kernel]
     public static void Random(Index1D i, ArrayView<float> y, RandomArgs a)

@@ -11,6 +11,7 @@ public sealed partial class IlgpuDevice
 {
     private Action<Index1D, ArrayView<float>, float>? _fill;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, Copy2DArgs>? _copy2d;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _transpose;
     private Action<Index1D, ArrayView<float>, RandomArgs>? _random;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, UnaryArgs>? _unary;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, UnaryArgs>? _unaryBack;
@@ -51,6 +52,11 @@ public sealed partial class IlgpuDevice
     public void Fill(Tensor y, float value)
     {
         if (y.Numel > 0) Auto(ref _fill, K.Fill)(I(y.Numel), V(y), value);
+    }
+
+    public void Transpose(Tensor x, int batch, int rows, int cols, Tensor y)
+    {
+        if (y.Numel > 0) Auto(ref _transpose, K.Transpose)(I(y.Numel), V(x), V(y), rows, cols);
     }
 
     public void Copy2D(Tensor src, long so, long ss, Tensor dst, long dOff, long ds, int rows, int cols)

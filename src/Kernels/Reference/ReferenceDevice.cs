@@ -39,6 +39,14 @@ public sealed partial class ReferenceDevice : IDevice
                 d[b + dOff + r * ds + c] = s[a + so + r * ss + c];
     }
 
+    public void Transpose(Tensor x, int batch, int rows, int cols, Tensor y)
+    {
+        var X = D(x); var Y = D(y);
+        for (int b = 0; b < batch; b++)
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++) Y[(b * cols + c) * rows + r] = X[(b * rows + r) * cols + c];
+    }
+
     public void FillRandom(Tensor y, RandomKind kind, ulong seed, float a, float b)
     {
         var d = D(y);
