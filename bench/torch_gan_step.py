@@ -5,22 +5,15 @@ detached fake batch, then a generator update with the non-saturating loss.
 
   /usr/bin/python3 bench/torch_gan_step.py [--batch 64] [--reps 15] [--device cpu|cuda] [--threads T] [--json FILE]
 """
-import argparse, json, os, statistics, sys, time
+import os, sys
 import torch_timing
 import torch, torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools", "golden"))
 import torch_gan
 
-p = argparse.ArgumentParser()
-p.add_argument("--batch", type=int, default=64)
-p.add_argument("--reps", type=int, default=15)
-p.add_argument("--device", default="cpu")
-p.add_argument("--json")
-p.add_argument("--threads", type=int, default=0, help="intra-op threads (default: every core)")
-a = p.parse_args()
+a = torch_timing.options()
 
-torch.set_num_threads(a.threads or os.cpu_count())
 torch.manual_seed(0)
 dev = torch.device(a.device)
 g, d = torch_gan.generator().to(dev), torch_gan.discriminator().to(dev)

@@ -3,17 +3,10 @@
 
   /usr/bin/python3 bench/torch_vae_step.py [--batch 64] [--reps 15] [--device cpu|cuda] [--json FILE]
 """
-import argparse, json, os, statistics, time
 import torch_timing
 import torch, torch.nn as nn, torch.nn.functional as F
 
-p = argparse.ArgumentParser()
-p.add_argument("--batch", type=int, default=64)
-p.add_argument("--reps", type=int, default=15)
-p.add_argument("--device", default="cpu")
-p.add_argument("--json")
-p.add_argument("--threads", type=int, default=0, help="intra-op threads (default: every core)")
-a = p.parse_args()
+a = torch_timing.options()
 
 class Vae(nn.Module):
     def __init__(self, latent=32):
@@ -33,7 +26,6 @@ class Vae(nn.Module):
         kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / x.shape[0]
         return bce + kl
 
-torch.set_num_threads(a.threads or os.cpu_count())
 torch.manual_seed(0)
 dev = torch.device(a.device)
 m = Vae().to(dev)

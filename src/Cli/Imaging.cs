@@ -76,9 +76,7 @@ public static class Imaging
             s.Color = palette.GetColor(colour++); s.MarkerSize = 8; s.LegendText = key + " (end of epoch)";
         }
         plt.Title(title); plt.XLabel("epoch"); plt.YLabel("value per step"); plt.ShowLegend(ScottPlot.Edge.Right);
-        var tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp.png");
-        plt.SavePng(tmp, 880, 500);
-        File.Move(tmp, path, overwrite: true);
+        Save(plt, path);
     }
 
     /// <summary>FID per epoch (left axis), IS and modes covered (right axis), for the epochs that measured them.</summary>
@@ -98,6 +96,12 @@ public static class Imaging
         plt.Axes.Right.Min = 0; plt.Axes.Right.Max = 10.5;
         plt.Axes.Right.Label.Text = "IS, classes covered";
         plt.Title(title); plt.XLabel("epoch"); plt.YLabel("FID (lower is better)"); plt.ShowLegend(ScottPlot.Edge.Bottom);
+        Save(plt, path);
+    }
+
+    /// <summary>A plot written through a temporary file and renamed, like every file of a run.</summary>
+    private static void Save(ScottPlot.Plot plt, string path)
+    {
         var tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp.png");
         plt.SavePng(tmp, 880, 500);
         File.Move(tmp, path, overwrite: true);

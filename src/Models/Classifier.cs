@@ -69,19 +69,7 @@ public sealed class Classifier : Module, ITrainable, IClassifying
     /// <summary>Accuracy on the first n test images.</summary>
     public IReadOnlyList<(string Name, double Value)> Validate(ImageSet test, int n) => [("test_accuracy", Accuracy(test, n))];
 
-    public double Accuracy(ImageSet set, int n = int.MaxValue)
-    {
-        n = Math.Min(n, set.Count);
-        var (_, probs) = Embed(_head.Weight.Device, set.Pixels, n);
-        int right = 0;
-        for (int i = 0; i < n; i++)
-        {
-            int arg = 0;
-            for (int c = 1; c < Classes; c++) if (probs[i * Classes + c] > probs[i * Classes + arg]) arg = c;
-            if (arg == set.Labels[i]) right++;
-        }
-        return right / (double)n;
-    }
+    public double Accuracy(ImageSet set, int n = int.MaxValue) => Metrics.Evaluation.Accuracy(this, _head.Weight.Device, set, n);
 
     public Tensor Probabilities(Tensor x) => ModelMode.Eval(this, () => Logits(x).Softmax());
 }

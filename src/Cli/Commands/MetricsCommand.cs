@@ -153,10 +153,10 @@ public static class MetricsCommand
                 result["test_ssim"] = ssim; result["test_bce"] = bce;
                 line.Add($"test SSIM {ssim:F4}, test BCE {bce:F2}");
             }
-            if (model is Classifier c)
+            if (model is IClassifying c)
             {
                 var (ddir, verify) = QGenEngine.Models.Data.DataSets.Resolve(o.Dataset, o.DataDir);
-                double acc = c.Accuracy(QGenEngine.Models.Data.DataSets.Load(ddir, "t10k", verify));
+                double acc = Evaluation.Accuracy(c, dev, QGenEngine.Models.Data.DataSets.Load(ddir, "t10k", verify));
                 result["test_accuracy"] = acc;
                 line.Add($"test accuracy {acc:P2}");
             }

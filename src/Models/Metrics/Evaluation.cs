@@ -14,12 +14,7 @@ public sealed record ModeStats(double[] Histogram, int Modes, double Kl)
     public static ModeStats FromProbabilities(ReadOnlySpan<float> probs, int n, int classes = Classifier.Classes)
     {
         var h = new double[classes];
-        for (int i = 0; i < n; i++)
-        {
-            int arg = 0;
-            for (int c = 1; c < classes; c++) if (probs[i * classes + c] > probs[i * classes + arg]) arg = c;
-            h[arg]++;
-        }
+        for (int i = 0; i < n; i++) h[Evaluation.ArgMax(probs.Slice(i * classes, classes))]++;
         for (int c = 0; c < classes; c++) h[c] /= n;
         double kl = 0;
         foreach (double p in h) if (p > 0) kl += p * Math.Log(p * classes);
@@ -130,6 +125,30 @@ public static class Evaluation
         double fid = Frechet.Distance(reference, Frechet.Fit(feats, n, Classifier.FeatureSize));
         var (isMean, isStd) = InceptionScore.Compute(probs, n, Classifier.Classes, Math.Min(10, n));
         return new GenerativeScores(fid, isMean, isStd, ModeStats.FromProbabilities(probs, n), n);
+    }
+
+    /// <summary>The index of the largest value (the lowest on ties).</summary>
+    public static int ArgMax(ReadOnlySpan<float> v)
+    {
+        int arg = 0;
+        for (int c = 1; c < v.Length; c++) if (v[c] > v[arg]) arg = c;
+        return arg;
+    }
+
+    /// <summary>The share of the first n images of a labelled set that the model classifies correctly.</summary>
+    public static double Accuracy(IClassifying model, IDevice dev, QGenEngine.Models.Data.ImageSet set, int n = int.MaxValue)
+    {
+        n = Math.Min(n, set.Count);
+        int right = 0;
+        for (int s = 0; s < n; s += Chunk)
+        {
+            int m = Math.Min(Chunk, n - s);
+            using var scope = TensorScope.Begin();
+            var probs = model.Probabilities(Tensor.FromArray(dev, set.Pixels.AsSpan(s * Px, m * Px), m, 1, 28, 28)).ToArray();
+            int classes = probs.Length / m;
+            for (int i = 0; i < m; i++) if (ArgMax(probs.AsSpan(i * classes, classes)) == set.Labels[s + i]) right++;
+        }
+        return right / (double)n;
     }
 
     /// <summary>The class histogram of n images under the metric classifier.</summary>
