@@ -54,4 +54,28 @@ public class MetricsTests
         for (int i = 0; i < 100; i++) sure[i * 10 + i % 10] = 1;
         Assert.That(InceptionScore.Compute(sure, 100, 10).Mean, Is.EqualTo(10).Within(1e-9), "confident and balanced: IS = 10");
     }
+
+    /// <summary>
+    /// The mode statistics on hand-made classifier outputs: 200 images, 100 labelled 3, 99 labelled 5 and one 8.
+    /// Histogram (0.5, 0.495, 0.005 at 3, 5, 8); covered = shares ≥ 0.01 → 2; KL to uniform, by hand:
+    /// 0.5·ln 5 + 0.495·ln 4.95 + 0.005·ln 0.05.
+    /// </summary>
+    [Test]
+    public void Mode_statistics_match_a_hand_computation()
+    {
+        const int n = 200;
+        var probs = new float[n * 10];
+        for (int i = 0; i < n; i++)
+        {
+            int label = i < 100 ? 3 : i < 199 ? 5 : 8;
+            for (int c = 0; c < 10; c++) probs[i * 10 + c] = c == label ? 0.55f : 0.05f;
+        }
+        var m = ModeStats.FromProbabilities(probs, n);
+        Assert.That(m.Histogram, Is.EqualTo(new[] { 0, 0, 0, 0.5, 0, 0.495, 0, 0, 0.005, 0 }).Within(1e-12));
+        Assert.That(m.Modes, Is.EqualTo(2), "the single 8 is under 10 % of its uniform share (0.5 % < 1 %)");
+        Assert.That(m.Kl, Is.EqualTo(0.5 * Math.Log(5) + 0.495 * Math.Log(4.95) + 0.005 * Math.Log(0.05)).Within(1e-12));
+        double[] before = [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1];
+        Assert.That(m.Lost(before), Is.EqualTo(new[] { 0, 1, 2, 4, 6, 7, 8, 9 }), "classes covered before and not now");
+        Assert.That(m.Lost(m.Histogram), Is.Empty);
+    }
 }

@@ -26,6 +26,7 @@ public class TrainerTests : TempDirTest
     [TestCase("gan", false)]
     [TestCase("qvae", true)]
     [TestCase("qvae", false)]
+    [TestCase("vae-attn", false)]
     [TestCase("vae", true)]
     [TestCase("vae", false)]
     [TestCase("classifier", true)]
