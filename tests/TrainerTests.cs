@@ -10,11 +10,17 @@ namespace QGenEngine.Tests;
 [TestFixture]
 public class TrainerTests : TempDirTest
 {
-    private static TrainOptions Small(string model) => TrainOptions.Defaults(model) with
+    private static TrainOptions Small(string model)
     {
-        Epochs = 2, Limit = 4 * TrainOptions.Defaults(model).BatchSize / 2, EvalImages = 16, Seed = 3, FidEvery = 0,
-        BatchSize = TrainOptions.Defaults(model).BatchSize / 2,
-    };
+        // "vqvae+fixes": every codebook fix on, so EMA statistics, restarts and k-means go through stop and resume too.
+        bool fixes = model.EndsWith("+fixes", StringComparison.Ordinal);
+        model = model.Replace("+fixes", "", StringComparison.Ordinal);
+        return TrainOptions.Defaults(model) with
+        {
+            Epochs = 2, Limit = 4 * TrainOptions.Defaults(model).BatchSize / 2, EvalImages = 16, Seed = 3, FidEvery = 0,
+            BatchSize = TrainOptions.Defaults(model).BatchSize / 2, Ema = fixes, KMeansInit = fixes, RestartDead = fixes ? 3 : 0,
+        };
+    }
 
     private static Dictionary<string, float[]> State(string run)
     {
@@ -31,9 +37,20 @@ public class TrainerTests : TempDirTest
     [TestCase("vae", false)]
     [TestCase("classifier", true)]
     [TestCase("classifier", false)]
+    [TestCase("vqvae", false)]
+    [TestCase("vqvae+fixes", true)]
+    [TestCase("vqvae+fixes", false)]
+    [TestCase("prior", true)]
+    [TestCase("prior", false)]
     public void Stopping_then_resuming_equals_an_uninterrupted_run(string model, bool atEpochBoundary)
     {
         var o = Small(model);
+        if (o.Model == "prior")
+        {
+            string vq = Path.Combine(Dir, "vq");
+            new Trainer(Small("vqvae") with { Epochs = 1 }, vq, Backends.Cpu, false).Run(null, null, CancellationToken.None);
+            o = o with { VqVae = vq, EvalImages = 8 };
+        }
         string a = Path.Combine(Dir, "a"), b = Path.Combine(Dir, "b");
         Assert.That(new Trainer(o, a, Backends.Cpu, false).Run(null, null, CancellationToken.None), Is.True);
         using var cts = new CancellationTokenSource();

@@ -133,7 +133,8 @@ public static class AtomicFile
 /// <summary>
 /// A training checkpoint: the module's parameters and buffers under their own names (PyTorch's
 /// state_dict names, so <c>load_state_dict(strict=True)</c> takes them once the optimiser entries are
-/// dropped), each optimiser's state as "optimizer.&lt;part&gt;.&lt;state&gt;.&lt;param&gt;", and metadata: each
+/// dropped), each optimiser's state as "optimizer.&lt;part&gt;.&lt;state&gt;.&lt;param&gt;", the modules' training-only
+/// state as "state.&lt;name&gt;" (<see cref="Module.NamedTrainingState"/>), and metadata: each
 /// optimiser's settings and step count, every random stream's seed and position ("rng.&lt;stream&gt;.*"),
 /// and whatever the caller adds (the trainer's place in the run).
 /// Format v1 (round 1: one optimiser under "optimizer.", one stream under "rng.") still loads.
@@ -156,6 +157,7 @@ public static class Checkpoint
             foreach (var (k, v) in opt.Describe()) meta[$"optimizer.{part}.{k}"] = v;
             meta[$"optimizer.{part}.step"] = Str(opt.StepCount);
         }
+        tensors.AddRange(model.NamedTrainingState().Select(s => ($"state.{s.Name}", s.State)));
         foreach (var (name, g) in model.NamedStreams())
         {
             meta[$"rng.{name}.seed"] = g.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -181,6 +183,8 @@ public static class Checkpoint
         string Prefix(string part) => v1 ? "optimizer." : $"optimizer.{part}.";
         var targets = model.StateDict().ToList();
         foreach (var (part, opt) in optimizers) targets.AddRange(opt.State().Select(s => (Prefix(part) + s.Name, s.State)));
+        // Training state goes with the optimisers: needed to resume, not to use the weights.
+        if (optimizers.Count > 0) targets.AddRange(model.NamedTrainingState().Select(s => ("state." + s.Name, s.State)));
         foreach (var (name, t) in targets)
         {
             if (!tensors.TryGetValue(name, out var e)) throw new CheckpointException($"{path}: tensor '{name}' is missing");

@@ -99,6 +99,32 @@ public static class Imaging
         Save(plt, path);
     }
 
+    /// <summary>
+    /// A codebook's health: the share of uses of every code over the last epoch, codes sorted from the most used, beside
+    /// the uniform share 1/K; the title gives perplexity, codes used and dead codes of every epoch so far.
+    /// </summary>
+    public static void SaveCodebookPlot(string path, IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
+    {
+        var pts = epochs.Where(m => m["code_counts"] is System.Text.Json.Nodes.JsonArray).ToList();
+        if (pts.Count == 0) return;
+        var last = pts[^1];
+        double[] counts = last["code_counts"]!.AsArray().Select(c => double.Parse(c!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture))
+                                             .OrderDescending().ToArray();
+        double total = Math.Max(1, counts.Sum());
+        var plt = new ScottPlot.Plot();
+        var rank = Enumerable.Range(0, counts.Length).Select(i => (double)i).ToArray();
+        var bars = plt.Add.Scatter(rank, counts.Select(c => 100 * c / total).ToArray());
+        bars.MarkerSize = 0; bars.LineWidth = 2; bars.FillY = true; bars.FillYColor = bars.Color.WithAlpha(0.3);
+        bars.LegendText = $"epoch {last["epoch"]}: share of uses per code (sorted)";
+        var uniform = plt.Add.HorizontalLine(100.0 / counts.Length);
+        uniform.LinePattern = ScottPlot.LinePattern.Dashed; uniform.LegendText = $"uniform share 1/K = {100.0 / counts.Length:0.###} %";
+        string history = string.Join("  ", pts.TakeLast(6).Select(m =>
+            $"e{m["epoch"]}: ppl {double.Parse(m["perplexity"]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture):F0}, used {m["codes_used"]}"));
+        plt.Title($"{title}\n{history}"); plt.XLabel($"code rank (of {counts.Length})"); plt.YLabel("share of uses (%)");
+        plt.ShowLegend(ScottPlot.Edge.Bottom);
+        Save(plt, path);
+    }
+
     /// <summary>A plot written through a temporary file and renamed, like every file of a run.</summary>
     private static void Save(ScottPlot.Plot plt, string path)
     {

@@ -2,6 +2,7 @@ using QGenEngine.Autograd;
 using QGenEngine.Autograd.Nn;
 using QGenEngine.Autograd.Optim;
 using QGenEngine.Models.Data;
+using QGenEngine.Models.Training;
 using QGenEngine.Tensors;
 
 namespace QGenEngine.Models;
@@ -10,8 +11,11 @@ namespace QGenEngine.Models;
 // commands ask for the capability, never for a model's name (burn's TrainStep / ValidStep, Lightning's
 // training_step: one loop, the model owns its step).
 
-/// <summary>One training batch: images (B, 1, 28, 28) in [0, 1] on the device, and their labels.</summary>
-public sealed record Batch(Tensor Images, int[] Labels)
+/// <summary>
+/// One training batch: images (B, 1, 28, 28) in [0, 1] on the device, their labels, and their indices in the
+/// training set (a model that trains on data derived once from the images - the prior's cached codes - looks them up).
+/// </summary>
+public sealed record Batch(Tensor Images, int[] Labels, int[]? Indices = null)
 {
     public int Size => Images.Shape[0];
 }
@@ -60,10 +64,33 @@ public interface ITrainable
     IReadOnlyList<(string Name, double Value)> Validate(ImageSet test, int n);
 }
 
+/// <summary>What the trainer hands a model that prepares itself from the data (<see cref="IPrepared"/>).</summary>
+/// <param name="Fresh">true before the run's first step (a new run, or one resumed before it took a step)</param>
+public sealed record TrainingContext(ImageSet Train, ImageSet Test, string RunDir, bool Fresh, TrainOptions Options, Action<string>? Log);
+
+/// <summary>
+/// A model that needs the data before it trains: a k-means codebook from the first batches' encodings,
+/// the prior's cache of the training set's codes. Called once per process, before the first step.
+/// </summary>
+public interface IPrepared
+{
+    void Prepare(TrainingContext context);
+}
+
+/// <summary>A model that keeps statistics of its own over an epoch (a codebook's usage), recorded in metrics.jsonl.</summary>
+public interface IEpochStatistics
+{
+    /// <summary>The epoch's statistics (numbers or arrays), and a warning if one is alarming; resets the counts for the next epoch.</summary>
+    (IReadOnlyList<(string Name, System.Text.Json.Nodes.JsonNode Value)> Values, string? Warning) EndEpoch();
+}
+
 /// <summary>A model that turns latent vectors into images.</summary>
 public interface IGenerative
 {
     int LatentSize { get; }
+
+    /// <summary>Whether a straight line between two latents is meaningful (not for a grid of discrete codes).</summary>
+    bool Interpolable => true;
 
     /// <summary>n latent vectors (n, LatentSize) from the prior the model was trained with, seeded.</summary>
     Tensor SampleLatents(IDevice dev, int n, ulong seed);

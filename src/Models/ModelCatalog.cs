@@ -7,7 +7,9 @@ using QGenEngine.Tensors;
 namespace QGenEngine.Models;
 
 /// <summary>One model the engine can train: its name, MODELS.md's defaults and how to build it from a run's options.</summary>
-public sealed record ModelEntry(string Name, string Summary, TrainOptions Defaults, Func<IDevice, TrainOptions, Module> Create)
+/// <param name="Resolve">completes a new run's options before it starts (the prior reads its VQ-VAE run); checks them</param>
+public sealed record ModelEntry(string Name, string Summary, TrainOptions Defaults, Func<IDevice, TrainOptions, Module> Create,
+                                Func<TrainOptions, TrainOptions>? Resolve = null)
 {
     /// <summary>The model's capabilities, as names: train, generate, reconstruct, classify.</summary>
     public static IEnumerable<string> Capabilities(Module m)
@@ -41,10 +43,22 @@ public static class ModelCatalog
             // No augmentation: a GAN learns the distribution it is shown, and FID is taken against unaugmented test digits.
             new TrainOptions { Model = "gan", BatchSize = 64, Lr = 2e-4f, Beta1 = 0.5f, Latent = 100, Cosine = false, ClipNorm = 0, Augment = false },
             (dev, o) => new Gan(dev, o.Seed, new GanConfig(o.Latent))),
+        new("vqvae", "VQ-VAE (512 codes of 64 over a 7x7 grid; generates through `prior`)",
+            new TrainOptions { Model = "vqvae", BatchSize = 64, Cosine = false, ClipNorm = 0, FidEvery = 0 },
+            (dev, o) => new VqVae(dev, o.Seed, o.VqVaeConfig())),
+        new("prior", "PixelCNN prior over a VQ-VAE's code grid (train prior --vqvae RUN)",
+            PriorDefaults,
+            (dev, o) => new CodePrior(dev, o.Seed, o.VqVaeConfig()),
+            o => CodePrior.Resolve(o, PriorDefaults)),
         new("classifier", "the metric classifier (FID features, IS probabilities)",
             new TrainOptions { Model = "classifier", Epochs = 8, BatchSize = 128, Lr = 2e-3f, Cosine = true, ClipNorm = 0, Augment = false, EvalImages = 10_000, FidEvery = 0 },
             (dev, o) => new Classifier(dev, o.Seed)),
     ];
+
+    private static TrainOptions PriorDefaults => new()
+    {
+        Model = "prior", Epochs = 15, BatchSize = 64, Lr = 1e-3f, Cosine = true, ClipNorm = 0, Augment = false, EvalImages = 10_000, FidSamples = 1000,
+    };
 
     public static string Names => string.Join(", ", All.Select(e => e.Name));
 

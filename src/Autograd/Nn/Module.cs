@@ -13,6 +13,7 @@ public abstract class Module
     private readonly List<(string Name, Tensor T)> _buffers = [];
     private readonly List<(string Name, Module M)> _children = [];
     private readonly List<(string Name, Generator G)> _streams = [];
+    private readonly List<(string Name, Tensor T)> _trainingState = [];
 
     public bool Training { get; private set; } = true;
 
@@ -36,6 +37,26 @@ public abstract class Module
 
     /// <summary>A random stream the module draws from while it trains (dropout masks, noise); checkpoints save its position.</summary>
     protected Generator Stream(string name, Generator g) { _streams.Add((name, g)); return g; }
+
+    /// <summary>
+    /// State that only training needs (a codebook's running usage counts, EMA statistics): checkpoints keep it
+    /// beside the optimiser state ("state.&lt;name&gt;"), outside the state_dict, so a resumed run continues bit for
+    /// bit while PyTorch users load the weights with strict=True.
+    /// </summary>
+    protected Tensor TrainingState(string name, Tensor t)
+    {
+        TensorScope.Persist(t);
+        t.Name = name;
+        _trainingState.Add((name, t));
+        return t;
+    }
+
+    public IEnumerable<(string Name, Tensor State)> NamedTrainingState(string prefix = "")
+    {
+        foreach (var (n, t) in _trainingState) yield return (prefix + n, t);
+        foreach (var (n, m) in _children)
+            foreach (var s in m.NamedTrainingState(prefix + n + ".")) yield return s;
+    }
 
     public IEnumerable<(string Name, Tensor Param)> NamedParameters(string prefix = "")
     {

@@ -37,6 +37,23 @@ public static partial class Ops
         return Reduce(logits.LogSoftmax(1).Gather(targets).Neg(), reduction);
     }
 
+    /// <summary>
+    /// Cross-entropy of logits (M, C) against class indices held on the device (M) as floats: the picked
+    /// log-probabilities are rows of log_softmax viewed as (M·C, 1), selected at m·C + target[m], so no index is read back.
+    /// </summary>
+    public static Tensor CrossEntropy(this Tensor logits, Tensor targets, Reduction reduction = Reduction.Mean)
+    {
+        SameDevice(logits, targets);
+        if (logits.Rank != 2 || targets.Rank != 1 || logits.Shape[0] != targets.Shape[0])
+            throw new ArgumentException($"cross_entropy: logits {Shape.Format(logits.Shape)} and targets {Shape.Format(targets.Shape)} must be (M, C) and (M)");
+        int m = logits.Shape[0], c = logits.Shape[1];
+        if ((long)m * c >= 1 << 24) throw new ArgumentException($"cross_entropy: {m}·{c} flat indices exceed float precision (2^24); split the batch");
+        var offsets = new float[m];
+        for (int i = 0; i < m; i++) offsets[i] = (float)i * c;
+        var flat = Tensor.FromArray(logits.Device, offsets, m).Add(targets);
+        return Reduce(logits.LogSoftmax(1).Reshape(m * c, 1).Embedding(flat).Reshape(m).Neg(), reduction);
+    }
+
     /// <summary>Mean (or summed) squared error.</summary>
     public static Tensor Mse(this Tensor a, Tensor b, Reduction reduction = Reduction.Mean) => Reduce(a.Sub(b).Square(), reduction);
 

@@ -35,10 +35,17 @@ public static class TrainCommand
         var beta1 = new Option<float?>("--beta1") { Description = "Adam's beta1 (default 0.9; gan 0.5)" };
         var fidEvery = new Option<int?>("--fid-every") { Description = "FID, IS and modes of generated images every E epochs (default 1; 0: never)" };
         var fidSamples = new Option<int?>("--fid-samples") { Description = "images generated for FID during training (default 2000)" };
+        var codebookSize = new Option<int?>("--codebook-size") { Description = "vqvae: codes in the codebook, K (default 512)" };
+        var codeDim = new Option<int?>("--code-dim") { Description = "vqvae: dimension of a code, D (default 64)" };
+        var commitment = new Option<float?>("--commitment") { Description = "vqvae: commitment weight beta (default 0.25)" };
+        var ema = new Option<bool>("--ema") { Description = "vqvae: codebook by exponential moving averages (decay 0.99) instead of its gradient" };
+        var kmeans = new Option<bool>("--kmeans-init") { Description = "vqvae: codebook from k-means of the first 1,024 training images' encodings" };
+        var restartDead = new Option<int?>("--restart-dead") { Description = "vqvae: re-draw codes unused for N steps from the batch's encodings (0: never)" };
+        var vqvae = new Option<string?>("--vqvae") { Description = "prior: the vqvae run directory whose codes it models" };
         var cmd = new Command("train", "Train a model on MNIST and keep its run directory")
         {
             model, epochs, batch, lr, latent, qubits, layers, entangler, readout, device, seed, limit, noAug, dataset, data, evalImages, outDir, resume,
-            beta1, fidEvery, fidSamples,
+            beta1, fidEvery, fidSamples, codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae,
         };
         cmd.SetAction(p =>
         {
@@ -59,7 +66,8 @@ public static class TrainCommand
                 // Checkpoints are device-neutral: a run may continue on another backend (--device, QGEN_DEVICE).
                 if (p.GetValue(device) is not null || Environment.GetEnvironmentVariable(Backends.EnvironmentVariable) is { Length: > 0 })
                     o = o with { Device = DeviceOption.Name(p.GetValue(device)) };
-                var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, seed, limit, dataset, data, evalImages, beta1, fidEvery, fidSamples }
+                var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, seed, limit, dataset, data, evalImages, beta1, fidEvery, fidSamples,
+                                             codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae }
                     .Where(opt => p.GetResult(opt) is not null).Select(opt => opt.Name).ToList();
                 if (ignored.Count > 0) stdout.WriteLine($"note: a resumed run keeps the settings in {cfg}; ignoring {string.Join(", ", ignored)}");
             }
@@ -75,6 +83,9 @@ public static class TrainCommand
                     Seed = p.GetValue(seed) ?? d.Seed, Limit = p.GetValue(limit) ?? 0, Augment = d.Augment && !p.GetValue(noAug),
                     Dataset = p.GetValue(dataset) ?? d.Dataset, DataDir = p.GetValue(data), EvalImages = p.GetValue(evalImages) ?? d.EvalImages,
                     Beta1 = p.GetValue(beta1) ?? d.Beta1, FidEvery = p.GetValue(fidEvery) ?? d.FidEvery, FidSamples = p.GetValue(fidSamples) ?? d.FidSamples,
+                    CodebookSize = p.GetValue(codebookSize) ?? d.CodebookSize, CodeDim = p.GetValue(codeDim) ?? d.CodeDim,
+                    Commitment = p.GetValue(commitment) ?? d.Commitment, Ema = d.Ema || p.GetValue(ema), KMeansInit = d.KMeansInit || p.GetValue(kmeans),
+                    RestartDead = p.GetValue(restartDead) ?? d.RestartDead, VqVae = p.GetValue(vqvae),
                 };
             }
             var dev = Backends.Get(o.Device);
@@ -91,6 +102,7 @@ public static class TrainCommand
             bool done = trainer.Run(bar.Step, em =>
             {
                 stdout.WriteLine(EpochLine(em, o.Epochs));
+                if (em.Warning is not null) stdout.WriteLine("warning: " + em.Warning);
                 foreach (int c in em.LostClasses)
                     stdout.WriteLine($"warning: digit {c} has vanished from the samples (under {ModeStats.CoveredFraction:P0} of its share) - a sign of mode collapse");
                 Artifacts.Write(trainer, em.Epoch);
@@ -115,13 +127,14 @@ public static class TrainCommand
         var sb = new System.Text.StringBuilder($"epoch {em.Epoch}/{epochs} ");
         foreach (var (k, node) in v)
         {
-            if (k is "epoch" or "seconds" or "samples_per_s" or "lr" or "is_std" or "fid_samples" or "class_histogram" or "modes_kl") continue;
+            if (k is "epoch" or "seconds" or "samples_per_s" or "lr" or "is_std" or "fid_samples" or "modes_kl" || node is JsonArray) continue;
             double x = EpochMetrics.Number(node!);
             string key = k.Replace('_', ' ');
             sb.Append(k switch
             {
                 "test_ssim" or "test_accuracy" => $" {key} {x:F4}",
                 "modes" => $" modes {x:F0}/10",
+                "codes_used" or "dead_codes" or "restarted_codes" => $" {key} {x:F0}",
                 "d_real" or "d_fake" => $" {key} {x:F3}",
                 _ => $" {key} {x:F2}",
             });
@@ -156,7 +169,7 @@ public static class Artifacts
                 recon.AsSpan(blk * 8 * 784, 8 * 784).CopyTo(rows.AsSpan((blk * 16 + 8) * 784));
             }
             Imaging.SaveGrid(Path.Combine(d, "reconstructions.png"), rows, 32, 8);
-            if (t.Model is IGenerative gen)
+            if (t.Model is IGenerative { Interpolable: true } gen)
                 Imaging.SaveGrid(Path.Combine(d, "interpolation.png"), Evaluation.Interpolate(r, gen, dev, t.Test.Pixels, 6, 10), 60, 10);
         }
         Plots(d, t.Options);
@@ -168,6 +181,7 @@ public static class Artifacts
         var metrics = Trainer.ReadMetrics(dir);
         Imaging.SaveLossPlot(Path.Combine(dir, "loss.png"), Trainer.ReadSteps(dir), metrics, $"{o.Model} on {o.Dataset}");
         Imaging.SaveQualityPlot(Path.Combine(dir, "quality.png"), metrics, $"{o.Model}: sample quality per epoch");
+        Imaging.SaveCodebookPlot(Path.Combine(dir, "codebook.png"), metrics, $"{o.Model}: codebook use (K = {o.CodebookSize})");
         return metrics.Any(m => m["fid"] is not null);
     }
 }

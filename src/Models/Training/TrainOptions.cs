@@ -30,6 +30,18 @@ public sealed record TrainOptions
     /// <summary>FID, IS and modes of FidSamples generated images every FidEvery epochs (0: never); generative models only.</summary>
     public int FidEvery { get; init; } = 1;
     public int FidSamples { get; init; } = 2000;
+    /// <summary>The VQ-VAE's codebook (MODELS.md: K = 512 codes of D = 64) and commitment weight β; the prior copies K and D from its VQ-VAE.</summary>
+    public int CodebookSize { get; init; } = 512;
+    public int CodeDim { get; init; } = 64;
+    public float Commitment { get; init; } = 0.25f;
+    /// <summary>Codebook health: EMA codebook updates, k-means initialisation, restart of codes unused for RestartDead steps (0: never).</summary>
+    public bool Ema { get; init; }
+    public bool KMeansInit { get; init; }
+    public int RestartDead { get; init; }
+    /// <summary>The prior's VQ-VAE run directory (train prior --vqvae RUN).</summary>
+    public string? VqVae { get; init; }
+
+    public VqVaeConfig VqVaeConfig() => new(CodebookSize, CodeDim, Commitment, Ema, KMeansInit, RestartDead);
 
     /// <summary>The model's defaults (MODELS.md), from the catalogue.</summary>
     public static TrainOptions Defaults(string model) => ModelCatalog.Get(model).Defaults;
@@ -44,6 +56,8 @@ public sealed record TrainOptions
         ["seed"] = Seed.ToString(CultureInfo.InvariantCulture), ["limit"] = Limit, ["augment"] = Augment, ["dataset"] = Dataset,
         ["data"] = DataDir, ["eval_images"] = EvalImages, ["cosine"] = Cosine, ["clip_norm"] = ClipNorm,
         ["beta1"] = Beta1, ["fid_every"] = FidEvery, ["fid_samples"] = FidSamples,
+        ["codebook_size"] = CodebookSize, ["code_dim"] = CodeDim, ["commitment"] = Commitment, ["ema"] = Ema, ["kmeans_init"] = KMeansInit,
+        ["restart_dead"] = RestartDead, ["vqvae"] = VqVae,
     };
 
     public static TrainOptions FromJson(JsonObject j, string path)
@@ -63,6 +77,9 @@ public sealed record TrainOptions
             Limit = Get<int>("limit"), Augment = Get<bool>("augment"), Dataset = Get<string>("dataset"), DataDir = j["data"]?.GetValue<string>(),
             EvalImages = Get<int>("eval_images"), Cosine = Get<bool>("cosine"), ClipNorm = Get<float>("clip_norm"),
             Beta1 = Opt("beta1", d.Beta1), FidEvery = Opt("fid_every", 0), FidSamples = Opt("fid_samples", d.FidSamples),
+            CodebookSize = Opt("codebook_size", d.CodebookSize), CodeDim = Opt("code_dim", d.CodeDim), Commitment = Opt("commitment", d.Commitment),
+            Ema = Opt("ema", d.Ema), KMeansInit = Opt("kmeans_init", d.KMeansInit), RestartDead = Opt("restart_dead", d.RestartDead),
+            VqVae = j["vqvae"]?.GetValue<string>(),
         };
     }
 
@@ -80,6 +97,10 @@ public sealed record TrainOptions
         if (!(Beta1 >= 0 && Beta1 < 1)) throw new ArgumentException($"--beta1: {Beta1.ToString(CultureInfo.InvariantCulture)} is outside [0, 1)");
         if (FidEvery < 0) throw new ArgumentException($"--fid-every: {FidEvery} must be ≥ 0 (0: never)");
         if (FidSamples < 10) throw new ArgumentException($"--fid-samples: {FidSamples} must be ≥ 10");
+        if (CodebookSize is < 2 or > 65536) throw new ArgumentException($"--codebook-size: {CodebookSize} is outside [2, 65536]");
+        if (CodeDim is < 1 or > 4096) throw new ArgumentException($"--code-dim: {CodeDim} is outside [1, 4096]");
+        if (!(Commitment >= 0) || float.IsInfinity(Commitment)) throw new ArgumentException($"--commitment: {Commitment.ToString(CultureInfo.InvariantCulture)} must be a number ≥ 0");
+        if (RestartDead < 0) throw new ArgumentException($"--restart-dead: {RestartDead} must be ≥ 0 (0: never)");
         if (Limit > 0 && Limit < BatchSize) throw new ArgumentException($"--limit: {Limit} images do not fill one batch of {BatchSize}");
         QGenEngine.Quantum.Circuit.ParseEntangler(Entangler);
         var r = QGenEngine.Quantum.Readout.Parse(Readout);

@@ -16,7 +16,7 @@ namespace QGenEngine.Models.Training;
 public sealed record StepProgress(int Epoch, int Epochs, int Step, int Steps, IReadOnlyList<string> Names, double[] Values, double SamplesPerSecond, TimeSpan Eta);
 
 /// <summary>An epoch's record as written to metrics.jsonl, and the classes the samples stopped covering.</summary>
-public sealed record EpochMetrics(int Epoch, JsonObject Values, int[] LostClasses)
+public sealed record EpochMetrics(int Epoch, JsonObject Values, int[] LostClasses, string? Warning = null)
 {
     public double Get(string key) => Values[key] is { } v ? Number(v) : double.NaN;
 
@@ -56,6 +56,7 @@ public sealed class Trainer
     private double _epochSeconds;
     private readonly StringBuilder _stepRows = new();
     private double[]? _lastHistogram;
+    private bool _prepared;
 
     public int StepsPerEpoch => Train.Count / Options.BatchSize;
     public int CompletedEpochs => _epoch;
@@ -64,6 +65,7 @@ public sealed class Trainer
     public Trainer(TrainOptions o, string runDir, IDevice dev, bool resume)
     {
         o.Validate();
+        if (!resume && ModelCatalog.Get(o.Model).Resolve is { } resolve) o = resolve(o);
         Options = o; RunDir = runDir; Device = dev;
         var (dir, verify) = DataSets.Resolve(o.Dataset, o.DataDir);
         Train = DataSets.Load(dir, "train", verify);
@@ -128,7 +130,7 @@ public sealed class Trainer
     }
 
     /// <summary>The batch's images and labels, shuffled by (seed, epoch) and, if enabled, augmented by (seed, epoch, index).</summary>
-    private void FillBatch(int[] order, int step, float[] buf, int[] labels)
+    private void FillBatch(int[] order, int step, float[] buf, int[] labels, int[] indices)
     {
         int b = Options.BatchSize, px = Train.PixelsPerImage;
         ulong augSeed = CounterRng.Derive(Options.Seed, 0xA09E);
@@ -138,6 +140,7 @@ public sealed class Trainer
             if (Options.Augment) Augment.Apply(Train.Image(idx), buf.AsSpan(i * px, px), 28, 28, augSeed, (ulong)_epoch * (ulong)Train.Count + (ulong)idx);
             else Train.Image(idx).CopyTo(buf.AsSpan(i * px, px));
             labels[i] = Train.Labels[idx];
+            indices[i] = idx;
         }
     }
 
@@ -160,9 +163,15 @@ public sealed class Trainer
         int b = Options.BatchSize, steps = StepsPerEpoch;
         var buf = new float[b * 784];
         var labels = new int[b];
+        var indices = new int[b];
         var x = TensorScope.Persist(Tensor.Empty(Device, b, 1, 28, 28));
-        var batch = new Batch(x, labels);
+        var batch = new Batch(x, labels, indices);
         var values = new double[_sums.Length];
+        if (Model is IPrepared prepared && !_prepared)
+        {
+            using (TensorScope.Begin()) prepared.Prepare(new TrainingContext(Train, Test, RunDir, _epoch == 0 && _step == 0, Options, Log));
+            _prepared = true;
+        }
         Model.Train();
         while (_epoch < Options.Epochs)
         {
@@ -172,7 +181,7 @@ public sealed class Trainer
             while (_step < steps)
             {
                 if (ct.IsCancellationRequested) { _epochSeconds += sw.Elapsed.TotalSeconds; Save(); return false; }
-                FillBatch(order, _step, buf, labels);
+                FillBatch(order, _step, buf, labels, indices);
                 x.CopyFrom(buf);
                 float lr = _lr.At(_epoch * steps + _step);
                 foreach (var p in Parts.All) p.Optimizer.LearningRate = lr;
@@ -211,6 +220,13 @@ public sealed class Trainer
         var rec = new JsonObject { ["epoch"] = _epoch + 1 };
         for (int i = 0; i < _sums.Length; i++) rec[Scalars[i]] = _sums[i] / steps;
         foreach (var (name, v) in Trainable.Validate(Test, Options.EvalImages)) rec[name] = v;
+        string? warning = null;
+        if (Model is IEpochStatistics stats)
+        {
+            var (values, w) = stats.EndEpoch();
+            foreach (var (name, v) in values) rec[name] = v;
+            warning = w;
+        }
         int[] lost = [];
         if (Model is IGenerative g && Options.FidEvery > 0 && ((_epoch + 1) % Options.FidEvery == 0 || _epoch + 1 == Options.Epochs)
             && GenerativeScores(g) is { } sc)
@@ -223,7 +239,7 @@ public sealed class Trainer
         }
         rec["seconds"] = _epochSeconds; rec["samples_per_s"] = steps * b / _epochSeconds; rec["lr"] = Parts.All[0].Optimizer.LearningRate;
         File.AppendAllText(Path.Combine(RunDir, MetricsFile), rec.ToJsonString() + "\n");
-        return new EpochMetrics(_epoch + 1, rec, lost);
+        return new EpochMetrics(_epoch + 1, rec, lost, warning);
     }
 
     private Classifier? _metricClassifier;
