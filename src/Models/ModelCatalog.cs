@@ -8,8 +8,9 @@ namespace QGenEngine.Models;
 
 /// <summary>One model the engine can train: its name, MODELS.md's defaults and how to build it from a run's options.</summary>
 /// <param name="Resolve">completes a new run's options before it starts (the prior reads its VQ-VAE run); checks them</param>
+/// <param name="HowToGenerate">for a model that generates only through another one, the command that makes it ({run}: its run directory)</param>
 public sealed record ModelEntry(string Name, string Summary, TrainOptions Defaults, Func<IDevice, TrainOptions, Module> Create,
-                                Func<TrainOptions, TrainOptions>? Resolve = null)
+                                Func<TrainOptions, TrainOptions>? Resolve = null, string? HowToGenerate = null)
 {
     /// <summary>The model's capabilities, as names: train, generate, reconstruct, classify.</summary>
     public static IEnumerable<string> Capabilities(Module m)
@@ -44,8 +45,10 @@ public static class ModelCatalog
             new TrainOptions { Model = "gan", BatchSize = 64, Lr = 2e-4f, Beta1 = 0.5f, Latent = 100, Cosine = false, ClipNorm = 0, Augment = false },
             (dev, o) => new Gan(dev, o.Seed, new GanConfig(o.Latent))),
         new("vqvae", "VQ-VAE (512 codes of 64 over a 7x7 grid; generates through `prior`)",
-            new TrainOptions { Model = "vqvae", BatchSize = 64, Cosine = false, ClipNorm = 0, FidEvery = 0 },
-            (dev, o) => new VqVae(dev, o.Seed, o.VqVaeConfig())),
+            // Every codebook fix on: it measured best (README, "VQ-VAE"); --ema false --kmeans-init false --restart-dead 0 is the plain VQ-VAE.
+            new TrainOptions { Model = "vqvae", BatchSize = 64, Cosine = false, ClipNorm = 0, FidEvery = 0, Ema = true, KMeansInit = true, RestartDead = 100 },
+            (dev, o) => new VqVae(dev, o.Seed, o.VqVaeConfig()),
+            HowToGenerate: "a VQ-VAE generates through a prior over its codes: train one with `qgen-engine train prior --vqvae {run}`, then sample from that run"),
         new("prior", "PixelCNN prior over a VQ-VAE's code grid (train prior --vqvae RUN)",
             PriorDefaults,
             (dev, o) => new CodePrior(dev, o.Seed, o.VqVaeConfig()),

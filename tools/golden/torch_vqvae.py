@@ -24,8 +24,9 @@ class VQVAE(nn.Module):
         self.decoder = nn.Sequential(nn.Conv2d(d, 64, 3, 1, 1), nn.ReLU(), nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(),
                                      nn.ConvTranspose2d(32, 1, 4, 2, 1))
 
-    def forward(self, x, beta=0.25):
-        """(reconstruction logits, codes (N, 49), loss terms per image) with the straight-through estimator."""
+    def forward(self, x, beta=0.25, ema=False):
+        """(reconstruction logits, codes (N, 49), loss terms per image) with the straight-through estimator;
+        with an EMA codebook the codebook term is not part of the loss (the EMA moves the codes)."""
         ze = self.encoder(x)
         n, d = ze.shape[:2]
         z = ze.reshape(n, d, 49).transpose(1, 2).reshape(n * 49, d)
@@ -35,7 +36,8 @@ class VQVAE(nn.Module):
         bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
         codebook = ((z.detach() - e) ** 2).sum() / n
         commitment = ((z - e.detach()) ** 2).sum() / n
-        return logits, codes.reshape(n, 49), bce, codebook, commitment, bce + codebook + beta * commitment
+        loss = bce + beta * commitment + (0 if ema else codebook)
+        return logits, codes.reshape(n, 49), bce, codebook, commitment, loss
 
 
 def load(tensors, k, d):

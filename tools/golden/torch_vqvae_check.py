@@ -20,7 +20,7 @@ cfg = json.load(open(os.path.join(run, "config.json")))
 m = torch_vqvae.load(tensors, cfg["codebook_size"], cfg["code_dim"]).double()
 x = torch.from_numpy(np.load(images)).double()
 with torch.no_grad():
-    logits, codes, bce, codebook, commitment, loss = m(x, cfg["commitment"])
+    logits, codes, bce, codebook, commitment, loss = m(x, cfg["commitment"], cfg["ema"])
 ours_codes = np.load(codes_path)
 ours_recon = np.load(recon_path)
 same_codes = float((codes.numpy() == ours_codes).mean())

@@ -25,7 +25,9 @@ public static class SampleCommand
             var dev = DeviceOption.Resolve(p.GetValue(device));
             var (model, o) = ModelCatalog.LoadRun(dir, dev);
             if (model is not IGenerative g)
-                throw new CliException($"{dir}: a '{o.Model}' run cannot generate images (it can {string.Join(", ", ModelEntry.Capabilities(model))})");
+                throw new CliException(ModelCatalog.Get(o.Model).HowToGenerate is { } how
+                    ? $"{dir}: {how.Replace("{run}", dir, StringComparison.Ordinal)}"
+                    : $"{dir}: a '{o.Model}' run cannot generate images (it can {string.Join(", ", ModelEntry.Capabilities(model))})");
             float[] images;
             int count;
             if (p.GetValue(latents) is { } file)
@@ -35,7 +37,8 @@ public static class SampleCommand
                     throw new CliException($"{file}: latents of shape ({string.Join(", ", shape)}); this {o.Model} expects (N, {g.LatentSize}) float32");
                 count = p.GetValue(n) is { } k ? k : shape[0];
                 if (count < 1 || count > shape[0]) throw new CliException($"--n: {count} is outside [1, {shape[0]}] (the latents in {file})");
-                images = Evaluation.Generate(g, dev, z.AsSpan(0, count * g.LatentSize), count);
+                try { images = Evaluation.Generate(g, dev, z.AsSpan(0, count * g.LatentSize), count); }
+                catch (ArgumentException e) { throw new CliException($"{file}: {e.Message}"); }
             }
             else
             {

@@ -38,9 +38,9 @@ public static class TrainCommand
         var codebookSize = new Option<int?>("--codebook-size") { Description = "vqvae: codes in the codebook, K (default 512)" };
         var codeDim = new Option<int?>("--code-dim") { Description = "vqvae: dimension of a code, D (default 64)" };
         var commitment = new Option<float?>("--commitment") { Description = "vqvae: commitment weight beta (default 0.25)" };
-        var ema = new Option<bool>("--ema") { Description = "vqvae: codebook by exponential moving averages (decay 0.99) instead of its gradient" };
-        var kmeans = new Option<bool>("--kmeans-init") { Description = "vqvae: codebook from k-means of the first 1,024 training images' encodings" };
-        var restartDead = new Option<int?>("--restart-dead") { Description = "vqvae: re-draw codes unused for N steps from the batch's encodings (0: never)" };
+        var ema = new Option<bool?>("--ema") { Description = "vqvae: codebook by exponential moving averages, decay 0.99, instead of its gradient (default true; --ema false)" };
+        var kmeans = new Option<bool?>("--kmeans-init") { Description = "vqvae: codebook from k-means++ of the first 1,024 training images' encodings (default true)" };
+        var restartDead = new Option<int?>("--restart-dead") { Description = "vqvae: re-draw codes unused for N steps from the batch's encodings (default 100; 0: never)" };
         var vqvae = new Option<string?>("--vqvae") { Description = "prior: the vqvae run directory whose codes it models" };
         var cmd = new Command("train", "Train a model on MNIST and keep its run directory")
         {
@@ -84,7 +84,7 @@ public static class TrainCommand
                     Dataset = p.GetValue(dataset) ?? d.Dataset, DataDir = p.GetValue(data), EvalImages = p.GetValue(evalImages) ?? d.EvalImages,
                     Beta1 = p.GetValue(beta1) ?? d.Beta1, FidEvery = p.GetValue(fidEvery) ?? d.FidEvery, FidSamples = p.GetValue(fidSamples) ?? d.FidSamples,
                     CodebookSize = p.GetValue(codebookSize) ?? d.CodebookSize, CodeDim = p.GetValue(codeDim) ?? d.CodeDim,
-                    Commitment = p.GetValue(commitment) ?? d.Commitment, Ema = d.Ema || p.GetValue(ema), KMeansInit = d.KMeansInit || p.GetValue(kmeans),
+                    Commitment = p.GetValue(commitment) ?? d.Commitment, Ema = p.GetValue(ema) ?? d.Ema, KMeansInit = p.GetValue(kmeans) ?? d.KMeansInit,
                     RestartDead = p.GetValue(restartDead) ?? d.RestartDead, VqVae = p.GetValue(vqvae),
                 };
             }
