@@ -201,6 +201,24 @@ public class VqVaeTests
             }
     }
 
+    /// <summary>Sampling runs the prior on the rows up to the current one: those logits must be the full grid's, bit for bit.</summary>
+    [Test]
+    public void Logits_of_a_grids_top_rows_equal_the_full_grids()
+    {
+        var dev = Backends.Cpu;
+        var net = new PixelCnn(dev, new Generator(2), 12, new PixelCnnConfig(Channels: 8, Blocks: 2, FirstKernel: 5, Head: 16));
+        var codes = Tensor.Uniform(dev, 3, 0, 12, 3, 49).ToArray().Select(MathF.Floor).ToArray();
+        var full = net.Logits(Tensor.FromArray(dev, codes, 3, 49)).ToArray();
+        for (int h = 1; h <= 7; h++)
+        {
+            int p = 7 * h;
+            var top = Enumerable.Range(0, 3).SelectMany(n => codes.Skip(n * 49).Take(p)).ToArray();
+            var part = net.Logits(Tensor.FromArray(dev, top, 3, p), h).ToArray();
+            for (int n = 0; n < 3; n++)
+                Assert.That(part.AsSpan((n * p) * 12, p * 12).ToArray(), Is.EqualTo(full.AsSpan((n * 49) * 12, p * 12).ToArray()), $"grid {n}, top {h} rows");
+        }
+    }
+
     [Test]
     public void Cross_entropy_with_device_targets_equals_the_host_version_and_its_gradient()
     {

@@ -58,14 +58,26 @@ public sealed class PixelCnn : Module
         _head = Child("head", new Sequential(Lambda.ReLU(), new Conv2d(dev, rng, c.Channels, c.Head, 1), Lambda.ReLU(), new Conv2d(dev, rng, c.Head, codes, 1)));
     }
 
-    /// <summary>Code embeddings of grids (N, 49) floats → (N, C, 7, 7).</summary>
-    public Tensor Embed(Tensor codes) => VqVae.FromRows(_embedding.Weight.Embedding(codes.Reshape((int)codes.Numel)));
+    /// <summary>Code embeddings of grids (N, height·7) floats, the top <paramref name="height"/> rows of 7 → (N, C, height, 7).</summary>
+    public Tensor Embed(Tensor codes, int height = VqVae.Grid)
+    {
+        int n = codes.Shape[0], p = height * VqVae.Grid, c = Config.Channels;
+        return _embedding.Weight.Embedding(codes.Reshape(n * p)).Reshape(n, p, c).Transpose().Reshape(n, c, height, VqVae.Grid);
+    }
 
-    /// <summary>Logits (N, K, 7, 7) from embedded grids (N, C, 7, 7): position i depends only on positions before i.</summary>
+    /// <summary>Logits (N, K, H, 7) from embedded grids (N, C, H, 7): position i depends only on positions before i.</summary>
     public Tensor Forward(Tensor embedded) => _head.Forward(_blocks.Forward(GatedBlock.Gate(_input.Forward(embedded))));
 
-    /// <summary>Logits as rows (N·49, K), row n·49 + i for position i of grid n.</summary>
-    public Tensor Logits(Tensor codes) => VqVae.ToRows(Forward(Embed(codes)));
+    /// <summary>
+    /// Logits as rows (N·H·7, K), row n·H·7 + i for position i of grid n. With height H &lt; 7 the grids are their top H
+    /// rows: no mask looks down, so those rows' logits are exactly the full grid's (sampling row r needs rows ≤ r only).
+    /// </summary>
+    public Tensor Logits(Tensor codes, int height = VqVae.Grid)
+    {
+        var y = Forward(Embed(codes, height));
+        int n = y.Shape[0], k = y.Shape[1], p = height * VqVae.Grid;
+        return y.Reshape(n, k, p).Transpose().Reshape(n * p, k);
+    }
 }
 
 /// <summary>
@@ -219,20 +231,27 @@ public sealed class CodePrior : Module, ITrainable, IGenerative, IReconstructive
         return all;
     });
 
+    /// <summary>
+    /// m grids, position by position: the network runs on the rows up to the current one (4/7 of the full grid's work on
+    /// average, the same logits), its logits at position i of every grid are drawn from, and the draw is written in place.
+    /// </summary>
     private Tensor SampleGrids(IDevice dev, int m, ulong seed)
     {
-        var codes = Tensor.Zeros(dev, m * VqVae.Positions, 1);
+        var codes = Tensor.Zeros(dev, m, VqVae.Positions);
         var rows = new float[m];
         for (int i = 0; i < VqVae.Positions; i++)
         {
             using var scope = TensorScope.Begin();
-            for (int r = 0; r < m; r++) rows[r] = r * VqVae.Positions + i;
-            var at = Tensor.FromArray(dev, rows, m);
-            var logits = PixelCnn.Logits(codes.Reshape(m, VqVae.Positions)).Embedding(at);   // (m, K): position i of every grid
+            int height = i / VqVae.Grid + 1, p = height * VqVae.Grid;
+            var top = Tensor.Empty(dev, m, p);
+            dev.Copy2D(codes, 0, VqVae.Positions, top, 0, p, m, p);
+            for (int r = 0; r < m; r++) rows[r] = r * p + i;
+            var logits = PixelCnn.Logits(top, height).Embedding(Tensor.FromArray(dev, rows, m));   // (m, K): position i of every grid
             var draw = logits.SampleCategorical(CounterRng.Derive(seed, (ulong)i));
-            dev.IndexAdd(draw.Reshape(m, 1), at, codes);                                       // position i was 0: now the draw
+            for (int r = 0; r < m; r++) rows[r] = r * VqVae.Positions + i;
+            dev.IndexAdd(draw.Reshape(m, 1), Tensor.FromArray(dev, rows, m), codes.Reshape(m * VqVae.Positions, 1));   // position i was 0: now the draw
         }
-        return codes.Reshape(m, VqVae.Positions);
+        return codes;
     }
 
     /// <summary>Images from code grids (n, 49); refuses values that are not codes of this codebook.</summary>
