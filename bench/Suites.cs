@@ -165,20 +165,48 @@ public static class Suites
         return 2 * (6 * g - gLin + 18 * d - 2 * dConv1);
     }
 
+    /// <summary>
+    /// FLOPs of one VQ-VAE training step per sample: the six convolutions forward, dW and dX (no dX into the image), and
+    /// the nearest-code search (49 vectors against K codes of D: a GEMM forward only).
+    /// </summary>
+    public static double VqVaeFlopsPerSample(int k = 512, int d = 64)
+    {
+        double[] convs = [32.0 * 16 * 196, 64.0 * 32 * 16 * 49, d * 64.0 * 9 * 49, 64.0 * d * 9 * 49, 64.0 * 32 * 16 * 49, 32.0 * 16 * 196];
+        return 2 * (3 * convs.Sum() - convs[0] + 49.0 * k * d);
+    }
+
+    /// <summary>MACs of the prior's network per grid position (masked weights included: they are computed).</summary>
+    public static double PriorMacsPerPosition(PixelCnnConfig c, int k = 512) =>
+        c.FirstKernel * c.FirstKernel * c.Channels * 2.0 * c.Channels
+        + c.Blocks * (9.0 * c.Channels * 2 * c.Channels + c.Channels * c.Channels)
+        + c.Channels * (double)c.Head + c.Head * (double)k;
+
+    /// <summary>FLOPs of one prior training step per sample: 49 positions forward, dW and dX (the embedding is trained).</summary>
+    public static double PriorFlopsPerSample(PixelCnnConfig c, int k = 512) => 2 * 3 * 49 * PriorMacsPerPosition(c, k);
+
+    /// <summary>FLOPs to sample one grid: position i runs the network on rows ≤ row(i), 7·(1 + … + 7)·7 positions in all.</summary>
+    public static double PriorSampleFlops(PixelCnnConfig c, int k = 512) => 2 * 7 * 28 * 7 * PriorMacsPerPosition(c, k);
+
     /// <summary>One step of any trainable model in the catalogue, through its own TrainStep (what `train` runs).</summary>
     public static List<Record> TrainStep(BenchArgs a)
     {
         var dev = Backends.Get(a.Device);
         var entry = ModelCatalog.Get(a.Model);
         var rows = new List<Record>();
-        double flopsPerSample = a.Model switch { "gan" => GanFlopsPerSample(), "classifier" => double.NaN, _ => VaeFlopsPerSample() };
+        double flopsPerSample = a.Model switch
+        {
+            "gan" => GanFlopsPerSample(), "classifier" => double.NaN, "vqvae" => VqVaeFlopsPerSample(),
+            "prior" => PriorFlopsPerSample(new PixelCnnConfig()), _ => VaeFlopsPerSample(),
+        };
         foreach (int b in a.Quick ? new[] { a.Batch } : new[] { a.Batch, 8, 256 }.Distinct())
         {
             var o = entry.Defaults with { BatchSize = b, Seed = 42 };
             var model = entry.Create(dev, o);
             var t = (ITrainable)model;
+            // The prior trains on a cache of codes: random grids stand in for the training set's.
+            if (model is CodePrior prior) prior.UseCodes(Tensor.Uniform(dev, 9, 0, 512, b, 49).ToArray().Select(v => Math.Min(511f, MathF.Floor(v))).ToArray());
             var parts = new Parts(t.Parts.Select(p => new Part(p.Name, new Adam(p.Module.NamedParameters(p.Prefix), o.Lr, o.Beta1), o.ClipNorm)).ToList());
-            var batch = new Batch(Tensor.Uniform(dev, 5, 0, 1, b, 1, 28, 28), Enumerable.Range(0, b).Select(i => i % 10).ToArray());
+            var batch = new Batch(Tensor.Uniform(dev, 5, 0, 1, b, 1, 28, 28), Enumerable.Range(0, b).Select(i => i % 10).ToArray(), Enumerable.Range(0, b).ToArray());
             void Step()
             {
                 using var scope = TensorScope.Begin();
@@ -190,6 +218,17 @@ public static class Suites
                 .With("samples_per_s", b / (ms / 1e3)).With("gflops", gf)
                 .With("of_peak", Fma.IsSupported ? gf / PeakGflops() : double.NaN)
                 .With("mflop_per_sample", flopsPerSample / 1e6));
+            if (a.Model == "prior" && b == a.Batch)
+            {
+                // Ancestral sampling (49 positions) and decoding, as `sample` and `eval` run it.
+                const int n = CodePrior.SampleChunk;
+                double sms = Timing.Median(dev, () => QGenEngine.Models.Metrics.Evaluation.Generate((IGenerative)model, dev, n, 3), a.Quick ? 1 : 3, 1);
+                double sgf = PriorSampleFlops(new PixelCnnConfig()) * n / (sms / 1e3) / 1e9;
+                rows.Add(new Record("sample", "prior ancestral + vqvae decoder", dev.Name, n, sms)
+                    .With("images_per_s", n / (sms / 1e3)).With("gflops", sgf)
+                    .With("of_peak", Fma.IsSupported ? sgf / PeakGflops() : double.NaN)
+                    .With("gflop_per_image", PriorSampleFlops(new PixelCnnConfig()) / 1e9));
+            }
         }
         return rows;
     }

@@ -140,6 +140,14 @@ public sealed class CodePrior : Module, ITrainable, IGenerative, IReconstructive
         _testCodes = CodeCache(Path.Combine(c.RunDir, TestCache), c.Test, c.Log);
     }
 
+    /// <summary>Training codes given directly (n·49 values, checked), instead of a cache: benchmarks and tests.</summary>
+    public void UseCodes(float[] train, float[]? test = null)
+    {
+        VqVae.CheckCodes(train, "training codes");
+        if (test is not null) VqVae.CheckCodes(test, "test codes");
+        _trainCodes = train; _testCodes = test;
+    }
+
     /// <summary>The code grids of a set: read from the cache (checked), or encoded once and written.</summary>
     private float[] CodeCache(string path, ImageSet set, Action<string>? log)
     {

@@ -172,4 +172,22 @@ public class VqVaeCliTests : TempDirTest
         Assert.That(code, Is.Zero, o + e);
         Assert.That(JsonNode.Parse(o)!["same_codes"]!.GetValue<double>(), Is.EqualTo(1.0));
     }
+
+    /// <summary>
+    /// PyTorch loads the prior checkpoint (PixelCNN with its masks, and the VQ-VAE inside) with strict=True into
+    /// tools/golden/torch_prior.py's modules and gives the engine's bits per code on cached test codes and its decoded images.
+    /// </summary>
+    [Test]
+    public void Pytorch_loads_the_prior_strictly_and_agrees_on_bits_per_code_and_decoding()
+    {
+        var (model, _) = ModelCatalog.LoadRun(_prior, Backends.Cpu);
+        var prior = (CodePrior)model;
+        var codes = Npy.Read(Path.Combine(_prior, CodePrior.TestCache)).Data.AsSpan(0, 6 * 49).ToArray();
+        double bits = prior.BitsPerCode(codes, 6);
+        var images = prior.Generate(Tensor.FromArray(Backends.Cpu, codes, 6, 49)).ToArray();
+        string cs = Path.Combine(Dir, "codes.npy"), im = Path.Combine(Dir, "images.npy");
+        Npy.Write(cs, codes, 6, 49); Npy.Write(im, images, 6, 1, 28, 28);
+        var (code, o, e) = TorchScript.Run("torch_prior_check.py", _prior, cs, bits.ToString("R", System.Globalization.CultureInfo.InvariantCulture), im);
+        Assert.That(code, Is.Zero, o + e);
+    }
 }
