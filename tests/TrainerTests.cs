@@ -30,6 +30,7 @@ public class TrainerTests : TempDirTest
 
     [TestCase("gan", true)]
     [TestCase("gan", false)]
+    [TestCase("qgan", false)]
     [TestCase("qvae", true)]
     [TestCase("qvae", false)]
     [TestCase("vae-attn", false)]

@@ -183,8 +183,10 @@ public static class Checkpoint
         string Prefix(string part) => v1 ? "optimizer." : $"optimizer.{part}.";
         var targets = model.StateDict().ToList();
         foreach (var (part, opt) in optimizers) targets.AddRange(opt.State().Select(s => (Prefix(part) + s.Name, s.State)));
-        // Training state goes with the optimisers: needed to resume, not to use the weights.
-        if (optimizers.Count > 0) targets.AddRange(model.NamedTrainingState().Select(s => ("state." + s.Name, s.State)));
+        // Training state goes with the optimisers: needed to resume, not to use the weights. A checkpoint from before a
+        // statistic existed lacks it: the statistic starts afresh.
+        if (optimizers.Count > 0)
+            targets.AddRange(model.NamedTrainingState().Select(s => ("state." + s.Name, s.State)).Where(s => tensors.ContainsKey(s.Item1)));
         foreach (var (name, t) in targets)
         {
             if (!tensors.TryGetValue(name, out var e)) throw new CheckpointException($"{path}: tensor '{name}' is missing");

@@ -125,6 +125,30 @@ public static class Imaging
         Save(plt, path);
     }
 
+    /// <summary>
+    /// The circuits' learning per epoch: the mean gradient norm of their angles (left axis; a barren plateau shows as a
+    /// norm falling towards 0) and how far the angles moved from their initial values (right axis, L2, radians).
+    /// </summary>
+    public static void SaveCircuitPlot(string path, IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
+    {
+        var keys = epochs.SelectMany(m => m.Select(kv => kv.Key)).Distinct().Where(k => k.StartsWith("circuit_", StringComparison.Ordinal)).ToList();
+        if (keys.Count == 0) return;
+        var plt = new ScottPlot.Plot();
+        foreach (var key in keys)
+        {
+            var pts = epochs.Where(m => m[key] is not null).ToList();
+            var line = plt.Add.Scatter(pts.Select(m => (double)m["epoch"]!.GetValue<int>()).ToArray(),
+                                       pts.Select(m => double.Parse(m[key]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+            bool angle = key.Contains("angle", StringComparison.Ordinal);
+            line.LegendText = key.Replace("circuit_", "", StringComparison.Ordinal).Replace('_', ' ') + (angle ? " (right axis, rad)" : "");
+            if (angle) { line.Axes.YAxis = plt.Axes.Right; line.LinePattern = ScottPlot.LinePattern.Dashed; }
+            line.LineWidth = 2;
+        }
+        plt.Axes.Right.Label.Text = "L2 distance of the angles from their start";
+        plt.Title(title); plt.XLabel("epoch"); plt.YLabel("mean gradient norm of the angles"); plt.ShowLegend(ScottPlot.Edge.Bottom);
+        Save(plt, path);
+    }
+
     /// <summary>A plot written through a temporary file and renamed, like every file of a run.</summary>
     private static void Save(ScottPlot.Plot plt, string path)
     {

@@ -1,6 +1,8 @@
+using System.Text.Json.Nodes;
 using QGenEngine.Autograd;
 using QGenEngine.Autograd.Nn;
 using QGenEngine.Models.Data;
+using QGenEngine.Quantum;
 using QGenEngine.Tensors;
 
 namespace QGenEngine.Models;
@@ -10,7 +12,56 @@ namespace QGenEngine.Models;
 /// generator going 4w → 2w → w → 1 channels and the discriminator 1 → w → 2w → 4w (MODELS.md: w = 32).
 /// Tests use a small w; the study uses the defaults.
 /// </summary>
-public sealed record GanConfig(int Latent = 100, int Width = 32);
+public sealed record GanConfig(int Latent = 100, int Width = 32, QuantumParts Quantum = QuantumParts.None, CircuitConfig? Circuit = null)
+{
+    public CircuitConfig Circuit { get; init; } = Circuit ?? new CircuitConfig();
+    public bool QuantumGenerator => Quantum is QuantumParts.Generator or QuantumParts.Both;
+    public bool QuantumDiscriminator => Quantum is QuantumParts.Discriminator or QuantumParts.Both;
+
+    public static QuantumParts ParseQuantum(string s) => s switch
+    {
+        "none" => QuantumParts.None, "generator" => QuantumParts.Generator, "discriminator" => QuantumParts.Discriminator, "both" => QuantumParts.Both,
+        _ => throw new ArgumentException($"--quantum: '{s}'; expected generator, discriminator or both"),
+    };
+}
+
+/// <summary>Which parts of a GAN are circuits (`qgan --quantum`).</summary>
+public enum QuantumParts { None, Generator, Discriminator, Both }
+
+/// <summary>A circuit's settings as training options give them: template size, entangler, readout, gradient method, noise.</summary>
+public sealed record CircuitConfig(int Qubits = 8, int Layers = 3, Entangler Entangler = Entangler.Linear, string Readout = "probs",
+                                   GradMethod Grad = GradMethod.Adjoint, NoiseModel? Noise = null)
+{
+    public Circuit Template() => Circuit.Template(Qubits, Layers, Entangler);
+
+    /// <summary>A circuit layer with this configuration; the readout given overrides the configured one (probs / shots only).</summary>
+    public QuantumLayer Layer(IDevice dev, Generator rng) => new(dev, rng, Template(), Quantum.Readout.Parse(Readout), Grad, Noise);
+}
+
+/// <summary>The circuits' per-epoch statistics (issue: does the circuit learn, or sit on a barren plateau?).</summary>
+public static class CircuitStatistics
+{
+    /// <summary>Records the gradient norm of every circuit in <paramref name="part"/> (after its backward, before its step).</summary>
+    public static void Record(Module part)
+    {
+        foreach (var (_, m) in part.NamedModules()) if (m is QuantumLayer q) q.RecordGradient();
+    }
+
+    /// <summary>circuit_grad_norm (mean over the epoch's steps) and circuit_angle_change (L2 from the initial angles), per circuit; resets.</summary>
+    public static IReadOnlyList<(string Name, JsonNode Value)> EndEpoch(Module model)
+    {
+        var layers = model.NamedModules().Where(m => m.Module is QuantumLayer).ToList();
+        var values = new List<(string, JsonNode)>();
+        foreach (var (name, m) in layers)
+        {
+            string suffix = layers.Count > 1 ? "_" + name.Split('.')[0] : "";
+            var (g, change) = ((QuantumLayer)m).TakeEpochStatistics();
+            if (double.IsFinite(g)) values.Add(("circuit_grad_norm" + suffix, g));
+            values.Add(("circuit_angle_change" + suffix, change));
+        }
+        return values;
+    }
+}
 
 /// <summary>
 /// DCGAN (MODELS.md, `gan`). Images live in [-1, 1] inside the model (tanh output; real batches are
@@ -25,8 +76,15 @@ public sealed record GanConfig(int Latent = 100, int Width = 32);
 /// non-saturating −log D(G(z)) (target 1). One step updates the discriminator, then the generator, on
 /// the same fake batch. Weights use PyTorch's default initialisation (not DCGAN's N(0, 0.02)): MODELS.md
 /// names none, and PyTorch users get the same distribution from the same module definitions.
+///
+/// The quantum GAN (`qgan`, MODELS.md) swaps parts for circuits (the `generator` template, QUANTUM.md):
+///   generator: z ~ U[0, π)^n as input angles → 0 circuit (probs, 2^n) → 1 c = 2^n·p − 1 → 2 Linear(2^n→4w·49) 3 BatchNorm1d
+///              4 ReLU 5 Unflatten, then the GAN's transposed convolutions (6 ... 13 Tanh)
+///   discriminator: the GAN's 0 … 9 (features, 4w·16) → 10 Linear(4w·16→n) = angles → 11 circuit (probs) → 12 ⟨Z_0⟩ = Σ_b p_b·(−1)^bit0(b)
+///              → 13 Linear(1→1): logit = a·⟨Z_0⟩ + b
+/// ⟨Z_0⟩ is read from the probabilities so that a shots readout (estimated probabilities) serves both parts alike.
 /// </summary>
-public sealed class Gan : Module, ITrainable, IGenerative
+public sealed class Gan : Module, ITrainable, IGenerative, IEpochStatistics
 {
     public GanConfig Config { get; }
     public Sequential Generator { get; }
@@ -42,17 +100,39 @@ public sealed class Gan : Module, ITrainable, IGenerative
         var rng = new Generator(seed);
         _noise = Stream("noise", new Generator(CounterRng.Derive(seed, 1)));
         int w = c.Width;
-        Generator = Child("generator", new Sequential(
-            new Linear(dev, rng, c.Latent, 4 * w * 49), new BatchNorm(dev, 4 * w * 49), Lambda.ReLU(), Lambda.Unflatten(4 * w, 7, 7),
+        var g = new List<Layer>();
+        int gIn = c.Latent;
+        if (c.QuantumGenerator)
+        {
+            int dim = 1 << c.Circuit.Qubits;
+            g.Add(c.Circuit.Layer(dev, rng));
+            g.Add(new Lambda(p => p.Affine(dim, -1f)));       // c = 2^n p − 1: mean 0 over the basis states
+            gIn = dim;
+        }
+        g.AddRange([
+            new Linear(dev, rng, gIn, 4 * w * 49), new BatchNorm(dev, 4 * w * 49), Lambda.ReLU(), Lambda.Unflatten(4 * w, 7, 7),
             new ConvTranspose2d(dev, rng, 4 * w, 2 * w, 4, 2, 1), new BatchNorm(dev, 2 * w), Lambda.ReLU(),     // 2w x 14 x 14
             new ConvTranspose2d(dev, rng, 2 * w, w, 4, 2, 1), new BatchNorm(dev, w), Lambda.ReLU(),             // w x 28 x 28
-            new ConvTranspose2d(dev, rng, w, 1, 3, 1, 1), Lambda.Tanh()));                                       // 1 x 28 x 28
+            new ConvTranspose2d(dev, rng, w, 1, 3, 1, 1), Lambda.Tanh()]);                                      // 1 x 28 x 28
+        Generator = Child("generator", new Sequential(g.ToArray()));
         ulong dropSeed = CounterRng.Derive(seed, 2);
-        Discriminator = Child("discriminator", new Sequential(
+        var d = new List<Layer>
+        {
             new Conv2d(dev, rng, 1, w, 4, 2, 1), Lambda.LeakyReLU(0.2f), new Dropout(0.3f, new Generator(CounterRng.Derive(dropSeed, 0))),       // w x 14 x 14
             new Conv2d(dev, rng, w, 2 * w, 4, 2, 1), Lambda.LeakyReLU(0.2f), new Dropout(0.3f, new Generator(CounterRng.Derive(dropSeed, 1))),  // 2w x 7 x 7
             new Conv2d(dev, rng, 2 * w, 4 * w, 3, 2, 1), Lambda.LeakyReLU(0.2f), new Dropout(0.3f, new Generator(CounterRng.Derive(dropSeed, 2))), // 4w x 4 x 4
-            Lambda.Flatten(), new Linear(dev, rng, 4 * w * 16, 1)));
+            Lambda.Flatten(),
+        };
+        if (c.QuantumDiscriminator)
+        {
+            int n = c.Circuit.Qubits;
+            var signs = new float[1 << n];
+            for (int b = 0; b < signs.Length; b++) signs[b] = (b & (1 << (n - 1))) == 0 ? 1 : -1;   // wire 0 is the most significant bit
+            var z0 = TensorScope.Persist(Tensor.FromArray(dev, signs, signs.Length, 1));
+            d.AddRange([new Linear(dev, rng, 4 * w * 16, n), c.Circuit.Layer(dev, rng), new Lambda(p => p.MatMul(z0)), new Linear(dev, rng, 1, 1)]);
+        }
+        else d.Add(new Linear(dev, rng, 4 * w * 16, 1));
+        Discriminator = Child("discriminator", new Sequential(d.ToArray()));
     }
 
     public IReadOnlyList<(string Name, Module Module, string Prefix)> Parts =>
@@ -71,7 +151,7 @@ public sealed class Gan : Module, ITrainable, IGenerative
 
     public Tensor[] TrainStep(Batch batch, Parts parts)
     {
-        var z = Tensor.Normal(_dev, _noise.NextSeed(), 0f, 1f, batch.Size, Config.Latent);
+        var z = SampleLatents(_dev, batch.Size, _noise.NextSeed());
         var fake = Generator.Forward(z);
         var (dLoss, realLogits, fakeLogits) = DiscriminatorStep(batch.Images.Affine(2f, -1f), fake, parts["discriminator"]);
         var gLoss = GeneratorStep(fake, parts["generator"]);
@@ -87,6 +167,7 @@ public sealed class Gan : Module, ITrainable, IGenerative
         var fakeLogits = Discriminator.Forward(fake.Detach());
         var loss = DiscriminatorLoss(realLogits, fakeLogits);
         Graph.Backward(loss);
+        CircuitStatistics.Record(Discriminator);
         discriminator.Step();
         return (loss, realLogits, fakeLogits);
     }
@@ -101,6 +182,7 @@ public sealed class Gan : Module, ITrainable, IGenerative
         generator.ZeroGrad();
         var loss = GeneratorLoss(Discriminator.Forward(fake));
         Graph.Backward(loss);
+        CircuitStatistics.Record(Generator);
         generator.Step();
         return loss;
     }
@@ -108,7 +190,12 @@ public sealed class Gan : Module, ITrainable, IGenerative
     /// <summary>A GAN has no reconstruction to validate: its quality is measured by FID, IS and modes of its samples.</summary>
     public IReadOnlyList<(string Name, double Value)> Validate(ImageSet test, int n) => [];
 
-    public int LatentSize => Config.Latent;
-    public Tensor SampleLatents(IDevice dev, int n, ulong seed) => Tensor.Normal(dev, seed, 0f, 1f, n, Config.Latent);
+    public (IReadOnlyList<(string Name, JsonNode Value)> Values, string? Warning) EndEpoch() => (CircuitStatistics.EndEpoch(this), null);
+
+    /// <summary>z ~ N(0, I) of Latent, or for a quantum generator n input angles ~ U[0, π).</summary>
+    public int LatentSize => Config.QuantumGenerator ? Config.Circuit.Qubits : Config.Latent;
+    public Tensor SampleLatents(IDevice dev, int n, ulong seed) => Config.QuantumGenerator
+        ? Tensor.Uniform(dev, seed, 0f, MathF.PI, n, LatentSize)
+        : Tensor.Normal(dev, seed, 0f, 1f, n, Config.Latent);
     public Tensor Generate(Tensor z) => ModelMode.Eval(this, () => Generator.Forward(z).Affine(0.5f, 0.5f));
 }

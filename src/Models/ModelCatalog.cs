@@ -43,7 +43,10 @@ public static class ModelCatalog
             // β1 0.5 (DCGAN practice) over the report's 0.9: it gave the lower FID here (README, "GAN").
             // No augmentation: a GAN learns the distribution it is shown, and FID is taken against unaugmented test digits.
             new TrainOptions { Model = "gan", BatchSize = 64, Lr = 2e-4f, Beta1 = 0.5f, Latent = 100, Cosine = false, ClipNorm = 0, Augment = false },
-            (dev, o) => new Gan(dev, o.Seed, new GanConfig(o.Latent))),
+            (dev, o) => new Gan(dev, o.Seed, o.GanConfig())),
+        new("qgan", "the quantum GAN: the generator's latent code (or the discriminator's logit) from an 8-qubit circuit (--quantum)",
+            new TrainOptions { Model = "qgan", BatchSize = 64, Lr = 2e-4f, Beta1 = 0.5f, Latent = 100, Cosine = false, ClipNorm = 0, Augment = false },
+            (dev, o) => new Gan(dev, o.Seed, o.GanConfig())),
         new("vqvae", "VQ-VAE (512 codes of 64 over a 7x7 grid; generates through `prior`)",
             // Every codebook fix on: it measured best (README, "VQ-VAE"); --ema false --kmeans-init false --restart-dead 0 is the plain VQ-VAE.
             new TrainOptions { Model = "vqvae", BatchSize = 64, Cosine = false, ClipNorm = 0, FidEvery = 0, Ema = true, KMeansInit = true, RestartDead = 100 },

@@ -17,7 +17,7 @@ public enum AttentionKind
 
 /// <summary>The VAE family's settings (MODELS.md); the defaults are the report's.</summary>
 public sealed record VaeConfig(int Latent = 32, AttentionKind Attention = AttentionKind.None, int Qubits = 8, int Layers = 3,
-                               Entangler Entangler = Entangler.Linear, string Readout = "probs")
+                               Entangler Entangler = Entangler.Linear, string Readout = "probs", GradMethod Grad = GradMethod.Adjoint, NoiseModel? Noise = null)
 {
     public static VaeConfig For(string model) => model switch
     {
@@ -34,7 +34,7 @@ public sealed record VaeConfig(int Latent = 32, AttentionKind Attention = Attent
 /// Loss: BCE on logits summed over pixels plus KL(q(z|x) ‖ N(0,I)), both averaged over the batch.
 /// Parameter names follow a PyTorch module with the same attributes (enc.0.weight, fc_mu.bias, …).
 /// </summary>
-public sealed class Vae : Module, ITrainable, IGenerative, IReconstructive
+public sealed class Vae : Module, ITrainable, IGenerative, IReconstructive, IEpochStatistics
 {
     public int Latent { get; }
     public VaeConfig Config { get; }
@@ -110,9 +110,13 @@ public sealed class Vae : Module, ITrainable, IGenerative, IReconstructive
         part.ZeroGrad();
         var (l, bce, kl) = Loss(batch.Images);
         Graph.Backward(l);
+        CircuitStatistics.Record(this);
         part.Step();
         return [l, bce, kl];
     }
+
+    /// <summary>For qvae, the circuit's gradient norm and angle change over the epoch; nothing for the classical models.</summary>
+    public (IReadOnlyList<(string Name, System.Text.Json.Nodes.JsonNode Value)> Values, string? Warning) EndEpoch() => (CircuitStatistics.EndEpoch(this), null);
 
     /// <summary>Test reconstruction BCE (summed over pixels, mean over images) and SSIM, from μ.</summary>
     public IReadOnlyList<(string Name, double Value)> Validate(ImageSet test, int n)
@@ -160,7 +164,7 @@ public sealed class Attention : Layer
             throw new ArgumentException($"the expval readout splits h's 256 units into {_n} groups; {_n} does not divide 256");
         _proj = Child("proj", new Linear(dev, rng, 256, _n));
         if (c.Attention == AttentionKind.Quantum)
-            _circuit = Child("circuit", new QuantumLayer(dev, rng, Circuit.Template(_n, c.Layers, c.Entangler), readout));
+            _circuit = Child("circuit", new QuantumLayer(dev, rng, Circuit.Template(_n, c.Layers, c.Entangler), readout, c.Grad, c.Noise));
         else
             _mix = Child("mix", new Linear(dev, rng, _n, 256));
     }

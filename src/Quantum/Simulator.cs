@@ -29,9 +29,43 @@ public static class Simulator
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(c, inputs, batch, weights);
-        var job = new Job<T>(c, inputs.ToArray(), batch, weights.ToArray(), r, seed, null, LanesFor<T>(batch));
+        var job = new Job<T>(c, Wide(inputs), batch, Wide(weights), r, seed, null, LanesFor<T>(batch));
         CpuParallel.For(job.Groups, job, static (j, g) => j.RunGroup(g));
-        return job.Output;
+        return Narrow(job.Output);
+    }
+
+    /// <summary>
+    /// Double precision throughout, inputs and outputs included: what the double-precision reference device runs, so that
+    /// finite differences through a circuit see no single-precision rounding. Returns (readout, weight and input gradients
+    /// of ⟨cotangent, readout⟩ if a cotangent is given, else null).
+    /// </summary>
+    public static (double[] Readout, double[]? WeightGrad, double[]? InputGrad) RunExact(Circuit c, double[] inputs, int batch, double[] weights, Readout r,
+                                                                                      double[]? cotangent = null, ulong seed = 0)
+    {
+        Check(c, Narrow(inputs), batch, Narrow(weights));
+        if (cotangent is not null && cotangent.Length != batch * r.Width(c.Qubits))
+            throw new ArgumentException($"cotangent has {cotangent.Length} values; expected batch × width = {batch} × {r.Width(c.Qubits)}");
+        var job = new Job<double>(c, inputs, batch, weights, r, seed, cotangent, LanesFor<double>(batch));
+        CpuParallel.For(job.Groups, job, static (j, g) => j.RunGroup(g));
+        if (cotangent is null) return (job.Output, null, null);
+        var wg = new double[c.WeightCount];
+        foreach (var part in job.WeightGradParts!)
+            for (int k = 0; k < wg.Length; k++) wg[k] += part[k];
+        return (job.Output, wg, job.InputGrad);
+    }
+
+    private static double[] Wide(ReadOnlySpan<float> x)
+    {
+        var d = new double[x.Length];
+        for (int i = 0; i < d.Length; i++) d[i] = x[i];
+        return d;
+    }
+
+    private static float[] Narrow(double[] x)
+    {
+        var f = new float[x.Length];
+        for (int i = 0; i < f.Length; i++) f[i] = (float)x[i];
+        return f;
     }
 
     /// <summary>
@@ -50,13 +84,13 @@ public static class Simulator
         int width = r.Width(c.Qubits);
         if (cotangent.Length != batch * width)
             throw new ArgumentException($"cotangent has {cotangent.Length} values; expected batch × width = {batch} × {width}");
-        var job = new Job<T>(c, inputs.ToArray(), batch, weights.ToArray(), r, seed, cotangent.ToArray(), LanesFor<T>(batch));
+        var job = new Job<T>(c, Wide(inputs), batch, Wide(weights), r, seed, Wide(cotangent), LanesFor<T>(batch));
         CpuParallel.For(job.Groups, job, static (j, g) => j.RunGroup(g));
         // Sum the groups' weight gradients in a fixed order (deterministic whatever the thread count).
         var wg = new float[c.WeightCount];
         foreach (var part in job.WeightGradParts!)
             for (int k = 0; k < wg.Length; k++) wg[k] += (float)part[k];
-        return (job.Output, wg, job.InputGrad!);
+        return (Narrow(job.Output), wg, Narrow(job.InputGrad!));
     }
 
     internal static void Check(Circuit c, ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<float> weights)
@@ -75,12 +109,12 @@ public static class Simulator
             }
     }
 
-    private sealed class Job<T>(Circuit c, float[] inputs, int batch, float[] weights, Readout r, ulong seed, float[]? cot, int lanes)
+    private sealed class Job<T>(Circuit c, double[] inputs, int batch, double[] weights, Readout r, ulong seed, double[]? cot, int lanes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public readonly int Groups = (batch + lanes - 1) / lanes;
-        public readonly float[] Output = new float[batch * r.Width(c.Qubits)];
-        public readonly float[]? InputGrad = cot is null ? null : new float[batch * c.InputCount];
+        public readonly double[] Output = new double[batch * r.Width(c.Qubits)];
+        public readonly double[]? InputGrad = cot is null ? null : new double[batch * c.InputCount];
         public readonly double[][]? WeightGradParts = cot is null ? null : Enumerable.Range(0, (batch + lanes - 1) / lanes).Select(_ => new double[c.WeightCount]).ToArray();
 
         /// <summary>The angle of gate g in each lane of group starting at sample b0.</summary>
@@ -141,7 +175,7 @@ public static class Simulator
                     if (g.Source == AngleSource.Weight)
                         for (int lane = 0; lane < lanes; lane++) wgrad[g.Index] += double.CreateTruncating(acc[lane]);
                     else
-                        for (int lane = 0; lane < lanes && b0 + lane < batch; lane++) InputGrad![(b0 + lane) * c.InputCount + g.Index] += float.CreateTruncating(acc[lane]);
+                        for (int lane = 0; lane < lanes && b0 + lane < batch; lane++) InputGrad![(b0 + lane) * c.InputCount + g.Index] += double.CreateTruncating(acc[lane]);
                 }
                 Unapply(psi, lam, g, b0, mat);
             }
@@ -159,7 +193,7 @@ public static class Simulator
             {
                 int b = Math.Min(b0 + lane, batch - 1);   // padding lanes copy a real sample (their cotangent is zero)
                 double norm = 0;
-                for (int i = 0; i < c.Dim; i++) norm += (double)inputs[b * c.Dim + i] * inputs[b * c.Dim + i];
+                for (int i = 0; i < c.Dim; i++) norm += inputs[b * c.Dim + i] * inputs[b * c.Dim + i];
                 norm = Math.Sqrt(norm);
                 for (int i = 0; i < c.Dim; i++) s.Re[i * lanes + lane] = T.CreateTruncating(inputs[b * c.Dim + i] / norm);
             }
@@ -172,13 +206,13 @@ public static class Simulator
             {
                 int b = b0 + lane;
                 double norm = 0, dot = 0;
-                for (int i = 0; i < c.Dim; i++) norm += (double)inputs[b * c.Dim + i] * inputs[b * c.Dim + i];
+                for (int i = 0; i < c.Dim; i++) norm += inputs[b * c.Dim + i] * inputs[b * c.Dim + i];
                 norm = Math.Sqrt(norm);
                 for (int i = 0; i < c.Dim; i++) dot += double.CreateTruncating(psi0.Re[i * lanes + lane]) * 2 * double.CreateTruncating(lam0.Re[i * lanes + lane]);
                 for (int i = 0; i < c.Dim; i++)
                 {
                     double v = 2 * double.CreateTruncating(lam0.Re[i * lanes + lane]);
-                    InputGrad![b * c.Dim + i] = (float)((v - double.CreateTruncating(psi0.Re[i * lanes + lane]) * dot) / norm);
+                    InputGrad![b * c.Dim + i] = (v - double.CreateTruncating(psi0.Re[i * lanes + lane]) * dot) / norm;
                 }
             }
         }

@@ -20,6 +20,16 @@ public enum UnaryOp
 public enum BinaryOp { Add, Sub, Mul, Div }
 
 /// <summary>
+/// A device whose memory holds doubles (the reference): host code that leaves the tensor graph (the circuit simulator)
+/// reads and writes them exactly, so finite-difference checks through it stay in double precision.
+/// </summary>
+public interface IExactDevice
+{
+    void DownloadExact(Tensor src, Span<double> dst);
+    void UploadExact(ReadOnlySpan<double> src, Tensor dst);
+}
+
+/// <summary>
 /// One device: its memory and the primitive kernels every op of the engine is built from.
 /// The CPU reference (double precision, plain loops), the fast CPU path and the ILGPU backends all
 /// implement this interface; models and ops never name a backend. All tensors passed to a call are

@@ -118,6 +118,16 @@ public class GanCliTests : TempDirTest
             (["train", "gan", "--fid-samples", "3"], "--fid-samples"),
             (["sample", "--run", GanRun(), "--format", "jpeg"], "--format: 'jpeg'"),
             (["sample", "--run", GanRun(), "--latents", Path.Combine(Dir, "none.npy")], "none.npy"),
+            (["train", "qgan", "--quantum", "decoder"], "--quantum: 'decoder'; expected generator, discriminator or both"),
+            (["train", "qgan", "--noise", "depolarizing=2"], "depolarizing"),
+            (["train", "qgan", "--noise", "thermal=0.1", "--grad", "shift"], "thermal"),
+            (["train", "qgan", "--noise", "depolarizing=0.01"], "--grad shift"),
+            (["train", "qgan", "--readout", "shots:100"], "--grad shift"),
+            (["train", "qvae", "--readout", "shots:100"], "--grad shift"),
+            (["train", "qgan", "--grad", "backprop"], "--grad: 'backprop'; expected adjoint or shift"),
+            (["train", "qgan", "--qubits", "13"], "--qubits: 13 is outside [1, 12]"),
+            (["train", "qgan", "--layers", "51"], "--layers: 51"),
+            (["train", "qgan", "--readout", "expval"], "probs or shots:N"),
         })
         {
             var (code, _, err) = Run(args);

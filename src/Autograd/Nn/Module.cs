@@ -80,6 +80,14 @@ public abstract class Module
             foreach (var s in m.NamedStreams(prefix + n + ".")) yield return s;
     }
 
+    /// <summary>This module and every descendant, with dotted paths ("" for this one), depth first: PyTorch's named_modules.</summary>
+    public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
+    {
+        yield return (prefix.TrimEnd('.'), this);
+        foreach (var (n, m) in _children)
+            foreach (var d in m.NamedModules(prefix + n + ".")) yield return d;
+    }
+
     /// <summary>Parameters then buffers: everything a checkpoint must hold to restore the module.</summary>
     public IEnumerable<(string Name, Tensor T)> StateDict() => NamedParameters().Concat(NamedBuffers());
 

@@ -160,6 +160,22 @@ public static class MetricsCommand
                 result["test_accuracy"] = acc;
                 line.Add($"test accuracy {acc:P2}");
             }
+            // Training stability: the spread (standard deviation) of every per-step scalar over the last epoch, from steps.csv.
+            var (cols, rows) = Trainer.ReadSteps(dir);
+            if (rows.Count > 1)
+            {
+                int last = (int)Math.Ceiling(rows[^1][1]) - 1;
+                var tail = rows.Where(r => r[1] > last).ToList();
+                var spread = new JsonObject();
+                for (int col = 2; col < cols.Length; col++)
+                {
+                    double mean = tail.Average(r => r[col]);
+                    spread[cols[col]] = Math.Sqrt(tail.Sum(r => (r[col] - mean) * (r[col] - mean)) / Math.Max(1, tail.Count - 1));
+                }
+                result["last_epoch_spread"] = spread; result["last_epoch_steps"] = tail.Count;
+                if (cols.Contains("d_loss"))
+                    line.Add($"last epoch's spread (std over {tail.Count} steps): d_loss {spread["d_loss"]!.GetValue<double>():F3}, g_loss {spread["g_loss"]!.GetValue<double>():F3}");
+            }
             QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, "eval.json"), result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             string text = $"eval ({o.Model}): " + string.Join("; ", line);
             File.AppendAllText(Path.Combine(dir, "report.md"), $"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC {text}\n");

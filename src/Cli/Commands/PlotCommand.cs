@@ -10,15 +10,14 @@ public static class PlotCommand
     public static Command Build(TextWriter stdout)
     {
         var run = new Option<string>("--run") { Required = true, Description = "a run directory made by `train`" };
-        var cmd = new Command("plot", "Redraw a run's loss.png (every step) and quality.png (FID, IS, modes per epoch) from its logs") { run };
+        var cmd = new Command("plot", "Redraw a run's plots from its logs: loss.png (every step), quality.png (FID, IS, modes), codebook.png, circuit.png") { run };
         cmd.SetAction(p =>
         {
             string dir = p.GetValue(run)!;
             var o = ModelCatalog.ReadOptions(dir);
             if (Trainer.ReadMetrics(dir).Count == 0 && Trainer.ReadSteps(dir).Rows.Count == 0)
                 throw new CliException($"{dir}: no {Trainer.MetricsFile} or {Trainer.StepsFile} to plot yet");
-            bool quality = Artifacts.Plots(dir, o);
-            stdout.WriteLine($"wrote {Path.Combine(dir, "loss.png")}" + (quality ? $" and {Path.Combine(dir, "quality.png")}" : ""));
+            stdout.WriteLine("wrote " + string.Join(", ", Artifacts.Plots(dir, o)));
             return 0;
         });
         return cmd;

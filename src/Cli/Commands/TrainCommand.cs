@@ -42,10 +42,13 @@ public static class TrainCommand
         var kmeans = new Option<bool?>("--kmeans-init") { Description = "vqvae: codebook from k-means++ of the first 1,024 training images' encodings (default true)" };
         var restartDead = new Option<int?>("--restart-dead") { Description = "vqvae: re-draw codes unused for N steps from the batch's encodings (default 100; 0: never)" };
         var vqvae = new Option<string?>("--vqvae") { Description = "prior: the vqvae run directory whose codes it models" };
+        var quantumParts = new Option<string?>("--quantum") { Description = "qgan: generator | discriminator | both (default generator)" };
+        var grad = new Option<string?>("--grad") { Description = "circuit gradients: adjoint (exact, default) | shift (parameter-shift, as hardware; needed with --noise or shots)" };
+        var noise = new Option<string?>("--noise") { Description = "circuit noise, e.g. depolarizing=0.01,damping=0.02,dephasing=0.01,readout=0.02 (needs --grad shift)" };
         var cmd = new Command("train", "Train a model on MNIST and keep its run directory")
         {
             model, epochs, batch, lr, latent, qubits, layers, entangler, readout, device, seed, limit, noAug, dataset, data, evalImages, outDir, resume,
-            beta1, fidEvery, fidSamples, codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae,
+            beta1, fidEvery, fidSamples, codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise,
         };
         cmd.SetAction(p =>
         {
@@ -67,7 +70,7 @@ public static class TrainCommand
                 if (p.GetValue(device) is not null || Environment.GetEnvironmentVariable(Backends.EnvironmentVariable) is { Length: > 0 })
                     o = o with { Device = DeviceOption.Name(p.GetValue(device)) };
                 var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, seed, limit, dataset, data, evalImages, beta1, fidEvery, fidSamples,
-                                             codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae }
+                                             codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise }
                     .Where(opt => p.GetResult(opt) is not null).Select(opt => opt.Name).ToList();
                 if (ignored.Count > 0) stdout.WriteLine($"note: a resumed run keeps the settings in {cfg}; ignoring {string.Join(", ", ignored)}");
             }
@@ -86,14 +89,14 @@ public static class TrainCommand
                     CodebookSize = p.GetValue(codebookSize) ?? d.CodebookSize, CodeDim = p.GetValue(codeDim) ?? d.CodeDim,
                     Commitment = p.GetValue(commitment) ?? d.Commitment, Ema = p.GetValue(ema) ?? d.Ema, KMeansInit = p.GetValue(kmeans) ?? d.KMeansInit,
                     RestartDead = p.GetValue(restartDead) ?? d.RestartDead, VqVae = p.GetValue(vqvae),
+                    Quantum = p.GetValue(quantumParts) ?? d.Quantum, Grad = p.GetValue(grad) ?? d.Grad, Noise = p.GetValue(noise) ?? d.Noise,
                 };
             }
             var dev = Backends.Get(o.Device);
             var trainer = new Trainer(o, dir, dev, isResume) { Log = stdout.WriteLine };
-            long quantum = trainer.Model.NamedParameters().Where(t => t.Name.Contains("circuit", StringComparison.Ordinal)).Sum(t => t.Param.Numel);
-            string parts = trainer.Parts.All.Count > 1
-                ? " (" + string.Join(", ", trainer.Trainable.Parts.Select(t => $"{t.Name} {t.Module.ParameterCount:N0}")) + ")"
-                : quantum > 0 ? $" ({quantum} in the circuit)" : "";
+            long quantum = trainer.Model.NamedModules().Select(m => m.Module).OfType<QGenEngine.Quantum.QuantumLayer>().Sum(q => q.Weight.Numel);
+            string parts = (trainer.Parts.All.Count > 1 ? " (" + string.Join(", ", trainer.Trainable.Parts.Select(t => $"{t.Name} {t.Module.ParameterCount:N0}")) + ")" : "")
+                         + (quantum > 0 ? $" ({quantum} circuit angles)" : "");
             stdout.WriteLine($"{m}: {trainer.Model.ParameterCount:N0} parameters{parts}, {trainer.Train.Count:N0} training images ({trainer.Train.Source}), " +
                              $"batch {o.BatchSize}, Adam lr {o.Lr.ToString(CultureInfo.InvariantCulture)}{(o.Cosine ? " cosine" : "")} beta1 {o.Beta1.ToString(CultureInfo.InvariantCulture)}, " +
                              $"device {DeviceOption.Describe(dev)}{(dev.Name == "cpu" ? $" ({CpuParallel.Threads} threads)" : "")}, seed {o.Seed}");
@@ -135,6 +138,7 @@ public static class TrainCommand
                 "test_ssim" or "test_accuracy" => $" {key} {x:F4}",
                 "modes" => $" modes {x:F0}/10",
                 "codes_used" or "dead_codes" or "restarted_codes" => $" {key} {x:F0}",
+                _ when k.StartsWith("circuit_", StringComparison.Ordinal) => $" {key} {x:G3}",
                 "d_real" or "d_fake" => $" {key} {x:F3}",
                 _ => $" {key} {x:F2}",
             });
@@ -175,13 +179,22 @@ public static class Artifacts
         Plots(d, t.Options);
     }
 
-    /// <summary>loss.png and quality.png from the run's logs (what `plot` redraws); returns whether quality.png was drawn.</summary>
-    public static bool Plots(string dir, TrainOptions o)
+    /// <summary>loss.png, and where the logs have what they show quality.png, codebook.png and circuit.png (what `plot` redraws); returns the files drawn.</summary>
+    public static IReadOnlyList<string> Plots(string dir, TrainOptions o)
     {
         var metrics = Trainer.ReadMetrics(dir);
-        Imaging.SaveLossPlot(Path.Combine(dir, "loss.png"), Trainer.ReadSteps(dir), metrics, $"{o.Model} on {o.Dataset}");
-        Imaging.SaveQualityPlot(Path.Combine(dir, "quality.png"), metrics, $"{o.Model}: sample quality per epoch");
-        Imaging.SaveCodebookPlot(Path.Combine(dir, "codebook.png"), metrics, $"{o.Model}: codebook use (K = {o.CodebookSize})");
-        return metrics.Any(m => m["fid"] is not null);
+        var drawn = new List<string>();
+        void Draw(string file, Action<string> draw)
+        {
+            string path = Path.Combine(dir, file);
+            var before = File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
+            draw(path);
+            if (File.Exists(path) && File.GetLastWriteTimeUtc(path) != before) drawn.Add(path);
+        }
+        Draw("loss.png", p => Imaging.SaveLossPlot(p, Trainer.ReadSteps(dir), metrics, $"{o.Model} on {o.Dataset}"));
+        Draw("quality.png", p => Imaging.SaveQualityPlot(p, metrics, $"{o.Model}: sample quality per epoch"));
+        Draw("codebook.png", p => Imaging.SaveCodebookPlot(p, metrics, $"{o.Model}: codebook use (K = {o.CodebookSize})"));
+        Draw("circuit.png", p => Imaging.SaveCircuitPlot(p, metrics, $"{o.Model}: does the circuit learn?"));
+        return drawn;
     }
 }

@@ -7,7 +7,7 @@ namespace QGenEngine.Kernels.Reference;
 /// not speed. Tensors on this device hold doubles, so a whole graph (forward and backward) runs in
 /// double and finite-difference gradient checks are tight. Never used for real work.
 /// </summary>
-public sealed partial class ReferenceDevice : IDevice
+public sealed partial class ReferenceDevice : IDevice, IExactDevice
 {
     public static readonly ReferenceDevice Instance = new();
     public string Name => "reference";
@@ -25,6 +25,8 @@ public sealed partial class ReferenceDevice : IDevice
     public void Free(Storage storage) { }
     public void Upload(ReadOnlySpan<float> src, Tensor dst) { var d = D(dst); for (int i = 0; i < src.Length; i++) d[i] = src[i]; }
     public void Download(Tensor src, Span<float> dst) { var s = D(src); for (int i = 0; i < dst.Length; i++) dst[i] = (float)s[i]; }
+    public void DownloadExact(Tensor src, Span<double> dst) => D(src).CopyTo(dst);
+    public void UploadExact(ReadOnlySpan<double> src, Tensor dst) => src.CopyTo(D(dst));
     /// <summary>Writes doubles directly (for finite-difference checks).</summary>
     public static void Set(Tensor t, int i, double v) => D(t)[i] = v;
     public static double Get(Tensor t, int i) => D(t)[i];

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using QGenEngine.Models;
 
 namespace QGenEngine.Models.Training;
 
@@ -38,6 +39,11 @@ public sealed record TrainOptions
     public bool Ema { get; init; }
     public bool KMeansInit { get; init; }
     public int RestartDead { get; init; }
+    /// <summary>qgan: which parts are circuits (generator | discriminator | both).</summary>
+    public string Quantum { get; init; } = "generator";
+    /// <summary>The circuits' gradient method (adjoint | shift) and noise model ("" for none; "depolarizing=..,damping=..,dephasing=..,readout=..").</summary>
+    public string Grad { get; init; } = "adjoint";
+    public string Noise { get; init; } = "";
     /// <summary>The prior's VQ-VAE run directory (train prior --vqvae RUN).</summary>
     public string? VqVae { get; init; }
 
@@ -47,7 +53,28 @@ public sealed record TrainOptions
     public static TrainOptions Defaults(string model) => ModelCatalog.Get(model).Defaults;
 
     public VaeConfig VaeConfig() =>
-        Models.VaeConfig.For(Model) with { Latent = Latent, Qubits = Qubits, Layers = Layers, Entangler = QGenEngine.Quantum.Circuit.ParseEntangler(Entangler), Readout = Readout };
+        Models.VaeConfig.For(Model) with
+        {
+            Latent = Latent, Qubits = Qubits, Layers = Layers, Entangler = QGenEngine.Quantum.Circuit.ParseEntangler(Entangler), Readout = Readout,
+            Grad = GradMethod(), Noise = NoiseModel(),
+        };
+
+    public CircuitConfig CircuitConfig() => new(Qubits, Layers, QGenEngine.Quantum.Circuit.ParseEntangler(Entangler), Readout, GradMethod(), NoiseModel());
+
+    public GanConfig GanConfig() => new(Latent, Quantum: Model == "qgan" ? Models.GanConfig.ParseQuantum(Quantum) : QuantumParts.None, Circuit: CircuitConfig());
+
+    public QGenEngine.Quantum.GradMethod GradMethod() => Grad switch
+    {
+        "adjoint" => QGenEngine.Quantum.GradMethod.Adjoint, "shift" => QGenEngine.Quantum.GradMethod.Shift,
+        _ => throw new ArgumentException($"--grad: '{Grad}'; expected adjoint or shift"),
+    };
+
+    public QGenEngine.Quantum.NoiseModel? NoiseModel()
+    {
+        if (string.IsNullOrEmpty(Noise)) return null;
+        try { return QGenEngine.Quantum.NoiseModel.Parse(Noise); }
+        catch (Exception e) when (e is ArgumentException or FormatException) { throw new ArgumentException($"--noise: {e.Message}"); }
+    }
 
     public JsonObject ToJson() => new()
     {
@@ -57,7 +84,7 @@ public sealed record TrainOptions
         ["data"] = DataDir, ["eval_images"] = EvalImages, ["cosine"] = Cosine, ["clip_norm"] = ClipNorm,
         ["beta1"] = Beta1, ["fid_every"] = FidEvery, ["fid_samples"] = FidSamples,
         ["codebook_size"] = CodebookSize, ["code_dim"] = CodeDim, ["commitment"] = Commitment, ["ema"] = Ema, ["kmeans_init"] = KMeansInit,
-        ["restart_dead"] = RestartDead, ["vqvae"] = VqVae,
+        ["restart_dead"] = RestartDead, ["vqvae"] = VqVae, ["quantum"] = Quantum, ["grad"] = Grad, ["noise"] = Noise,
     };
 
     public static TrainOptions FromJson(JsonObject j, string path)
@@ -79,7 +106,7 @@ public sealed record TrainOptions
             Beta1 = Opt("beta1", d.Beta1), FidEvery = Opt("fid_every", 0), FidSamples = Opt("fid_samples", d.FidSamples),
             CodebookSize = Opt("codebook_size", d.CodebookSize), CodeDim = Opt("code_dim", d.CodeDim), Commitment = Opt("commitment", d.Commitment),
             Ema = Opt("ema", d.Ema), KMeansInit = Opt("kmeans_init", d.KMeansInit), RestartDead = Opt("restart_dead", d.RestartDead),
-            VqVae = j["vqvae"]?.GetValue<string>(),
+            VqVae = j["vqvae"]?.GetValue<string>(), Quantum = Opt("quantum", d.Quantum), Grad = Opt("grad", d.Grad), Noise = Opt("noise", d.Noise),
         };
     }
 
@@ -104,7 +131,14 @@ public sealed record TrainOptions
         if (Limit > 0 && Limit < BatchSize) throw new ArgumentException($"--limit: {Limit} images do not fill one batch of {BatchSize}");
         QGenEngine.Quantum.Circuit.ParseEntangler(Entangler);
         var r = QGenEngine.Quantum.Readout.Parse(Readout);
-        if (r.Kind == QGenEngine.Quantum.ReadoutKind.Shots) throw new ArgumentException("--readout: the attention block uses probs or expval");
+        if (Model == "qgan")
+        {
+            Models.GanConfig.ParseQuantum(Quantum);
+            if (Quantum == "none") throw new ArgumentException("--quantum: 'none' is the classical gan: train gan");
+            if (r.Kind == QGenEngine.Quantum.ReadoutKind.Expval) throw new ArgumentException("--readout: the quantum GAN reads probabilities (probs or shots:N); expval is the attention block's");
+            if ((1 << Qubits) > 4096) throw new ArgumentException($"--qubits: {Qubits} gives 2^{Qubits} probabilities; the quantum GAN takes at most 12 qubits");
+        }
+        QGenEngine.Quantum.QuantumLayer.Check(r, GradMethod(), NoiseModel());
         ModelCatalog.Get(Model);
     }
 }
