@@ -193,14 +193,19 @@ public static class Suites
         var dev = Backends.Get(a.Device);
         var entry = ModelCatalog.Get(a.Model);
         var rows = new List<Record>();
+        double extra;
         double flopsPerSample = a.Model switch
         {
-            "gan" => GanFlopsPerSample(), "classifier" => double.NaN, "vqvae" => VqVaeFlopsPerSample(),
+            "gan" or "qgan" => GanFlopsPerSample(), "classifier" => double.NaN, "vqvae" => VqVaeFlopsPerSample(),
             "prior" => PriorFlopsPerSample(new PixelCnnConfig()), _ => VaeFlopsPerSample(),
         };
-        foreach (int b in a.Quick ? new[] { a.Batch } : new[] { a.Batch, 8, 256 }.Distinct())
+        // qgan: each variant, beside the classical GAN at the same batch (the circuits' share of the step).
+        var variants = a.Model == "qgan" ? new[] { ("gan", "none"), ("qgan", "generator"), ("qgan", "discriminator"), ("qgan", "both") } : new[] { (a.Model, "") };
+        foreach (int b in a.Quick || a.Model == "qgan" ? new[] { a.Batch } : new[] { a.Batch, 8, 256 }.Distinct())
+        foreach (var (modelName, quantum) in variants)
         {
-            var o = entry.Defaults with { BatchSize = b, Seed = 42 };
+            entry = ModelCatalog.Get(modelName);
+            var o = entry.Defaults with { BatchSize = b, Seed = 42, Quantum = quantum.Length > 0 && quantum != "none" ? quantum : entry.Defaults.Quantum };
             var model = entry.Create(dev, o);
             var t = (ITrainable)model;
             // The prior trains on a cache of codes: random grids stand in for the training set's.
@@ -214,7 +219,13 @@ public static class Suites
             }
             double ms = Timing.Median(dev, Step, a.Quick ? 5 : 15, 3);
             double gf = flopsPerSample * b / (ms / 1e3) / 1e9;
-            rows.Add(new Record("train-step", $"{a.Model} adam", dev.Name, b, ms)
+            string label = quantum is "" or "none" ? $"{modelName} adam" : $"qgan --quantum {quantum}";
+            if (a.Model == "qgan" && quantum != "none" && rows.FirstOrDefault(r => (string)r.Fields["name"] == "gan adam" && (int)r.Fields["batch"] == b) is { } classical)
+                extra = ms / (double)classical.Fields["median_ms"];
+            else extra = double.NaN;
+            var rec = new Record("train-step", label, dev.Name, b, ms);
+            if (double.IsFinite(extra)) rec.With("vs_gan", extra);
+            rows.Add(rec
                 .With("samples_per_s", b / (ms / 1e3)).With("gflops", gf)
                 .With("of_peak", Fma.IsSupported ? gf / PeakGflops() : double.NaN)
                 .With("mflop_per_sample", flopsPerSample / 1e6));

@@ -95,7 +95,8 @@ public static class TrainCommand
             var dev = Backends.Get(o.Device);
             var trainer = new Trainer(o, dir, dev, isResume) { Log = stdout.WriteLine };
             long quantum = trainer.Model.NamedModules().Select(m => m.Module).OfType<QGenEngine.Quantum.QuantumLayer>().Sum(q => q.Weight.Numel);
-            string parts = (trainer.Parts.All.Count > 1 ? " (" + string.Join(", ", trainer.Trainable.Parts.Select(t => $"{t.Name} {t.Module.ParameterCount:N0}")) + ")" : "")
+            bool partial = trainer.Trainable.Parts.Sum(t => t.Module.ParameterCount) != trainer.Model.ParameterCount;   // the prior: its VQ-VAE is frozen
+            string parts = (trainer.Parts.All.Count > 1 || partial ? " (" + string.Join(", ", trainer.Trainable.Parts.Select(t => $"{t.Name} {t.Module.ParameterCount:N0}")) + (partial ? " trained" : "") + ")" : "")
                          + (quantum > 0 ? $" ({quantum} circuit angles)" : "");
             stdout.WriteLine($"{m}: {trainer.Model.ParameterCount:N0} parameters{parts}, {trainer.Train.Count:N0} training images ({trainer.Train.Source}), " +
                              $"batch {o.BatchSize}, Adam lr {o.Lr.ToString(CultureInfo.InvariantCulture)}{(o.Cosine ? " cosine" : "")} beta1 {o.Beta1.ToString(CultureInfo.InvariantCulture)}, " +
