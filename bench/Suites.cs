@@ -200,12 +200,23 @@ public static class Suites
             "prior" => PriorFlopsPerSample(new PixelCnnConfig()), _ => VaeFlopsPerSample(),
         };
         // qgan: each variant, beside the classical GAN at the same batch (the circuits' share of the step).
-        var variants = a.Model == "qgan" ? new[] { ("gan", "none"), ("qgan", "generator"), ("qgan", "discriminator"), ("qgan", "both") } : new[] { (a.Model, "") };
+        // Then the hardware effects on the generator variant: parameter-shift, shots (with shift) and noise (density matrix, with shift).
+        var variants = a.Model == "qgan"
+            ? new[] { ("gan", "none"), ("qgan", "generator"), ("qgan", "discriminator"), ("qgan", "both"),
+                      ("qgan", "generator|shift"), ("qgan", "generator|shift|shots:1000"), ("qgan", "generator|shift|depolarizing=0.01,damping=0.01") }
+            : new[] { (a.Model, "") };
         foreach (int b in a.Quick || a.Model == "qgan" ? new[] { a.Batch } : new[] { a.Batch, 8, 256 }.Distinct())
         foreach (var (modelName, quantum) in variants)
         {
             entry = ModelCatalog.Get(modelName);
-            var o = entry.Defaults with { BatchSize = b, Seed = 42, Quantum = quantum.Length > 0 && quantum != "none" ? quantum : entry.Defaults.Quantum };
+            var spec = quantum.Split('|');
+            var o = entry.Defaults with
+            {
+                BatchSize = b, Seed = 42, Quantum = quantum.Length > 0 && quantum != "none" ? spec[0] : entry.Defaults.Quantum,
+                Grad = spec.Length > 1 ? spec[1] : entry.Defaults.Grad,
+                Readout = spec.Length > 2 && spec[2].StartsWith("shots", StringComparison.Ordinal) ? spec[2] : entry.Defaults.Readout,
+                Noise = spec.Length > 2 && !spec[2].StartsWith("shots", StringComparison.Ordinal) ? spec[2] : entry.Defaults.Noise,
+            };
             var model = entry.Create(dev, o);
             var t = (ITrainable)model;
             // The prior trains on a cache of codes: random grids stand in for the training set's.
@@ -217,9 +228,12 @@ public static class Suites
                 using var scope = TensorScope.Begin();
                 t.TrainStep(batch, parts);
             }
-            double ms = Timing.Median(dev, Step, a.Quick ? 5 : 15, 3);
+            // A noisy step (density matrices, parameter-shift) takes minutes: timed once, after one warm-up.
+            bool slow = !string.IsNullOrEmpty(o.Noise);
+            double ms = Timing.Median(dev, Step, slow ? 1 : a.Quick ? 5 : 15, slow ? 1 : 3);
             double gf = flopsPerSample * b / (ms / 1e3) / 1e9;
-            string label = quantum is "" or "none" ? $"{modelName} adam" : $"qgan --quantum {quantum}";
+            string label = quantum is "" or "none" ? $"{modelName} adam"
+                : $"qgan --quantum {spec[0]}" + (spec.Length > 1 ? $" --grad {spec[1]}" : "") + (spec.Length > 2 ? (spec[2].StartsWith("shots", StringComparison.Ordinal) ? $" --readout {spec[2]}" : $" --noise {spec[2]}") : "");
             if (a.Model == "qgan" && quantum != "none" && rows.FirstOrDefault(r => (string)r.Fields["name"] == "gan adam" && (int)r.Fields["batch"] == b) is { } classical)
                 extra = ms / (double)classical.Fields["median_ms"];
             else extra = double.NaN;

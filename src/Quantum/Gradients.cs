@@ -9,13 +9,15 @@ namespace QGenEngine.Quantum;
 /// </summary>
 public static class Gradients
 {
+    /// <param name="inputGrads">false when nothing upstream needs the inputs' gradient (a GAN's noise): parameter-shift
+    /// then skips the 2 × inputs circuit runs (the returned input gradient is zeros)</param>
     public static (float[] Readout, float[] WeightGrad, float[] InputGrad) Compute(GradMethod method, Circuit c, float[] inputs, int batch,
-        float[] weights, Readout r, float[] cotangent, ulong seed = 0, NoiseModel? noise = null) => method switch
+        float[] weights, Readout r, float[] cotangent, ulong seed = 0, NoiseModel? noise = null, bool inputGrads = true) => method switch
     {
         GradMethod.Adjoint when noise is { IsNoiseless: false } =>
             throw new ArgumentException("the adjoint method needs a pure state; with noise use --grad shift (or fd)"),
         GradMethod.Adjoint => Simulator.Adjoint(c, inputs, batch, weights, r, cotangent, seed),
-        GradMethod.Shift => Shift(c, inputs, batch, weights, r, cotangent, seed, noise),
+        GradMethod.Shift => Shift(c, inputs, batch, weights, r, cotangent, seed, noise, inputGrads),
         _ => FiniteDifferences(c, inputs, batch, weights, r, cotangent, seed, noise),
     };
 
@@ -31,7 +33,8 @@ public static class Gradients
     }
 
     /// <summary>∂f/∂θ = [f(θ + π/2) − f(θ − π/2)] / 2 for every rotation angle (each angle feeds one gate in these templates).</summary>
-    public static (float[], float[], float[]) Shift(Circuit c, float[] inputs, int batch, float[] weights, Readout r, float[] cot, ulong seed = 0, NoiseModel? noise = null)
+    public static (float[], float[], float[]) Shift(Circuit c, float[] inputs, int batch, float[] weights, Readout r, float[] cot, ulong seed = 0, NoiseModel? noise = null,
+                                                     bool inputGrads = true)
     {
         int width = r.Width(c.Qubits);
         var y = Run(c, inputs, batch, weights, r, seed, noise);
@@ -45,7 +48,8 @@ public static class Gradients
             wg[k] = (float)(0.5 * (Dot(cot, yp, 0, cot.Length) - Dot(cot, ym, 0, cot.Length)));
         }
         float[] ig;
-        if (c.Encoding == Encoding.Angle)
+        if (!inputGrads) ig = new float[inputs.Length];
+        else if (c.Encoding == Encoding.Angle)
         {
             ig = new float[inputs.Length];
             for (int q = 0; q < c.InputCount; q++)

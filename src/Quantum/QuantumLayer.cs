@@ -83,7 +83,7 @@ public sealed class QuantumLayer : Layer
         if (Graph.Needs(x, weight))
             Graph.Record(y, [x, weight], g =>
             {
-                var (_, wg, ig) = Gradients.Compute(method, c, inputs, batch, w, r, g.ToArray(), seed, noise);
+                var (_, wg, ig) = Gradients.Compute(method, c, inputs, batch, w, r, g.ToArray(), seed, noise, inputGrads: x.RequiresGrad);
                 if (weight.RequiresGrad) Graph.Accumulate(weight, Tensor.FromArray(x.Device, wg, weight.Shape));
                 if (x.RequiresGrad) Graph.Accumulate(x, Tensor.FromArray(x.Device, ig, x.Shape));
             });
