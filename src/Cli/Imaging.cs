@@ -118,7 +118,7 @@ public static class Imaging
         bars.LegendText = $"epoch {last["epoch"]}: share of uses per code (sorted)";
         var uniform = plt.Add.HorizontalLine(100.0 / counts.Length);
         uniform.LinePattern = ScottPlot.LinePattern.Dashed; uniform.LegendText = $"uniform share 1/K = {100.0 / counts.Length:0.###} %";
-        string history = string.Join("   ", pts.TakeLast(4).Select(m =>
+        string history = string.Join("   ", pts.TakeLast(3).Select(m =>
             $"e{m["epoch"]}: ppl {double.Parse(m["perplexity"]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture):F0}, {m["codes_used"]} used"));
         plt.Title($"{title}\n{history}"); plt.XLabel($"code rank (of {counts.Length})"); plt.YLabel("share of uses (%)");
         plt.ShowLegend(ScottPlot.Edge.Bottom);
