@@ -60,18 +60,7 @@ public class QGanTests : TempDirTest
             bool circuit = p.Shape.Length == 3;
             circuits += circuit ? 1 : 0;
             for (int k = 0; k < (circuit ? 6 : 2); k++)
-            {
-                int i = (int)((k * 7919L + 13) % p.Numel);
-                double v = ReferenceDevice.Get(p, i), h = 1e-6, lp, lm;
-                using (Graph.NoGrad())
-                {
-                    ReferenceDevice.Set(p, i, v + h); lp = ReferenceDevice.Get(Loss(), 0);
-                    ReferenceDevice.Set(p, i, v - h); lm = ReferenceDevice.Get(Loss(), 0);
-                }
-                ReferenceDevice.Set(p, i, v);
-                double numeric = (lp - lm) / (2 * h), analytic = ReferenceDevice.Get(p.Grad!, i);
-                Assert.That(Math.Abs(analytic - numeric), Is.LessThanOrEqualTo(1e-6 + 1e-4 * Math.Abs(numeric)), $"{which}.{name}[{i}]: analytic {analytic}, numeric {numeric}");
-            }
+                FiniteDifferences.AssertEntry($"{which}.{name}", p, (int)((k * 7919L + 13) % p.Numel), Loss, h: 1e-6);
         }
         Assert.That(circuits, Is.EqualTo(1), "the part's circuit was checked");
     }

@@ -98,15 +98,8 @@ public class VqVaeTests
             {
                 int i = (int)((j * 7919L + 29) % p.Numel);
                 if (name.StartsWith("quantizer", StringComparison.Ordinal)) i = (int)codes.ToArray()[j * 11] * 4 + j;   // a code in use
-                double v = ReferenceDevice.Get(p, i), h = 1e-7, lp, lm;   // small: a bias shifts all 98 vectors, and 1e-6 already crosses a decoder ReLU's kink
-                using (Graph.NoGrad())
-                {
-                    ReferenceDevice.Set(p, i, v + h); lp = ReferenceDevice.Get(f(), 0);
-                    ReferenceDevice.Set(p, i, v - h); lm = ReferenceDevice.Get(f(), 0);
-                }
-                ReferenceDevice.Set(p, i, v);
-                double numeric = (lp - lm) / (2 * h), analytic = ReferenceDevice.Get(p.Grad!, i);
-                Assert.That(Math.Abs(analytic - numeric), Is.LessThanOrEqualTo(1e-6 + 1e-4 * Math.Abs(numeric)), $"{name}[{i}]: analytic {analytic}, numeric {numeric}");
+                // h small: a bias shifts all 98 vectors, and 1e-6 already crosses a decoder ReLU's kink
+                FiniteDifferences.AssertEntry(name, p, i, f, h: 1e-7);
                 checkedEntries++;
             }
         }

@@ -41,7 +41,7 @@ public static class Imaging
     /// Every scalar the model reports, per step (the raw trace faint, an exponential moving average over
     /// about 1/40 of the run on top), and the per-epoch validation values (test_*) as points.
     /// </summary>
-    public static void SaveLossPlot(string path, (string[] Columns, List<double[]> Rows) steps,
+    public static bool SaveLossPlot(string path, (string[] Columns, List<double[]> Rows) steps,
                                     IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
     {
         var plt = new ScottPlot.Plot();
@@ -77,13 +77,14 @@ public static class Imaging
         }
         plt.Title(title); plt.XLabel("epoch"); plt.YLabel("value per step"); plt.ShowLegend(ScottPlot.Edge.Right);
         Save(plt, path);
+        return true;
     }
 
     /// <summary>FID per epoch (left axis), IS and modes covered (right axis), for the epochs that measured them.</summary>
-    public static void SaveQualityPlot(string path, IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
+    public static bool SaveQualityPlot(string path, IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
     {
         var pts = epochs.Where(m => m["fid"] is not null).ToList();
-        if (pts.Count == 0) return;
+        if (pts.Count == 0) return false;
         double[] ep = pts.Select(m => (double)m["epoch"]!.GetValue<int>()).ToArray();
         double[] Col(string k) => pts.Select(m => double.Parse(m[k]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         var plt = new ScottPlot.Plot();
@@ -97,16 +98,17 @@ public static class Imaging
         plt.Axes.Right.Label.Text = "IS, classes covered";
         plt.Title(title); plt.XLabel("epoch"); plt.YLabel("FID (lower is better)"); plt.ShowLegend(ScottPlot.Edge.Bottom);
         Save(plt, path);
+        return true;
     }
 
     /// <summary>
     /// A codebook's health: the share of uses of every code over the last epoch, codes sorted from the most used, beside
     /// the uniform share 1/K; the title gives perplexity, codes used and dead codes of every epoch so far.
     /// </summary>
-    public static void SaveCodebookPlot(string path, IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
+    public static bool SaveCodebookPlot(string path, IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
     {
         var pts = epochs.Where(m => m["code_counts"] is System.Text.Json.Nodes.JsonArray).ToList();
-        if (pts.Count == 0) return;
+        if (pts.Count == 0) return false;
         var last = pts[^1];
         double[] counts = last["code_counts"]!.AsArray().Select(c => double.Parse(c!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture))
                                              .OrderDescending().ToArray();
@@ -123,16 +125,17 @@ public static class Imaging
         plt.Title($"{title}\n{history}"); plt.XLabel($"code rank (of {counts.Length})"); plt.YLabel("share of uses (%)");
         plt.ShowLegend(ScottPlot.Edge.Bottom);
         Save(plt, path);
+        return true;
     }
 
     /// <summary>
     /// The circuits' learning per epoch: the mean gradient norm of their angles (left axis; a barren plateau shows as a
     /// norm falling towards 0) and how far the angles moved from their initial values (right axis, L2, radians).
     /// </summary>
-    public static void SaveCircuitPlot(string path, IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
+    public static bool SaveCircuitPlot(string path, IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
     {
         var keys = epochs.SelectMany(m => m.Select(kv => kv.Key)).Distinct().Where(k => k.StartsWith("circuit_", StringComparison.Ordinal)).ToList();
-        if (keys.Count == 0) return;
+        if (keys.Count == 0) return false;
         var plt = new ScottPlot.Plot();
         foreach (var key in keys)
         {
@@ -147,6 +150,7 @@ public static class Imaging
         plt.Axes.Right.Label.Text = "L2 distance of the angles from their start";
         plt.Title(title); plt.XLabel("epoch"); plt.YLabel("mean gradient norm of the angles"); plt.ShowLegend(ScottPlot.Edge.Bottom);
         Save(plt, path);
+        return true;
     }
 
     /// <summary>A plot written through a temporary file and renamed, like every file of a run.</summary>

@@ -74,10 +74,10 @@ public sealed class QuantumLayer : Layer
             throw new ArgumentException($"quantum layer: input {Shape.Format(x.Shape)} should be (B, {c.InputCount})");
         if (weight.Numel != c.WeightCount)
             throw new ArgumentException($"quantum layer: weight {Shape.Format(weight.Shape)} should have {c.WeightCount} angles (L, n, 2)");
-        int batch = x.Shape[0], width = r.Width(c.Qubits);
-        var inputs = x.ToArray(); var w = weight.ToArray();
         if (x.Device is IExactDevice exact && method == GradMethod.Adjoint && noise is not { IsNoiseless: false } && r.Kind != ReadoutKind.Shots)
             return ApplyExact(x, weight, c, r, exact, seed);
+        int batch = x.Shape[0], width = r.Width(c.Qubits);
+        var inputs = x.ToArray(); var w = weight.ToArray();
         var readout = noise is { IsNoiseless: false } ? DensityMatrix.Run(c, inputs, batch, w, r, noise, seed) : Simulator.Run(c, inputs, batch, w, r, seed);
         var y = Tensor.FromArray(x.Device, readout, batch, width);
         if (Graph.Needs(x, weight))

@@ -108,6 +108,22 @@ public class GanCliTests : TempDirTest
         Assert.That(err.Trim().Split('\n'), Has.Length.EqualTo(1));
     }
 
+    /// <summary>eval's stability figure: the sample standard deviation of each per-step scalar over the last epoch, recomputed here from steps.csv.</summary>
+    [Test]
+    public void Eval_reports_the_spread_of_the_losses_over_the_last_epoch()
+    {
+        var (code, stdout, err) = Run("eval", "--run", GanRun(), "--n", "20");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("last epoch's spread"));
+        var lines = File.ReadAllLines(Path.Combine(GanRun(), "steps.csv"));
+        int col = Array.IndexOf(lines[0].Split(','), "d_loss");
+        var d = lines.Skip(1).Select(l => double.Parse(l.Split(',')[col], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        double mean = d.Average(), sd = Math.Sqrt(d.Sum(v => (v - mean) * (v - mean)) / (d.Length - 1));   // the run has one epoch
+        var j = JsonNode.Parse(File.ReadAllText(Path.Combine(GanRun(), "eval.json")))!;
+        Assert.That(j["last_epoch_steps"]!.GetValue<int>(), Is.EqualTo(d.Length));
+        Assert.That(j["last_epoch_spread"]!["d_loss"]!.GetValue<double>(), Is.EqualTo(sd).Within(1e-9));
+    }
+
     [Test]
     public void Bad_gan_input_is_one_line_and_exit_code_2()
     {

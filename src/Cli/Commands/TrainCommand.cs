@@ -185,12 +185,10 @@ public static class Artifacts
     {
         var metrics = Trainer.ReadMetrics(dir);
         var drawn = new List<string>();
-        void Draw(string file, Action<string> draw)
+        void Draw(string file, Func<string, bool> draw)
         {
             string path = Path.Combine(dir, file);
-            var before = File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
-            draw(path);
-            if (File.Exists(path) && File.GetLastWriteTimeUtc(path) != before) drawn.Add(path);
+            if (draw(path)) drawn.Add(path);
         }
         Draw("loss.png", p => Imaging.SaveLossPlot(p, Trainer.ReadSteps(dir), metrics, $"{o.Model} on {o.Dataset}"));
         Draw("quality.png", p => Imaging.SaveQualityPlot(p, metrics, $"{o.Model}: sample quality per epoch"));
