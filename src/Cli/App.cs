@@ -22,6 +22,7 @@ public static class App
         root.Subcommands.Add(SampleCommand.Build(stdout));
         root.Subcommands.Add(MetricsCommand.Build(stdout));
         root.Subcommands.Add(MetricsCommand.BuildEval(stdout));
+        root.Subcommands.Add(RouteCommand.Build(stdout));
         root.Subcommands.Add(PlotCommand.Build(stdout));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -17,7 +17,8 @@ namespace QGenEngine.Cli;
 /// </summary>
 public static class ImageSets
 {
-    public sealed record Set(float[] Pixels, int Count, string Description);
+    /// <summary>Images, and their labels where the set has them (mnist:*, fashion:*).</summary>
+    public sealed record Set(float[] Pixels, int Count, string Description, byte[]? Labels = null);
 
     public static Set Load(string spec, IDevice dev, int generate = 10_000, ulong seed = 7)
     {
@@ -31,7 +32,7 @@ public static class ImageSets
             var (dir, verify) = DataSets.Resolve(parts[0], null);
             var set = DataSets.Load(dir, split, verify);
             if (n < set.Count) set = set.Take(n);
-            return new Set(set.Pixels, set.Count, $"{parts[0]}:{parts[1]} ({set.Count} images)");
+            return new Set(set.Pixels, set.Count, $"{parts[0]}:{parts[1]} ({set.Count} images)", set.Labels);
         }
         if (File.Exists(spec))
         {

@@ -153,6 +153,29 @@ public static class Imaging
         return true;
     }
 
+    /// <summary>route.png: mean reconstruction SSIM against the quantum share for the router, random routing and the oracle, and the served router's point.</summary>
+    public static void SaveRoutePlot(string path, QGenEngine.Models.RouteEvaluation r, string title)
+    {
+        var plt = new ScottPlot.Plot();
+        var x = r.Curve.Select(p => p.Share).ToArray();
+        foreach (var (name, y, pattern) in new (string, double[], ScottPlot.LinePattern)[]
+                 {
+                     ("oracle (knows each input's gain)", r.Curve.Select(p => p.Oracle).ToArray(), ScottPlot.LinePattern.Dotted),
+                     ("router (highest estimated difficulty)", r.Curve.Select(p => p.Router).ToArray(), ScottPlot.LinePattern.Solid),
+                     ("random (expected)", r.Curve.Select(p => p.Random).ToArray(), ScottPlot.LinePattern.Dashed),
+                 })
+        {
+            var line = plt.Add.Scatter(x, y);
+            line.LegendText = name; line.LinePattern = pattern; line.LineWidth = 2;
+        }
+        var served = plt.Add.Scatter(new[] { r.Router.Share }, new[] { r.Router.Ssim });
+        served.LegendText = r.QualityTarget is { } q ? $"served online (quality target {q:F3})" : "served online (streaming threshold)";
+        served.MarkerSize = 10; served.LineWidth = 0;
+        plt.Title(title); plt.XLabel("share of inputs sent to the quantum model"); plt.YLabel("mean reconstruction SSIM");
+        plt.ShowLegend(ScottPlot.Edge.Bottom);
+        Save(plt, path);
+    }
+
     /// <summary>A plot written through a temporary file and renamed, like every file of a run.</summary>
     private static void Save(ScottPlot.Plot plt, string path)
     {

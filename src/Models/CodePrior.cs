@@ -271,5 +271,5 @@ public sealed class CodePrior : Module, ITrainable, IGenerative, IReconstructive
 
     // ---- the VQ-VAE's reconstructions (eval reports them beside the samples) ---------------------------
     Tensor IReconstructive.Encode(Tensor x) => VqVae.CodeGrid(x);
-    public (Tensor Images, double BceSum) Reconstruct(Tensor x) => VqVae.Reconstruct(x);
+    public (Tensor Images, Tensor Bce) Reconstruct(Tensor x) => VqVae.Reconstruct(x);
 }

@@ -105,8 +105,8 @@ public interface IReconstructive
     /// <summary>The latent code of x used for reconstruction and interpolation (the VAE's μ).</summary>
     Tensor Encode(Tensor x);
 
-    /// <summary>Reconstructions (n, 1, 28, 28) in [0, 1] and their BCE summed over pixels and images; eval mode, no graph.</summary>
-    (Tensor Images, double BceSum) Reconstruct(Tensor x);
+    /// <summary>Reconstructions (n, 1, 28, 28) in [0, 1] and each image's BCE summed over its pixels (n); eval mode, no graph.</summary>
+    (Tensor Images, Tensor Bce) Reconstruct(Tensor x);
 }
 
 /// <summary>A model that labels images (the metric classifier).</summary>

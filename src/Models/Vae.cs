@@ -132,10 +132,10 @@ public sealed class Vae : Module, ITrainable, IGenerative, IReconstructive, IEpo
     public Tensor Generate(Tensor z) => ModelMode.Eval(this, () => Decode(z).Sigmoid());
     Tensor IReconstructive.Encode(Tensor x) => ModelMode.Eval(this, () => Encode(x).Mu);
 
-    public (Tensor Images, double BceSum) Reconstruct(Tensor x) => ModelMode.Eval(this, () =>
+    public (Tensor Images, Tensor Bce) Reconstruct(Tensor x) => ModelMode.Eval(this, () =>
     {
         var logits = Decode(Encode(x).Mu);
-        return (logits.Sigmoid(), (double)logits.BceWithLogits(x, Reduction.Sum).Item());
+        return (logits.Sigmoid(), Evaluation.BcePerImage(logits, x));
     });
 }
 

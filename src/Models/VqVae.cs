@@ -316,11 +316,11 @@ public sealed class VqVae : Module, ITrainable, IReconstructive, IPrepared, IEpo
         return zq.Reshape(x.Shape[0], Positions * Config.CodeDim);
     });
 
-    public (Tensor Images, double BceSum) Reconstruct(Tensor x) => ModelMode.Eval(this, () =>
+    public (Tensor Images, Tensor Bce) Reconstruct(Tensor x) => ModelMode.Eval(this, () =>
     {
         var (zq, _, _, _) = Quantizer.Quantize(EncodeRows(x));
         var logits = DecodeRows(zq);
-        return (logits.Sigmoid(), (double)logits.BceWithLogits(x, Reduction.Sum).Item());
+        return (logits.Sigmoid(), Evaluation.BcePerImage(logits, x));
     });
 }
 

@@ -34,6 +34,22 @@ public sealed class Circuit
     public int WeightCount { get; }
     public int Dim => 1 << Qubits;
 
+    /// <summary>Gate layers on the critical path, as hardware runs them: each gate starts when all its wires are free (ASAP schedule).</summary>
+    public int Depth
+    {
+        get
+        {
+            var free = new int[Qubits];
+            foreach (var g in Gates)
+            {
+                int t = g.IsTwoQubit ? Math.Max(free[g.Wire], free[g.Wire2]) + 1 : free[g.Wire] + 1;
+                free[g.Wire] = t;
+                if (g.IsTwoQubit) free[g.Wire2] = t;
+            }
+            return Qubits == 0 ? 0 : free.Max();
+        }
+    }
+
     public Circuit(int qubits, int layers, Entangler entangler, Encoding encoding, IReadOnlyList<Gate> gates, int weightCount)
     {
         Qubits = qubits; Layers = layers; Entangler = entangler; Encoding = encoding; Gates = gates; WeightCount = weightCount;

@@ -42,13 +42,15 @@ public static class TrainCommand
         var kmeans = new Option<bool?>("--kmeans-init") { Description = "vqvae: codebook from k-means++ of the first 1,024 training images' encodings (default true)" };
         var restartDead = new Option<int?>("--restart-dead") { Description = "vqvae: re-draw codes unused for N steps from the batch's encodings (default 100; 0: never)" };
         var vqvae = new Option<string?>("--vqvae") { Description = "prior: the vqvae run directory whose codes it models" };
-        var quantumParts = new Option<string?>("--quantum") { Description = "qgan: generator | discriminator | both (default generator)" };
+        var quantumParts = new Option<string?>("--quantum") { Description = "qgan: generator | discriminator | both (default generator); router: the quantum model's run directory" };
+        var classical = new Option<string?>("--classical") { Description = "router: the classical model's run directory (vae, qvae or vae-attn)" };
+        var estimator = new Option<string?>("--estimator") { Description = "router: cnn (a tiny CNN on the image, default) | linear (a linear model on cheap image statistics)" };
         var grad = new Option<string?>("--grad") { Description = "circuit gradients: adjoint (exact, default) | shift (parameter-shift, as hardware; needed with --noise or shots)" };
         var noise = new Option<string?>("--noise") { Description = "circuit noise, e.g. depolarizing=0.01,damping=0.02,dephasing=0.01,readout=0.02 (needs --grad shift)" };
         var cmd = new Command("train", "Train a model on MNIST and keep its run directory")
         {
             model, epochs, batch, lr, latent, qubits, layers, entangler, readout, device, seed, limit, noAug, dataset, data, evalImages, outDir, resume,
-            beta1, fidEvery, fidSamples, codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise,
+            beta1, fidEvery, fidSamples, codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise, classical, estimator,
         };
         cmd.SetAction(p =>
         {
@@ -70,7 +72,7 @@ public static class TrainCommand
                 if (p.GetValue(device) is not null || Environment.GetEnvironmentVariable(Backends.EnvironmentVariable) is { Length: > 0 })
                     o = o with { Device = DeviceOption.Name(p.GetValue(device)) };
                 var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, seed, limit, dataset, data, evalImages, beta1, fidEvery, fidSamples,
-                                             codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise }
+                                             codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise, classical, estimator }
                     .Where(opt => p.GetResult(opt) is not null).Select(opt => opt.Name).ToList();
                 if (ignored.Count > 0) stdout.WriteLine($"note: a resumed run keeps the settings in {cfg}; ignoring {string.Join(", ", ignored)}");
             }
@@ -90,6 +92,7 @@ public static class TrainCommand
                     Commitment = p.GetValue(commitment) ?? d.Commitment, Ema = p.GetValue(ema) ?? d.Ema, KMeansInit = p.GetValue(kmeans) ?? d.KMeansInit,
                     RestartDead = p.GetValue(restartDead) ?? d.RestartDead, VqVae = p.GetValue(vqvae),
                     Quantum = p.GetValue(quantumParts) ?? d.Quantum, Grad = p.GetValue(grad) ?? d.Grad, Noise = p.GetValue(noise) ?? d.Noise,
+                    ClassicalRun = p.GetValue(classical), Estimator = p.GetValue(estimator) ?? d.Estimator,
                 };
             }
             var dev = Backends.Get(o.Device);
@@ -136,7 +139,7 @@ public static class TrainCommand
             string key = k.Replace('_', ' ');
             sb.Append(k switch
             {
-                "test_ssim" or "test_accuracy" => $" {key} {x:F4}",
+                "test_ssim" or "test_accuracy" or "test_spearman" => $" {key} {x:F4}",
                 "modes" => $" modes {x:F0}/10",
                 "codes_used" or "dead_codes" or "restarted_codes" => $" {key} {x:F0}",
                 _ when k.StartsWith("circuit_", StringComparison.Ordinal) => $" {key} {x:G3}",

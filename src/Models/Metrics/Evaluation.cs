@@ -63,29 +63,41 @@ public static class Evaluation
         return model.SampleLatents(dev, n, seed).ToArray();
     }
 
-    /// <summary>Reconstructions of n images and their BCE summed over pixels (mean over images is BceSum / n).</summary>
-    public static (float[] Images, double BceSum) Reconstruct(IReconstructive model, IDevice dev, ReadOnlySpan<float> images, int n)
+    /// <summary>Each image's BCE (nats, summed over its pixels) of logits against targets (n, ...): a tensor (n).</summary>
+    public static Tensor BcePerImage(Tensor logits, Tensor x) =>
+        logits.BceWithLogits(x, Reduction.None).Reshape(x.Shape[0], (int)(x.Numel / x.Shape[0])).Sum([1]);
+
+    /// <summary>Reconstructions of n images and each one's BCE summed over its pixels.</summary>
+    public static (float[] Images, double[] Bce) Reconstruct(IReconstructive model, IDevice dev, ReadOnlySpan<float> images, int n)
     {
         var recon = new float[n * Px];
-        double bce = 0;
+        var bce = new double[n];
         for (int s = 0; s < n; s += Chunk)
         {
             int m = Math.Min(Chunk, n - s);
             using var scope = TensorScope.Begin();
             var (r, b) = model.Reconstruct(Tensor.FromArray(dev, images.Slice(s * Px, m * Px), m, 1, 28, 28));
             r.CopyTo(recon.AsSpan(s * Px, m * Px));
-            bce += b;
+            var bh = b.ToArray();
+            for (int i = 0; i < m; i++) bce[s + i] = bh[i];
         }
         return (recon, bce);
+    }
+
+    /// <summary>Each of the first n images' reconstruction BCE (nats) and SSIM: what the router's policies choose between.</summary>
+    public static (double[] Bce, double[] Ssim) ReconstructionScoresPerImage(IReconstructive model, IDevice dev, ReadOnlySpan<float> images, int n)
+    {
+        var (recon, bce) = Reconstruct(model, dev, images, n);
+        var ssim = new double[n];
+        for (int i = 0; i < n; i++) ssim[i] = Ssim.Compute(images.Slice(i * Px, Px), recon.AsSpan(i * Px, Px), 28, 28);
+        return (bce, ssim);
     }
 
     /// <summary>Mean reconstruction BCE (nats per image) and mean SSIM of the first n images.</summary>
     public static (double Bce, double Ssim) ReconstructionScores(IReconstructive model, IDevice dev, ReadOnlySpan<float> images, int n)
     {
-        var (recon, bce) = Reconstruct(model, dev, images, n);
-        double ssim = 0;
-        for (int i = 0; i < n; i++) ssim += Ssim.Compute(images.Slice(i * Px, Px), recon.AsSpan(i * Px, Px), 28, 28);
-        return (bce / n, ssim / n);
+        var (bce, ssim) = ReconstructionScoresPerImage(model, dev, images, n);
+        return (bce.Sum() / n, ssim.Sum() / n);
     }
 
     /// <summary>rows pairs of images (2·rows of them); between their latent codes, `steps` decoded images each (endpoints included).</summary>

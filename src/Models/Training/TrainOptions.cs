@@ -46,6 +46,10 @@ public sealed record TrainOptions
     public string Noise { get; init; } = "";
     /// <summary>The prior's VQ-VAE run directory (train prior --vqvae RUN).</summary>
     public string? VqVae { get; init; }
+    /// <summary>The router's two VAE-family runs (train router --classical RUN --quantum RUN) and its estimator (cnn | linear).</summary>
+    public string? ClassicalRun { get; init; }
+    public string? QuantumRun { get; init; }
+    public string Estimator { get; init; } = "cnn";
 
     public VqVaeConfig VqVaeConfig() => new(CodebookSize, CodeDim, Commitment, Ema, KMeansInit, RestartDead);
 
@@ -85,6 +89,7 @@ public sealed record TrainOptions
         ["beta1"] = Beta1, ["fid_every"] = FidEvery, ["fid_samples"] = FidSamples,
         ["codebook_size"] = CodebookSize, ["code_dim"] = CodeDim, ["commitment"] = Commitment, ["ema"] = Ema, ["kmeans_init"] = KMeansInit,
         ["restart_dead"] = RestartDead, ["vqvae"] = VqVae, ["quantum"] = Quantum, ["grad"] = Grad, ["noise"] = Noise,
+        ["classical_run"] = ClassicalRun, ["quantum_run"] = QuantumRun, ["estimator"] = Estimator,
     };
 
     public static TrainOptions FromJson(JsonObject j, string path)
@@ -107,6 +112,7 @@ public sealed record TrainOptions
             CodebookSize = Opt("codebook_size", d.CodebookSize), CodeDim = Opt("code_dim", d.CodeDim), Commitment = Opt("commitment", d.Commitment),
             Ema = Opt("ema", d.Ema), KMeansInit = Opt("kmeans_init", d.KMeansInit), RestartDead = Opt("restart_dead", d.RestartDead),
             VqVae = j["vqvae"]?.GetValue<string>(), Quantum = Opt("quantum", d.Quantum), Grad = Opt("grad", d.Grad), Noise = Opt("noise", d.Noise),
+            ClassicalRun = j["classical_run"]?.GetValue<string>(), QuantumRun = j["quantum_run"]?.GetValue<string>(), Estimator = Opt("estimator", d.Estimator),
         };
     }
 
