@@ -47,8 +47,10 @@ public static class TrainCommand
         var estimator = new Option<string?>("--estimator") { Description = "router: cnn (a tiny CNN on the image, default) | linear (a linear model on cheap image statistics)" };
         var grad = new Option<string?>("--grad") { Description = "circuit gradients: adjoint (exact, default) | shift (parameter-shift, as hardware; needed with --noise or shots)" };
         var noise = new Option<string?>("--noise") { Description = "circuit noise, e.g. depolarizing=0.01,damping=0.02,dephasing=0.01,readout=0.02 (needs --grad shift)" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "check the options and print the run's configuration, without training" };
         var cmd = new Command("train", "Train a model on MNIST and keep its run directory")
         {
+            dryRun,
             model, epochs, batch, lr, latent, qubits, layers, entangler, readout, device, seed, limit, noAug, dataset, data, evalImages, outDir, resume,
             beta1, fidEvery, fidSamples, codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise, classical, estimator,
         };
@@ -94,6 +96,12 @@ public static class TrainCommand
                     Quantum = p.GetValue(quantumParts) ?? d.Quantum, Grad = p.GetValue(grad) ?? d.Grad, Noise = p.GetValue(noise) ?? d.Noise,
                     ClassicalRun = p.GetValue(classical), Estimator = p.GetValue(estimator) ?? d.Estimator,
                 };
+            }
+            if (p.GetValue(dryRun))
+            {
+                o.Validate();
+                stdout.WriteLine(o.ToJson().ToJsonString());
+                return 0;
             }
             var dev = Backends.Get(o.Device);
             var trainer = new Trainer(o, dir, dev, isResume) { Log = stdout.WriteLine };

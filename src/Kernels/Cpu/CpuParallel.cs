@@ -25,9 +25,11 @@ public static class CpuParallel
     private static int _next, _count, _pending;
     private static Exception? _error;
     [ThreadStatic] private static bool _inside;
-    private static int _threads = Environment.ProcessorCount;
+    /// <summary>The environment variable that sets <see cref="Threads"/> for a process (a study running several trainings at once splits the cores).</summary>
+    public const string ThreadsVariable = "QGEN_THREADS";
+    private static int _threads = int.TryParse(Environment.GetEnvironmentVariable(ThreadsVariable), out int t) && t > 0 ? t : Environment.ProcessorCount;
 
-    /// <summary>Threads used by kernels, the caller included (default: the processor count).</summary>
+    /// <summary>Threads used by kernels, the caller included (default: $QGEN_THREADS, else the processor count).</summary>
     public static int Threads
     {
         get => _threads;

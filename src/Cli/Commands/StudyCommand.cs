@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using QGenEngine.Cli.Study;
+
+namespace QGenEngine.Cli.Commands;
+
+/// <summary>`qgen-engine study plan|run|run-one|status SPEC`: a study's runs from a YAML spec, on this machine.</summary>
+public static class StudyCommand
+{
+    /// <summary>The `train` command's options by name (without --), and whether each is a switch.</summary>
+    private static Dictionary<string, bool> TrainOptionNames()
+    {
+        var train = TrainCommand.Build(TextWriter.Null, () => CancellationToken.None);
+        return train.Options.Where(o => o.Name.StartsWith("--", StringComparison.Ordinal))
+                    .ToDictionary(o => o.Name[2..], o => o.ValueType == typeof(bool));
+    }
+
+    /// <summary>A `train` argument list's full configuration (train --dry-run), or its one-line error.</summary>
+    private static string Resolve(IReadOnlyList<string> args)
+    {
+        var o = new StringWriter(); var e = new StringWriter();
+        int code = App.Run([.. args, "--dry-run"], o, e);
+        if (code != 0) throw new CliException(e.ToString().Trim().Replace("qgen-engine: ", "", StringComparison.Ordinal));
+        return o.ToString().Trim();
+    }
+
+    /// <summary>The spec's runs, checked: every run's options resolved as `train` would.</summary>
+    public static (StudySpec Spec, string Dir, IReadOnlyList<PlannedRun> Runs) Load(string specPath, string? profile, string? dir)
+    {
+        var names = TrainOptionNames();
+        var spec = StudySpec.Load(specPath, names.Keys.ToHashSet(), profile);
+        string studyDir = dir ?? Path.Combine("runs", "studies", spec.Name + (profile is null ? "" : "-" + profile));
+        return (spec, studyDir, spec.Plan(studyDir, k => names[k], Resolve));
+    }
+
+    public static Command Build(TextWriter stdout, Func<CancellationToken> cancel)
+    {
+        var cmd = new Command("study", "A study's runs from a YAML spec (models, options, seeds, one-at-a-time ablations, grids): plan, run, status");
+        Argument<string> Spec() => new("spec") { Description = "the study spec (YAML), e.g. studies/compare.yaml" };
+        Option<string?> Profile() => new("--profile") { Description = "a profile of the spec (its profiles: section), e.g. quick" };
+        Option<string?> Dir() => new("--dir") { Description = "the study directory (default runs/studies/<name>[-<profile>])" };
+
+        var spec1 = Spec(); var prof1 = Profile(); var dir1 = Dir();
+        var json = new Option<bool>("--json") { Description = "print JSON" };
+        var plan = new Command("plan", "Every run with its full train command line and run directory") { spec1, prof1, dir1, json };
+        plan.SetAction(p =>
+        {
+            var (spec, dir, runs) = Load(p.GetValue(spec1)!, p.GetValue(prof1), p.GetValue(dir1));
+            if (p.GetValue(json))
+            {
+                stdout.WriteLine(new JsonObject
+                {
+                    ["name"] = spec.Name, ["profile"] = spec.Profile, ["dir"] = dir,
+                    ["runs"] = new JsonArray(runs.Select(r => (JsonNode)new JsonObject
+                    {
+                        ["index"] = r.Index, ["name"] = r.Name, ["model"] = r.Model, ["seed"] = r.Seed, ["variation"] = r.Variation, ["dir"] = r.Dir,
+                        ["command"] = r.CommandLine, ["needs"] = new JsonArray(r.Needs.Select(n => (JsonNode)n).ToArray()), ["state"] = StudyRunner.State(r).ToString().ToLowerInvariant(),
+                    }).ToArray()),
+                }.ToJsonString());
+                return 0;
+            }
+            stdout.WriteLine($"study {spec.Name}{(spec.Profile is null ? "" : $" (profile {spec.Profile})")}: {runs.Count} runs in {dir}");
+            foreach (var r in runs) stdout.WriteLine($"{r.Index,4}  {StudyRunner.State(r).ToString().ToLowerInvariant(),-11} {r.CommandLine}");
+            return 0;
+        });
+
+        var spec2 = Spec(); var prof2 = Profile(); var dir2 = Dir();
+        var jobs = new Option<int>("--jobs") { Description = "runs at a time on this machine (the cores are split between them)", DefaultValueFactory = _ => 1 };
+        var run = new Command("run", "Run the study here: skips finished runs, resumes interrupted ones, keeps going past a failure") { spec2, prof2, dir2, jobs };
+        run.SetAction(p =>
+        {
+            if (p.GetValue(jobs) < 1) throw new CliException($"--jobs: {p.GetValue(jobs)} must be ≥ 1");
+            var (_, _, runs) = Load(p.GetValue(spec2)!, p.GetValue(prof2), p.GetValue(dir2));
+            return StudyRunner.RunLocal(runs, p.GetValue(jobs), stdout, cancel());
+        });
+
+        var spec3 = Spec(); var prof3 = Profile(); var dir3 = Dir();
+        var index = new Option<int>("--index") { Required = true, Description = "the run's index in `study plan` (a Slurm array task's SLURM_ARRAY_TASK_ID)" };
+        var runOne = new Command("run-one", "Run one run of the study in this process (what each Slurm array task does)") { spec3, prof3, dir3, index };
+        runOne.SetAction(p =>
+        {
+            var (_, _, runs) = Load(p.GetValue(spec3)!, p.GetValue(prof3), p.GetValue(dir3));
+            int i = p.GetValue(index);
+            if (i < 0 || i >= runs.Count) throw new CliException($"--index: {i} is outside the study's runs 0..{runs.Count - 1}");
+            var r = runs[i];
+            if (StudyRunner.State(r) == RunState.Done) { stdout.WriteLine($"{r.Name}: finished already"); return 0; }
+            foreach (int d in r.Needs)
+                if (StudyRunner.State(runs[d]) != RunState.Done) throw new CliException($"{r.Name} needs {runs[d].Name}, which has not finished");
+            Directory.CreateDirectory(r.Dir);
+            File.Delete(Path.Combine(r.Dir, StudyRunner.FailedFile));
+            int code = App.Run(StudyRunner.TrainArgs(r), stdout, stdout, cancel());
+            if (code != 0 && code != 130) File.WriteAllText(Path.Combine(r.Dir, StudyRunner.FailedFile), $"exit code {code}\n");
+            return code;
+        });
+
+        var spec4 = Spec(); var prof4 = Profile(); var dir4 = Dir();
+        var status = new Command("status", "done / running / interrupted / failed / pending per run") { spec4, prof4, dir4 };
+        status.SetAction(p =>
+        {
+            var (spec, dir, runs) = Load(p.GetValue(spec4)!, p.GetValue(prof4), p.GetValue(dir4));
+            var states = runs.Select(StudyRunner.State).ToArray();
+            stdout.WriteLine($"study {spec.Name}: " + string.Join(", ", Enum.GetValues<RunState>().Select(s => (s, n: states.Count(x => x == s))).Where(t => t.n > 0)
+                                                                        .Select(t => $"{t.n} {t.s.ToString().ToLowerInvariant()}")) + $" ({dir})");
+            foreach (var r in runs)
+            {
+                var s = states[r.Index];
+                stdout.WriteLine($"{r.Index,4}  {s.ToString().ToLowerInvariant(),-11} {r.Name}");
+                if (s == RunState.Failed) stdout.WriteLine(StudyRunner.Tail(r.Dir));
+            }
+            return 0;
+        });
+        cmd.Subcommands.Add(plan); cmd.Subcommands.Add(run); cmd.Subcommands.Add(runOne); cmd.Subcommands.Add(status);
+        return cmd;
+    }
+}

@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace QGenEngine.Cli.Study;
+
+/// <summary>One training run of a study: its `train` arguments and its run directory.</summary>
+/// <param name="Needs">indices of runs whose directories this one's options name (a prior's --vqvae), which must finish first</param>
+/// <param name="Epochs">the epochs its configuration trains (a run is finished when its metrics hold as many)</param>
+public sealed record PlannedRun(int Index, string Name, string Model, int Seed, string Variation, IReadOnlyList<string> Args, string Dir, IReadOnlyList<int> Needs, int Epochs)
+{
+    /// <summary>The full command line, as a user would type it.</summary>
+    public string CommandLine => "qgen-engine " + string.Join(' ', Args.Select(a => a.Contains(' ') ? $"'{a}'" : a));
+}
+
+/// <summary>
+/// A study spec (YAML): which runs a study holds. Keys:
+/// <code>
+/// name: tiny                        # the study's name (its directory: runs/studies/NAME unless --dir)
+/// model: vae                        # one model, or
+/// models: [vae, {model: prior, options: {vqvae: "@vqvae"}}]   # several; "@M" is the run directory of model M's run
+///                                   # with the same seed and variation (it must be in the study and run first)
+/// options: {epochs: 1, limit: 256}  # `train` options for every run (names as on the command line, without --)
+/// seeds: [1, 2]                     # every configuration once per seed (default [1])
+/// vary: {latent: [16, 32]}          # one factor at a time around the base options (the report's ablations)
+/// grid: {lr: [0.001, 0.0003]}       # the full product of these (combined with each vary value)
+/// profiles: {quick: {options: {epochs: 1}, seeds: [1]}}   # --profile NAME merges these over the base
+/// </code>
+/// Errors name the file and line.
+/// </summary>
+public sealed class StudySpec
+{
+    public string Path { get; }
+    public string Name { get; }
+    public IReadOnlyList<(string Model, IReadOnlyDictionary<string, string> Options)> Models { get; }
+    public IReadOnlyDictionary<string, string> Options { get; }
+    public IReadOnlyList<int> Seeds { get; }
+    public IReadOnlyList<(string Option, IReadOnlyList<string> Values)> Vary { get; }
+    public IReadOnlyList<(string Option, IReadOnlyList<string> Values)> Grid { get; }
+    public string? Profile { get; }
+
+    private static readonly string[] TopKeys = ["name", "model", "models", "options", "seeds", "vary", "grid", "profiles", "description"];
+
+    private StudySpec(string path, string name, IReadOnlyList<(string, IReadOnlyDictionary<string, string>)> models, IReadOnlyDictionary<string, string> options,
+                      IReadOnlyList<int> seeds, IReadOnlyList<(string, IReadOnlyList<string>)> vary, IReadOnlyList<(string, IReadOnlyList<string>)> grid, string? profile)
+    {
+        Path = path; Name = name; Models = models; Options = options; Seeds = seeds; Vary = vary; Grid = grid; Profile = profile;
+    }
+
+    /// <summary>Reads and checks a spec; <paramref name="trainOptions"/> are the names `train` accepts (without --).</summary>
+    public static StudySpec Load(string path, ISet<string> trainOptions, string? profile = null)
+    {
+        if (!File.Exists(path)) throw new CliException($"{path}: not found; expected a study spec (YAML)");
+        var yaml = new YamlStream();
+        try { using var r = new StreamReader(path); yaml.Load(r); }
+        catch (YamlException e) { throw new CliException($"{path}:{e.Start.Line}: not valid YAML ({e.Message})"); }
+        if (yaml.Documents.Count != 1 || yaml.Documents[0].RootNode is not YamlMappingNode root)
+            throw new CliException($"{path}: expected one YAML mapping (name:, model:, options:, seeds:, vary:, ...)");
+        string At(YamlNode n) => $"{path}:{n.Start.Line}";
+
+        foreach (var (k, _) in root.Children)
+            if (!TopKeys.Contains(Scalar(k, path)))
+                throw new CliException($"{At(k)}: unknown key '{Scalar(k, path)}'; expected one of {string.Join(", ", TopKeys)}");
+        YamlNode? Get(YamlMappingNode m, string key) => m.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
+
+        string name = Get(root, "name") is { } nn ? Scalar(nn, path) : throw new CliException($"{path}: needs 'name:' (the study's name)");
+        if (name.Length == 0 || name.Any(c => !(char.IsLetterOrDigit(c) || c is '-' or '_' or '.')))
+            throw new CliException($"{At(Get(root, "name")!)}: name '{name}' must be letters, digits, '-', '_' or '.' (it names a directory)");
+
+        var options = OptionMap(Get(root, "options"), path, trainOptions);
+        var seeds = Get(root, "seeds") is { } sn ? Ints(sn, path, "seeds") : [1];
+        var vary = Factors(Get(root, "vary"), path, trainOptions, "vary");
+        var grid = Factors(Get(root, "grid"), path, trainOptions, "grid");
+
+        if (profile is not null)
+        {
+            var profiles = Get(root, "profiles") as YamlMappingNode;
+            var p = profiles is null ? null : Get(profiles, profile);
+            if (p is not YamlMappingNode pm)
+                throw new CliException($"{path}: no profile '{profile}'" + (profiles is null ? " (the spec has no profiles:)" : $"; it has {string.Join(", ", profiles.Children.Keys.Select(k => Scalar(k, path)))}"));
+            foreach (var (k, _) in pm.Children)
+                if (Scalar(k, path) is not ("options" or "seeds" or "vary" or "grid"))
+                    throw new CliException($"{At(k)}: unknown key '{Scalar(k, path)}' in profile '{profile}'; expected options, seeds, vary or grid");
+            foreach (var (k, v) in OptionMap(Get(pm, "options"), path, trainOptions)) options[k] = v;
+            if (Get(pm, "seeds") is { } ps) seeds = Ints(ps, path, "seeds");
+            if (Get(pm, "vary") is { } pv) vary = Factors(pv, path, trainOptions, "vary");
+            if (Get(pm, "grid") is { } pg) grid = Factors(pg, path, trainOptions, "grid");
+        }
+
+        var models = new List<(string, IReadOnlyDictionary<string, string>)>();
+        if (Get(root, "model") is { } mn) models.Add((Scalar(mn, path), new Dictionary<string, string>()));
+        if (Get(root, "models") is { } ms)
+        {
+            if (ms is not YamlSequenceNode seq) throw new CliException($"{At(ms)}: 'models' must be a list");
+            foreach (var item in seq)
+            {
+                if (item is YamlScalarNode) { models.Add((Scalar(item, path), new Dictionary<string, string>())); continue; }
+                if (item is not YamlMappingNode im) throw new CliException($"{At(item)}: a model is a name or {{model: NAME, options: {{...}}}}");
+                foreach (var (k, _) in im.Children)
+                    if (Scalar(k, path) is not ("model" or "options"))
+                        throw new CliException($"{At(k)}: unknown key '{Scalar(k, path)}' in a model entry; expected model or options");
+                string m = Get(im, "model") is { } x ? Scalar(x, path) : throw new CliException($"{At(im)}: a model entry needs 'model:'");
+                models.Add((m, OptionMap(Get(im, "options"), path, trainOptions)));
+            }
+        }
+        if (models.Count == 0) throw new CliException($"{path}: names no model; add 'model: vae' or 'models: [...]'");
+        foreach (var (m, _) in models)
+            if (QGenEngine.Models.ModelCatalog.Find(m) is null)
+                throw new CliException($"{path}: unknown model '{m}'; expected one of {QGenEngine.Models.ModelCatalog.Names}");
+        if (seeds.Count == 0) throw new CliException($"{path}: 'seeds' is empty; the study would hold no runs");
+        return new StudySpec(path, name, models, options, seeds, vary, grid, profile);
+    }
+
+    private static string Scalar(YamlNode n, string path) => n is YamlScalarNode s ? s.Value ?? "" : throw new CliException($"{path}:{n.Start.Line}: expected a single value");
+
+    private static List<int> Ints(YamlNode n, string path, string key)
+    {
+        if (n is not YamlSequenceNode seq) throw new CliException($"{path}:{n.Start.Line}: '{key}' must be a list of integers, e.g. [1, 2, 3]");
+        return seq.Select(v => int.TryParse(Scalar(v, path), NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) && i >= 0
+            ? i : throw new CliException($"{path}:{v.Start.Line}: '{Scalar(v, path)}' in '{key}' is not a non-negative integer")).ToList();
+    }
+
+    private static Dictionary<string, string> OptionMap(YamlNode? n, string path, ISet<string> train)
+    {
+        var d = new Dictionary<string, string>();
+        if (n is null) return d;
+        if (n is not YamlMappingNode m) throw new CliException($"{path}:{n.Start.Line}: 'options' must be a mapping, e.g. {{epochs: 1}}");
+        foreach (var (k, v) in m.Children)
+        {
+            string key = CheckOption(k, path, train);
+            d[key] = Scalar(v, path);
+        }
+        return d;
+    }
+
+    private static List<(string, IReadOnlyList<string>)> Factors(YamlNode? n, string path, ISet<string> train, string what)
+    {
+        var f = new List<(string, IReadOnlyList<string>)>();
+        if (n is null) return f;
+        if (n is not YamlMappingNode m) throw new CliException($"{path}:{n.Start.Line}: '{what}' must map options to lists of values, e.g. {{latent: [16, 32]}}");
+        foreach (var (k, v) in m.Children)
+        {
+            string key = CheckOption(k, path, train);
+            if (v is not YamlSequenceNode seq) throw new CliException($"{path}:{v.Start.Line}: '{what}.{key}' must be a list of values");
+            if (seq.Children.Count == 0) throw new CliException($"{path}:{v.Start.Line}: '{what}.{key}' is empty; the study would hold no runs");
+            f.Add((key, seq.Select(x => Scalar(x, path)).ToList()));
+        }
+        return f;
+    }
+
+    private static string CheckOption(YamlNode k, string path, ISet<string> train)
+    {
+        string key = Scalar(k, path);
+        if (key is "out" or "resume" or "dry-run")
+            throw new CliException($"{path}:{k.Start.Line}: '{key}' is the study's to set, not the spec's");
+        if (!train.Contains(key))
+            throw new CliException($"{path}:{k.Start.Line}: '{key}' is not an option of `train`; expected one of {string.Join(", ", train.Order(StringComparer.Ordinal))}");
+        return key;
+    }
+
+    // ---- the plan --------------------------------------------------------------------------------------
+    /// <summary>
+    /// Every run: for each model, each configuration (the base, or each vary value one at a time around it; each
+    /// crossed with the grid's product) and each seed. <paramref name="resolve"/> turns a `train` argument list into
+    /// its full configuration (train --dry-run: every default filled in, every value checked); runs whose
+    /// configurations coincide are one run. Directories are named by the model, the variation, the seed and a hash
+    /// of the configuration, so a changed spec never reuses a run that trained something else.
+    /// </summary>
+    public IReadOnlyList<PlannedRun> Plan(string studyDir, Func<string, bool> isFlag, Func<IReadOnlyList<string>, string> resolve)
+    {
+        var varied = new List<(string, Dictionary<string, string>)>();
+        foreach (var (opt, values) in Vary)
+            foreach (var v in values) varied.Add(($"{opt}={v}", new Dictionary<string, string> { [opt] = v }));
+        if (varied.Count == 0) varied.Add(("base", new Dictionary<string, string>()));
+        var grid = new List<(string, Dictionary<string, string>)> { ("", new Dictionary<string, string>()) };
+        foreach (var (opt, values) in Grid)
+            grid = grid.SelectMany(g => values.Select(v => ((g.Item1.Length > 0 ? g.Item1 + "," : "") + $"{opt}={v}",
+                                                              new Dictionary<string, string>(g.Item2) { [opt] = v }))).ToList();
+        var variations = new List<(string Label, Dictionary<string, string> Options)>();
+        foreach (var (vl, vo) in varied)
+            foreach (var (gl, go) in grid)
+            {
+                var o = new Dictionary<string, string>(vo);
+                foreach (var (k, v) in go) o[k] = v;
+                variations.Add((vl == "base" && gl.Length > 0 ? gl : gl.Length > 0 ? $"{vl},{gl}" : vl, o));
+            }
+
+        var runs = new List<PlannedRun>();
+        var byConfig = new Dictionary<string, int>();
+        var byModel = new Dictionary<(string Model, int Seed, string Variation), int>();
+        foreach (var (model, modelOptions) in Models)
+            foreach (var (label, vo) in variations)
+                foreach (int seed in Seeds)
+                {
+                    var o = new SortedDictionary<string, string>(StringComparer.Ordinal);
+                    foreach (var (k, v) in Options) o[k] = v;
+                    foreach (var (k, v) in modelOptions) o[k] = v;
+                    foreach (var (k, v) in vo) o[k] = v;
+                    o["seed"] = seed.ToString(CultureInfo.InvariantCulture);
+                    var needs = new List<int>();
+                    foreach (var (k, v) in o.ToList())
+                        if (v.StartsWith('@'))
+                        {
+                            string dep = v[1..];
+                            if (!byModel.TryGetValue((dep, seed, label), out int di))
+                                throw new CliException($"{Path}: model '{model}' option '{k}: {v}' names a run of '{dep}' (seed {seed}, {label}) that the study does not hold before it; list '{dep}' first");
+                            o[k] = runs[di].Dir; needs.Add(di);
+                        }
+                    var args = new List<string> { "train", model };
+                    foreach (var (k, v) in o)
+                    {
+                        if (!isFlag(k)) { args.Add("--" + k); args.Add(v); }
+                        else if (v is "true" or "True" or "yes") args.Add("--" + k);
+                        else if (v is not ("false" or "False" or "no")) throw new CliException($"{Path}: '{k}' is a switch; give true or false, not '{v}'");
+                    }
+                    string config;
+                    try { config = resolve(args); }
+                    catch (CliException e) { throw new CliException($"{Path}: run {model} seed {seed} ({label}): {e.Message}"); }
+                    if (byConfig.TryGetValue(config, out int same)) { byModel[(model, seed, label)] = same; continue; }
+                    string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(config)))[..8];
+                    string safe = new(label.Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' ? c : c == '=' ? '-' : '_').ToArray());
+                    string dir = System.IO.Path.Combine(studyDir, $"{model}-{safe}-s{seed}-{hash}");
+                    args.Add("--out"); args.Add(dir);
+                    int index = runs.Count;
+                    int epochs = System.Text.Json.Nodes.JsonNode.Parse(config)!["epochs"]!.GetValue<int>();
+                    runs.Add(new PlannedRun(index, System.IO.Path.GetFileName(dir), model, seed, label, args, dir, needs, epochs));
+                    byConfig[config] = index; byModel[(model, seed, label)] = index;
+                }
+        return runs;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text.Json.Nodes;
+using QGenEngine.Models.Training;
+using QGenEngine.Tests.Support;
+
+namespace QGenEngine.Tests.Cli;
+
+/// <summary>`study plan|run|status` on tiny specs: the plan, skipping and resuming, failures that do not stop the others, and spec errors.</summary>
+[TestFixture]
+public class StudyCliTests : TempDirTest
+{
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
+
+    private string Spec(string yaml)
+    {
+        string path = Path.Combine(Dir, "spec.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private const string Tiny = """
+        name: tiny
+        model: vae
+        options: {epochs: 1, limit: 64, batch-size: 32, eval-images: 10}
+        seeds: [1, 2]
+        vary: {latent: [16, 32]}
+        """;
+
+    [Test]
+    public void The_issues_example_plans_four_runs_with_full_command_lines()
+    {
+        var (code, o, e) = Run("study", "plan", Spec(Tiny), "--dir", Path.Combine(Dir, "s"), "--json");
+        Assert.That(code, Is.Zero, e);
+        var runs = JsonNode.Parse(o)!["runs"]!.AsArray();
+        Assert.That(runs, Has.Count.EqualTo(4));
+        Assert.That(runs.Select(r => r!["command"]!.GetValue<string>()), Has.All.StartWith("qgen-engine train vae --batch-size 32 --epochs 1 --eval-images 10 --latent "));
+        Assert.That(runs.Select(r => r!["dir"]!.GetValue<string>()).Distinct().Count(), Is.EqualTo(4));
+        Assert.That(runs.Select(r => r!["seed"]!.GetValue<int>()), Is.EqualTo(new[] { 1, 2, 1, 2 }));
+        Assert.That(runs.Select(r => r!["state"]!.GetValue<string>()), Has.All.EqualTo("pending"));
+    }
+
+    [Test]
+    public void Configurations_that_coincide_are_one_run_and_a_grid_is_a_product()
+    {
+        // latent 32 is the default: "vary latent: [32]" and "lr: [0.001]" (also the default) are the same configuration.
+        var (code, o, e) = Run("study", "plan", Spec("""
+            name: g
+            model: vae
+            options: {epochs: 1}
+            vary: {latent: [16, 32], lr: [0.001]}
+            grid: {batch-size: [32, 64]}
+            """), "--dir", Path.Combine(Dir, "g"), "--json");
+        Assert.That(code, Is.Zero, e);
+        // vary gives latent=16, latent=32, lr=0.001 (= latent=32); each crossed with two batch sizes: 2 x 2 distinct.
+        Assert.That(JsonNode.Parse(o)!["runs"]!.AsArray(), Has.Count.EqualTo(4));
+    }
+
+    [Test]
+    public void Run_skips_finished_runs_resumes_interrupted_ones_and_keeps_going_past_a_failure()
+    {
+        string dir = Path.Combine(Dir, "s");
+        string spec = Spec("""
+            name: mixed
+            models: [vae, {model: vae, options: {data: /nonexistent-idx-dir}}]
+            options: {epochs: 2, limit: 64, batch-size: 32, eval-images: 10}
+            """);
+        var (pc, po, pe) = Run("study", "plan", spec, "--dir", dir, "--json");
+        Assert.That(pc, Is.Zero, pe);
+        var runs = JsonNode.Parse(po)!["runs"]!.AsArray();
+        string good = runs[0]!["dir"]!.GetValue<string>(), bad = runs[1]!["dir"]!.GetValue<string>();
+        // Interrupt the good run after one epoch: train it with --epochs 1 into its directory.
+        var args = runs[0]!["command"]!.GetValue<string>().Split(' ').Skip(1).ToList();
+        args[args.IndexOf("--epochs") + 1] = "1";
+        var (tc, to, te) = Run([.. args]);
+        Assert.That(tc, Is.Zero, te + to);
+        string firstEpoch = File.ReadAllLines(Path.Combine(good, Trainer.MetricsFile))[0];
+
+        var (code, o, e) = Run("study", "run", spec, "--dir", dir);
+        Assert.That(code, Is.EqualTo(1), "a run failed");
+        Assert.That(o, Does.Contain("FAILED").And.Contain("nonexistent-idx-dir"), "the failure with its log's last lines");
+        Assert.That(o, Does.Contain("1 of 2 runs finished"));
+        var metrics = File.ReadAllLines(Path.Combine(good, Trainer.MetricsFile));
+        Assert.That(metrics, Has.Length.EqualTo(2), "resumed to its second epoch");
+        Assert.That(metrics[0], Is.EqualTo(firstEpoch), "the first epoch was not redone");
+        Assert.That(File.ReadAllText(Path.Combine(good, "train.log")), Does.Contain("--resume"));
+        Assert.That(File.Exists(Path.Combine(bad, "study-failed")));
+
+        // A rerun skips the finished run, tries the failed one again, and status lists both.
+        var (c2, o2, _) = Run("study", "run", spec, "--dir", dir);
+        Assert.That(c2, Is.EqualTo(1));
+        Assert.That(o2, Does.Contain("1 finished already"));
+        Assert.That(File.ReadAllLines(Path.Combine(good, Trainer.MetricsFile)), Has.Length.EqualTo(2));
+        var (c3, o3, _) = Run("study", "status", spec, "--dir", dir);
+        Assert.That(c3, Is.Zero);
+        Assert.That(o3, Does.Contain("1 failed").And.Contain("1 done"));
+    }
+
+    [Test]
+    public void A_prior_runs_on_its_own_seeds_vqvae()
+    {
+        var (code, o, e) = Run("study", "plan", Spec("""
+            name: p
+            models: [vqvae, {model: prior, options: {vqvae: "@vqvae"}}]
+            options: {epochs: 1}
+            seeds: [1, 2]
+            """), "--dir", Path.Combine(Dir, "p"), "--json");
+        Assert.That(code, Is.Zero, e);
+        var runs = JsonNode.Parse(o)!["runs"]!.AsArray();
+        Assert.That(runs, Has.Count.EqualTo(4));
+        var prior1 = runs.Single(r => r!["model"]!.GetValue<string>() == "prior" && r["seed"]!.GetValue<int>() == 1)!;
+        var vq1 = runs.Single(r => r!["model"]!.GetValue<string>() == "vqvae" && r["seed"]!.GetValue<int>() == 1)!;
+        Assert.That(prior1["command"]!.GetValue<string>(), Does.Contain("--vqvae " + vq1["dir"]!.GetValue<string>()));
+        Assert.That(prior1["needs"]!.AsArray().Select(n => n!.GetValue<int>()), Is.EqualTo(new[] { vq1["index"]!.GetValue<int>() }));
+    }
+
+    [TestCase("name: x\nmodel: vae\nvarry: {latent: [1]}\n", "spec.yaml:3: unknown key 'varry'")]
+    [TestCase("name: x\nmodel: vae\noptions:\n  epochs: 1\n  lattent: 3\n", "spec.yaml:5: 'lattent' is not an option of `train`")]
+    [TestCase("name: x\nmodel: vae\noptions: {epochs: 0}\n", "--epochs: 0 must be ≥ 1")]
+    [TestCase("name: x\nmodel: vae\noptions: {lr: fast}\n", "fast")]
+    [TestCase("name: x\nmodel: vae\nvary: {latent: []}\n", "spec.yaml:3: 'vary.latent' is empty")]
+    [TestCase("name: x\nmodel: vea\n", "unknown model 'vea'")]
+    [TestCase("name: x\nmodel: vae\noptions: {out: here}\n", "'out' is the study's to set")]
+    [TestCase("name: x\nmodel: vae\nseeds: []\n", "'seeds' is empty")]
+    [TestCase("name: x\nmodels: [{model: prior, options: {vqvae: \"@vqvae\"}}]\n", "list 'vqvae' first")]
+    [TestCase("name: [x\n", "not valid YAML")]
+    public void Bad_specs_give_one_line_naming_the_file_and_line(string yaml, string expected)
+    {
+        var (code, o, e) = Run("study", "plan", Spec(yaml), "--dir", Path.Combine(Dir, "x"));
+        Assert.That(code, Is.EqualTo(2), o + e);
+        Assert.That(e.Trim(), Does.Contain(expected));
+        Assert.That(e.Trim().Split('\n'), Has.Length.EqualTo(1), e);
+        Assert.That(Directory.Exists(Path.Combine(Dir, "x")), Is.False, "nothing created");
+    }
+
+    [Test]
+    public void Profiles_override_the_base()
+    {
+        var (code, o, e) = Run("study", "plan", Spec(Tiny + "\nprofiles: {quick: {options: {epochs: 2}, seeds: [7]}}\n"), "--profile", "quick", "--json");
+        Assert.That(code, Is.Zero, e);
+        var j = JsonNode.Parse(o)!;
+        Assert.That(j["dir"]!.GetValue<string>(), Is.EqualTo(Path.Combine("runs", "studies", "tiny-quick")));
+        Assert.That(j["runs"]!.AsArray().Select(r => r!["command"]!.GetValue<string>()), Has.All.Contain("--epochs 2").And.All.Contain("--seed 7"));
+        var (c2, _, e2) = Run("study", "plan", Spec(Tiny), "--profile", "slow");
+        Assert.That(c2, Is.EqualTo(2)); Assert.That(e2, Does.Contain("no profile 'slow'"));
+    }
+}
