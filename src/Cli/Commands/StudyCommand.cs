@@ -66,11 +66,25 @@ public static class StudyCommand
 
         var spec2 = Spec(); var prof2 = Profile(); var dir2 = Dir();
         var jobs = new Option<int>("--jobs") { Description = "runs at a time on this machine (the cores are split between them)", DefaultValueFactory = _ => 1 };
-        var run = new Command("run", "Run the study here: skips finished runs, resumes interrupted ones, keeps going past a failure") { spec2, prof2, dir2, jobs };
+        var executor = new Option<string>("--executor") { Description = "local (here, --jobs at a time) | slurm (a job array per dependency level, submitted with sbatch)", DefaultValueFactory = _ => "local" };
+        var partition = new Option<string?>("--partition") { Description = "slurm: the partition" };
+        var time = new Option<string?>("--time") { Description = "slurm: each task's time limit (e.g. 2:00:00)" };
+        var cpus = new Option<int>("--cpus-per-task") { Description = "slurm: cores per run (default 2)", DefaultValueFactory = _ => 2 };
+        var maxParallel = new Option<int?>("--max-parallel") { Description = "slurm: at most K runs at once (the array's %K)" };
+        var gpus = new Option<int?>("--gpus") { Description = "slurm: GPUs per run" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "slurm: print the sbatch script and commands, submit nothing" };
+        var run = new Command("run", "Run the study: here (skips finished runs, resumes interrupted ones, keeps going past a failure) or on Slurm")
+            { spec2, prof2, dir2, jobs, executor, partition, time, cpus, maxParallel, gpus, dryRun };
         run.SetAction(p =>
         {
             if (p.GetValue(jobs) < 1) throw new CliException($"--jobs: {p.GetValue(jobs)} must be ≥ 1");
-            var (_, _, runs) = Load(p.GetValue(spec2)!, p.GetValue(prof2), p.GetValue(dir2));
+            string ex = p.GetValue(executor)!;
+            if (ex is not ("local" or "slurm")) throw new CliException($"--executor: '{ex}'; expected local or slurm");
+            var (spec, dir, runs) = Load(p.GetValue(spec2)!, p.GetValue(prof2), p.GetValue(dir2));
+            if (ex == "slurm")
+                return SlurmExecutor.Submit(spec, dir, runs, new SlurmOptions(p.GetValue(partition), p.GetValue(time), p.GetValue(cpus), p.GetValue(maxParallel), p.GetValue(gpus)),
+                                            p.GetValue(dryRun), stdout);
+            if (p.GetValue(dryRun)) throw new CliException("--dry-run: only with --executor slurm (`study plan` shows a local study's runs)");
             return StudyRunner.RunLocal(runs, p.GetValue(jobs), stdout, cancel());
         });
 
@@ -98,14 +112,19 @@ public static class StudyCommand
         status.SetAction(p =>
         {
             var (spec, dir, runs) = Load(p.GetValue(spec4)!, p.GetValue(prof4), p.GetValue(dir4));
-            var states = runs.Select(StudyRunner.State).ToArray();
-            stdout.WriteLine($"study {spec.Name}: " + string.Join(", ", Enum.GetValues<RunState>().Select(s => (s, n: states.Count(x => x == s))).Where(t => t.n > 0)
-                                                                        .Select(t => $"{t.n} {t.s.ToString().ToLowerInvariant()}")) + $" ({dir})");
+            // Under Slurm, a run the queue still holds is "queued" (pending) or "running" whatever its directory says.
+            var queue = SlurmExecutor.Which("squeue") ? SlurmExecutor.Queued(dir) : [];
+            var states = runs.Select(r =>
+            {
+                var s = StudyRunner.State(r);
+                if (s == RunState.Done || !queue.TryGetValue(r.Index, out var q)) return s.ToString().ToLowerInvariant();
+                return q == "running" ? "running" : $"queued ({q})";
+            }).ToArray();
+            stdout.WriteLine($"study {spec.Name}: " + string.Join(", ", states.GroupBy(s => s.Split(' ')[0]).Select(g => $"{g.Count()} {g.Key}")) + $" ({dir})");
             foreach (var r in runs)
             {
-                var s = states[r.Index];
-                stdout.WriteLine($"{r.Index,4}  {s.ToString().ToLowerInvariant(),-11} {r.Name}");
-                if (s == RunState.Failed) stdout.WriteLine(StudyRunner.Tail(r.Dir));
+                stdout.WriteLine($"{r.Index,4}  {states[r.Index],-11} {r.Name}");
+                if (states[r.Index] == "failed") stdout.WriteLine(StudyRunner.Tail(r.Dir));
             }
             return 0;
         });
