@@ -176,6 +176,52 @@ public static class Imaging
         Save(plt, path);
     }
 
+    /// <summary>A study's per-epoch curves of one key, one line per configuration.</summary>
+    public static bool SaveCurves(string path, IReadOnlyList<(string Label, List<(int Epoch, double Value)> Points)> series, string title, string key)
+    {
+        var plt = new ScottPlot.Plot();
+        foreach (var (label, pts) in series)
+        {
+            var line = plt.Add.Scatter(pts.Select(p => (double)p.Epoch).ToArray(), pts.Select(p => p.Value).ToArray());
+            line.LegendText = label; line.LineWidth = 2; line.MarkerSize = 5;
+        }
+        plt.Title(title); plt.XLabel("epoch"); plt.YLabel(key); plt.ShowLegend(ScottPlot.Edge.Right);
+        Save(plt, path);
+        return true;
+    }
+
+    /// <summary>An ablation: test SSIM (or FID where there is no SSIM) against the option's values, per model; each seed a point, the mean a line.</summary>
+    public static bool SaveAblationPlot(string path, string option, IReadOnlyList<string> values,
+                                        IReadOnlyList<(string Model, string Variation, double? Ssim, double? Fid)> runs)
+    {
+        bool ssim = runs.Any(r => r.Ssim is not null);
+        var plt = new ScottPlot.Plot();
+        bool any = false;
+        var palette = new ScottPlot.Palettes.Category10();
+        int colour = 0;
+        foreach (var model in runs.Select(r => r.Model).Distinct())
+        {
+            var xs = new List<double>(); var ys = new List<double>(); var mx = new List<double>(); var my = new List<double>();
+            for (int i = 0; i < values.Count; i++)
+            {
+                var v = runs.Where(r => r.Model == model && r.Variation == $"{option}={values[i]}").Select(r => ssim ? r.Ssim : r.Fid).Where(x => x is not null).Select(x => x!.Value).ToList();
+                foreach (var y in v) { xs.Add(i); ys.Add(y); }
+                if (v.Count > 0) { mx.Add(i); my.Add(v.Average()); }
+            }
+            if (mx.Count == 0) continue;
+            any = true;
+            var col = palette.GetColor(colour++);
+            var pts = plt.Add.Scatter(xs.ToArray(), ys.ToArray()); pts.LineWidth = 0; pts.MarkerSize = 6; pts.Color = col.WithAlpha(0.5);
+            var line = plt.Add.Scatter(mx.ToArray(), my.ToArray()); line.LineWidth = 2; line.Color = col; line.LegendText = model + " (mean over seeds)";
+        }
+        if (!any) return false;
+        plt.Axes.Bottom.SetTicks(Enumerable.Range(0, values.Count).Select(i => (double)i).ToArray(), values.ToArray());
+        plt.Title($"ablation: {option}"); plt.XLabel(option); plt.YLabel(ssim ? "test reconstruction SSIM" : "FID (lower is better)");
+        plt.ShowLegend(ScottPlot.Edge.Bottom);
+        Save(plt, path);
+        return true;
+    }
+
     /// <summary>A plot written through a temporary file and renamed, like every file of a run.</summary>
     private static void Save(ScottPlot.Plot plt, string path)
     {

@@ -92,6 +92,19 @@ public class StudyCliTests : TempDirTest
         var (c3, o3, _) = Run("study", "status", spec, "--dir", dir);
         Assert.That(c3, Is.Zero);
         Assert.That(o3, Does.Contain("1 failed").And.Contain("1 done"));
+
+        // The report evaluates the finished run and keeps the failed one's place.
+        var (c4, o4, e4) = Run("study", "report", spec, "--dir", dir, "--n", "50");
+        Assert.That(c4, Is.Zero, e4 + o4);
+        Assert.That(File.Exists(Path.Combine(good, "eval.json")));
+        string md = File.ReadAllText(Path.Combine(dir, "REPORT.md"));
+        Assert.That(md, Does.Contain("## Models").And.Contain("## Quality").And.Contain("## Reconstruction SSIM per digit").And.Contain("Not finished (1)"));
+        var eval = JsonNode.Parse(File.ReadAllText(Path.Combine(good, "eval.json")))!;
+        Assert.That(md, Does.Contain(eval["test_ssim"]!.GetValue<double>().ToString("F4", System.Globalization.CultureInfo.InvariantCulture)), "numbers from the run's eval");
+        var csv = File.ReadAllLines(Path.Combine(dir, "results.csv"));
+        Assert.That(csv, Has.Length.EqualTo(2));
+        Assert.That(csv[1], Does.StartWith(Path.GetFileName(good) + ",vae,base,1,2,3499585,0,"));
+        Assert.That(eval["test_ssim_per_class"]!.AsArray(), Has.Count.EqualTo(10));
     }
 
     [Test]

@@ -149,8 +149,15 @@ public static class MetricsCommand
             }
             if (model is IReconstructive r)
             {
-                var (bce, ssim) = Evaluation.ReconstructionScores(r, dev, test.Pixels, test.Count);
+                var (bces, ssims) = Evaluation.ReconstructionScoresPerImage(r, dev, test.Pixels, test.Count);
+                double bce = bces.Average(), ssim = ssims.Average();
                 result["test_ssim"] = ssim; result["test_bce"] = bce;
+                if (test.Labels is { } labels)
+                    result["test_ssim_per_class"] = new JsonArray(Enumerable.Range(0, 10).Select(c =>
+                    {
+                        var idx = Enumerable.Range(0, test.Count).Where(i => labels[i] == c).ToArray();
+                        return (JsonNode?)(idx.Length == 0 ? null : idx.Average(i => ssims[i]));
+                    }).ToArray());
                 line.Add($"test SSIM {ssim:F4}, test BCE {bce:F2}");
             }
             if (model is IClassifying c)

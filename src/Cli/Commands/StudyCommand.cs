@@ -128,7 +128,17 @@ public static class StudyCommand
             }
             return 0;
         });
-        cmd.Subcommands.Add(plan); cmd.Subcommands.Add(run); cmd.Subcommands.Add(runOne); cmd.Subcommands.Add(status);
+        var spec5 = Spec(); var prof5 = Profile(); var dir5 = Dir();
+        var samples = new Option<int>("--n") { Description = "samples `eval` scores per generative run (default 10000)", DefaultValueFactory = _ => 10_000 };
+        var device = DeviceOption.Create();
+        var report = new Command("report", "Evaluate what is not yet evaluated, then write REPORT.md, results.csv and the pictures into the study directory") { spec5, prof5, dir5, samples, device };
+        report.SetAction(p =>
+        {
+            var (spec, dir, runs) = Load(p.GetValue(spec5)!, p.GetValue(prof5), p.GetValue(dir5));
+            if (p.GetValue(samples) < 10) throw new CliException($"--n: {p.GetValue(samples)} must be ≥ 10");
+            return StudyReport.Write(spec, dir, runs, DeviceOption.Resolve(p.GetValue(device)), p.GetValue(samples), stdout);
+        });
+        cmd.Subcommands.Add(plan); cmd.Subcommands.Add(run); cmd.Subcommands.Add(runOne); cmd.Subcommands.Add(status); cmd.Subcommands.Add(report);
         return cmd;
     }
 }

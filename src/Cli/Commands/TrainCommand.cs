@@ -142,7 +142,7 @@ public static class TrainCommand
         var sb = new System.Text.StringBuilder($"epoch {em.Epoch}/{epochs} ");
         foreach (var (k, node) in v)
         {
-            if (k is "epoch" or "seconds" or "samples_per_s" or "lr" or "is_std" or "fid_samples" or "modes_kl" || node is JsonArray) continue;
+            if (k is "epoch" or "seconds" or "samples_per_s" or "lr" or "is_std" or "fid_samples" or "modes_kl" or "device" or "threads" || node is JsonArray) continue;
             double x = EpochMetrics.Number(node!);
             string key = k.Replace('_', ' ');
             sb.Append(k switch
