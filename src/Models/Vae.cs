@@ -142,7 +142,7 @@ public sealed class Vae : Module, ITrainable, IGenerative, IReconstructive, IEpo
 /// <summary>
 /// Attention on h (N, 256): angles x = π·tanh(Linear(256→n)(h)), then weights a with mean 1 and h' = h ⊙ a.
 /// Quantum: the circuit's 2^n = 256 basis probabilities p, a = 256·p (probs readout), or its n ⟨Z_q⟩ →
-/// softmax over n groups of 256/n units (expval readout). Softmax (the classical control): a =
+/// softmax over n groups of 256/n units (expval readout; when n does not divide 256, groups of ⌊256/n⌋ and ⌈256/n⌉ units). Softmax (the classical control): a =
 /// 256·softmax(Linear(n→256)(x)), the same angles feeding a classical map instead of the circuit.
 /// </summary>
 public sealed class Attention : Layer
@@ -152,6 +152,7 @@ public sealed class Attention : Layer
     private readonly Linear? _mix;
     private readonly int _n;
     private readonly bool _expval;
+    private readonly Tensor? _spread;   // (256, n): each unit's group, when n does not divide 256
 
     public Attention(IDevice dev, Generator rng, VaeConfig c)
     {
@@ -160,8 +161,14 @@ public sealed class Attention : Layer
         _expval = readout.Kind == ReadoutKind.Expval;
         if (c.Attention == AttentionKind.Quantum && !_expval && (1 << _n) != 256)
             throw new ArgumentException($"the probs readout gives 2^{_n} = {1 << _n} weights but h has 256 units; use --qubits 8 or --readout expval");
+        if (_expval && _n > 256) throw new ArgumentException($"the expval readout splits h's 256 units into {_n} groups; at most 256");
         if (_expval && 256 % _n != 0)
-            throw new ArgumentException($"the expval readout splits h's 256 units into {_n} groups; {_n} does not divide 256");
+        {
+            // Groups as even as can be (10 qubits: 6 groups of 26 units, 4 of 25): unit u belongs to group ⌊u·n/256⌋.
+            var spread = new float[256 * _n];
+            for (int u = 0; u < 256; u++) spread[u * _n + u * _n / 256] = 1f;
+            _spread = TensorScope.Persist(Tensor.FromArray(dev, spread, 256, _n));   // a constant, not state: not in the state_dict
+        }
         _proj = Child("proj", new Linear(dev, rng, 256, _n));
         if (c.Attention == AttentionKind.Quantum)
             _circuit = Child("circuit", new QuantumLayer(dev, rng, Circuit.Template(_n, c.Layers, c.Entangler), readout, c.Grad, c.Noise));
@@ -176,6 +183,7 @@ public sealed class Attention : Layer
         if (_mix is not null) return h.Mul(_mix.Forward(angles).Softmax().Mul(256f));
         var r = _circuit!.Forward(angles);
         if (!_expval) return h.Mul(r.Mul(256f));
+        if (_spread is not null) return h.Mul(r.Softmax().Mul(_n).Linear(_spread, null));
         var a = r.Softmax().Mul(_n).Reshape(b, _n, 1);
         return h.Reshape(b, _n, 256 / _n).Mul(a).Reshape(b, 256);
     }

@@ -144,6 +144,18 @@ public class StudyCliTests : TempDirTest
         Assert.That(Directory.Exists(Path.Combine(Dir, "x")), Is.False, "nothing created");
     }
 
+    [TestCase("compare.yaml", null, 21)]
+    [TestCase("compare.yaml", "quick", 7)]
+    [TestCase("ablations.yaml", null, 54)]
+    [TestCase("ablations.yaml", "quick", 18)]
+    public void The_shipped_studies_plan(string file, string? profile, int runs)
+    {
+        string[] args = ["study", "plan", Path.Combine(TorchScript.Repo(), "studies", file), "--json", .. profile is null ? Array.Empty<string>() : ["--profile", profile]];
+        var (code, o, e) = Run(args);
+        Assert.That(code, Is.Zero, e);
+        Assert.That(JsonNode.Parse(o)!["runs"]!.AsArray(), Has.Count.EqualTo(runs));
+    }
+
     [Test]
     public void Profiles_override_the_base()
     {

@@ -109,7 +109,9 @@ public static class StudyReport
             md.AppendLine();
         }
 
-        foreach (var (opt, values) in spec.Vary)
+        var factors = spec.Vary.Concat(spec.Models.SelectMany(m => m.Vary ?? []))
+                          .GroupBy(f => f.Option).Select(g => (Option: g.Key, Values: (IReadOnlyList<string>)g.SelectMany(f => f.Values).Distinct().ToList()));
+        foreach (var (opt, values) in factors)
         {
             md.AppendLine($"## Ablation: {opt}");
             md.AppendLine();

@@ -20,7 +20,7 @@ public sealed record PlannedRun(int Index, string Name, string Model, int Seed, 
 /// <code>
 /// name: tiny                        # the study's name (its directory: runs/studies/NAME unless --dir)
 /// model: vae                        # one model, or
-/// models: [vae, {model: prior, options: {vqvae: "@vqvae"}}]   # several; "@M" is the run directory of model M's run
+/// models: [vae, {model: prior, options: {vqvae: "@vqvae"}}]   # several (an entry may have its own vary:); "@M" is the run directory of model M's run
 ///                                   # with the same seed and variation (it must be in the study and run first)
 /// options: {epochs: 1, limit: 256}  # `train` options for every run (names as on the command line, without --)
 /// seeds: [1, 2]                     # every configuration once per seed (default [1])
@@ -34,7 +34,7 @@ public sealed class StudySpec
 {
     public string Path { get; }
     public string Name { get; }
-    public IReadOnlyList<(string Model, IReadOnlyDictionary<string, string> Options)> Models { get; }
+    public IReadOnlyList<(string Model, IReadOnlyDictionary<string, string> Options, IReadOnlyList<(string Option, IReadOnlyList<string> Values)>? Vary)> Models { get; }
     public IReadOnlyDictionary<string, string> Options { get; }
     public IReadOnlyList<int> Seeds { get; }
     public IReadOnlyList<(string Option, IReadOnlyList<string> Values)> Vary { get; }
@@ -43,7 +43,7 @@ public sealed class StudySpec
 
     private static readonly string[] TopKeys = ["name", "model", "models", "options", "seeds", "vary", "grid", "profiles", "description"];
 
-    private StudySpec(string path, string name, IReadOnlyList<(string, IReadOnlyDictionary<string, string>)> models, IReadOnlyDictionary<string, string> options,
+    private StudySpec(string path, string name, IReadOnlyList<(string, IReadOnlyDictionary<string, string>, IReadOnlyList<(string, IReadOnlyList<string>)>?)> models, IReadOnlyDictionary<string, string> options,
                       IReadOnlyList<int> seeds, IReadOnlyList<(string, IReadOnlyList<string>)> vary, IReadOnlyList<(string, IReadOnlyList<string>)> grid, string? profile)
     {
         Path = path; Name = name; Models = models; Options = options; Seeds = seeds; Vary = vary; Grid = grid; Profile = profile;
@@ -89,24 +89,24 @@ public sealed class StudySpec
             if (Get(pm, "grid") is { } pg) grid = Factors(pg, path, trainOptions, "grid");
         }
 
-        var models = new List<(string, IReadOnlyDictionary<string, string>)>();
-        if (Get(root, "model") is { } mn) models.Add((Scalar(mn, path), new Dictionary<string, string>()));
+        var models = new List<(string, IReadOnlyDictionary<string, string>, IReadOnlyList<(string, IReadOnlyList<string>)>?)>();
+        if (Get(root, "model") is { } mn) models.Add((Scalar(mn, path), new Dictionary<string, string>(), null));
         if (Get(root, "models") is { } ms)
         {
             if (ms is not YamlSequenceNode seq) throw new CliException($"{At(ms)}: 'models' must be a list");
             foreach (var item in seq)
             {
-                if (item is YamlScalarNode) { models.Add((Scalar(item, path), new Dictionary<string, string>())); continue; }
+                if (item is YamlScalarNode) { models.Add((Scalar(item, path), new Dictionary<string, string>(), null)); continue; }
                 if (item is not YamlMappingNode im) throw new CliException($"{At(item)}: a model is a name or {{model: NAME, options: {{...}}}}");
                 foreach (var (k, _) in im.Children)
-                    if (Scalar(k, path) is not ("model" or "options"))
-                        throw new CliException($"{At(k)}: unknown key '{Scalar(k, path)}' in a model entry; expected model or options");
+                    if (Scalar(k, path) is not ("model" or "options" or "vary"))
+                        throw new CliException($"{At(k)}: unknown key '{Scalar(k, path)}' in a model entry; expected model, options or vary");
                 string m = Get(im, "model") is { } x ? Scalar(x, path) : throw new CliException($"{At(im)}: a model entry needs 'model:'");
-                models.Add((m, OptionMap(Get(im, "options"), path, trainOptions)));
+                models.Add((m, OptionMap(Get(im, "options"), path, trainOptions), Get(im, "vary") is { } mv ? Factors(mv, path, trainOptions, "vary") : null));
             }
         }
         if (models.Count == 0) throw new CliException($"{path}: names no model; add 'model: vae' or 'models: [...]'");
-        foreach (var (m, _) in models)
+        foreach (var (m, _, _) in models)
             if (QGenEngine.Models.ModelCatalog.Find(m) is null)
                 throw new CliException($"{path}: unknown model '{m}'; expected one of {QGenEngine.Models.ModelCatalog.Names}");
         if (seeds.Count == 0) throw new CliException($"{path}: 'seeds' is empty; the study would hold no runs");
@@ -161,17 +161,11 @@ public sealed class StudySpec
     }
 
     // ---- the plan --------------------------------------------------------------------------------------
-    /// <summary>
-    /// Every run: for each model, each configuration (the base, or each vary value one at a time around it; each
-    /// crossed with the grid's product) and each seed. <paramref name="resolve"/> turns a `train` argument list into
-    /// its full configuration (train --dry-run: every default filled in, every value checked); runs whose
-    /// configurations coincide are one run. Directories are named by the model, the variation, the seed and a hash
-    /// of the configuration, so a changed spec never reuses a run that trained something else.
-    /// </summary>
-    public IReadOnlyList<PlannedRun> Plan(string studyDir, Func<string, bool> isFlag, Func<IReadOnlyList<string>, string> resolve)
+    /// <summary>The configurations of one model entry: the base, or each vary value one at a time, each crossed with the grid.</summary>
+    private List<(string Label, Dictionary<string, string> Options)> Variations(IReadOnlyList<(string Option, IReadOnlyList<string> Values)> vary)
     {
         var varied = new List<(string, Dictionary<string, string>)>();
-        foreach (var (opt, values) in Vary)
+        foreach (var (opt, values) in vary)
             foreach (var v in values) varied.Add(($"{opt}={v}", new Dictionary<string, string> { [opt] = v }));
         if (varied.Count == 0) varied.Add(("base", new Dictionary<string, string>()));
         var grid = new List<(string, Dictionary<string, string>)> { ("", new Dictionary<string, string>()) };
@@ -187,11 +181,23 @@ public sealed class StudySpec
                 variations.Add((vl == "base" && gl.Length > 0 ? gl : gl.Length > 0 ? $"{vl},{gl}" : vl, o));
             }
 
+        return variations;
+    }
+
+    /// <summary>
+    /// Every run: for each model, each configuration (the base, or each vary value one at a time around it; each
+    /// crossed with the grid's product) and each seed. <paramref name="resolve"/> turns a `train` argument list into
+    /// its full configuration (train --dry-run: every default filled in, every value checked); runs whose
+    /// configurations coincide are one run. Directories are named by the model, the variation, the seed and a hash
+    /// of the configuration, so a changed spec never reuses a run that trained something else.
+    /// </summary>
+    public IReadOnlyList<PlannedRun> Plan(string studyDir, Func<string, bool> isFlag, Func<IReadOnlyList<string>, string> resolve)
+    {
         var runs = new List<PlannedRun>();
         var byConfig = new Dictionary<string, int>();
         var byModel = new Dictionary<(string Model, int Seed, string Variation), int>();
-        foreach (var (model, modelOptions) in Models)
-            foreach (var (label, vo) in variations)
+        foreach (var (model, modelOptions, modelVary) in Models)
+            foreach (var (label, vo) in Variations(modelVary ?? Vary))
                 foreach (int seed in Seeds)
                 {
                     var o = new SortedDictionary<string, string>(StringComparer.Ordinal);
