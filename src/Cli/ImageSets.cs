@@ -18,7 +18,8 @@ namespace QGenEngine.Cli;
 public static class ImageSets
 {
     /// <summary>Images, and their labels where the set has them (mnist:*, fashion:*).</summary>
-    public sealed record Set(float[] Pixels, int Count, string Description, byte[]? Labels = null);
+    /// <param name="Dataset">the data set the images are of, where known (its metric classifier scores them)</param>
+    public sealed record Set(float[] Pixels, int Count, string Description, byte[]? Labels = null, string? Dataset = null);
 
     public static Set Load(string spec, IDevice dev, int generate = 10_000, ulong seed = 7)
     {
@@ -32,7 +33,7 @@ public static class ImageSets
             var (dir, verify) = DataSets.Resolve(parts[0], null);
             var set = DataSets.Load(dir, split, verify);
             if (n < set.Count) set = set.Take(n);
-            return new Set(set.Pixels, set.Count, $"{parts[0]}:{parts[1]} ({set.Count} images)", set.Labels);
+            return new Set(set.Pixels, set.Count, $"{parts[0]}:{parts[1]} ({set.Count} images)", set.Labels, parts[0]);
         }
         if (File.Exists(spec))
         {
@@ -47,7 +48,7 @@ public static class ImageSets
             {
                 var (model, o) = ModelCatalog.LoadRun(spec, dev);
                 if (model is not IGenerative g) throw new CliException($"{spec}: a '{o.Model}' run cannot generate images, so it is no image set");
-                return new Set(Evaluation.Generate(g, dev, generate, seed), generate, $"{generate} samples of {o.Model} from {spec}");
+                return new Set(Evaluation.Generate(g, dev, generate, seed), generate, $"{generate} samples of {o.Model} from {spec}", null, o.Dataset);
             }
             var files = Directory.GetFiles(spec, "*.png").OrderBy(f => f, StringComparer.Ordinal).ToArray();
             if (files.Length == 0) throw new CliException($"{spec}: no PNG files, and not a run directory");

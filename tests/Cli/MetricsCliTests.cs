@@ -16,6 +16,38 @@ public class MetricsCliTests : TempDirTest
 
     private static double Json(string stdout, string key) => JsonNode.Parse(stdout)![key]!.GetValue<double>();
 
+    private static void RequireFashion()
+    {
+        if (!Directory.Exists(DataSets.FashionDir)) Assert.Ignore($"{DataSets.FashionDir} is missing: apt-get install dataset-fashion-mnist");
+    }
+
+    [Test]
+    public void The_committed_Fashion_classifier_reaches_90_percent_on_its_test_set()
+    {
+        RequireFashion();
+        var (dir, verify) = DataSets.Resolve("fashion", null);
+        double acc = MetricClassifier.Load(Backends.Cpu, "fashion").Accuracy(DataSets.Load(dir, "t10k", verify));
+        TestContext.Out.WriteLine($"Fashion-MNIST test accuracy {acc:P2}");
+        Assert.That(acc, Is.GreaterThanOrEqualTo(0.90));
+    }
+
+    [Test]
+    public void Metrics_score_a_set_with_its_own_data_sets_classifier()
+    {
+        RequireFashion();
+        // Fashion test images under the Fashion classifier look like Fashion: ten classes, a high IS; MNIST's classifier would not say so.
+        var (code, o, e) = Run("metrics", "is", "--images", "fashion:test:1000", "--json");
+        Assert.That(code, Is.Zero, e);
+        Assert.That(Json(o, "is"), Is.GreaterThan(6));
+        var (cm, om, em) = Run("metrics", "modes", "--images", "fashion:test:1000", "--json");
+        Assert.That(cm, Is.Zero, em);
+        Assert.That(Json(om, "modes"), Is.EqualTo(10));
+        var (cf, _, ef) = Run("metrics", "fid", "--real", "fashion:test:100", "--fake", "mnist:test:100");
+        Assert.That(cf, Is.EqualTo(2));
+        Assert.That(ef, Does.Contain("different data sets"));
+        Assert.Throws<ArgumentException>(() => MetricClassifier.FileFor("cifar"));
+    }
+
     [Test]
     public void The_committed_classifier_reaches_99_percent_on_the_test_set()
     {

@@ -108,6 +108,34 @@ public class StudyCliTests : TempDirTest
     }
 
     [Test]
+    public void Ctrl_C_stops_the_study_cleanly_and_a_rerun_continues()
+    {
+        string dir = Path.Combine(Dir, "s");
+        string spec = Spec("""
+            name: stop
+            model: vae
+            options: {epochs: 3, limit: 512, batch-size: 32, eval-images: 10, fid-every: 0}
+            seeds: [1, 2]
+            """);
+        var plan = QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, dir).Runs;
+        using var cts = new CancellationTokenSource();
+        var o = new StringWriter();
+        var task = Task.Run(() => QGenEngine.Cli.App.Run(["study", "run", spec, "--dir", dir], o, o, cts.Token));
+        // Interrupt once the first run has finished an epoch (it has a checkpoint to resume from).
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (!File.Exists(Path.Combine(plan[0].Dir, Trainer.CheckpointFile)) && sw.Elapsed.TotalSeconds < 120) Thread.Sleep(100);
+        cts.Cancel();
+        Assert.That(task.Wait(TimeSpan.FromSeconds(120)), "the study stopped");
+        Assert.That(task.Result, Is.EqualTo(130), o.ToString());
+        Assert.That(o.ToString(), Does.Contain("stopped - run the same command again to continue"));
+        Assert.That(QGenEngine.Cli.Study.StudyRunner.Finished(plan[1]), Is.False, "the second run never started");
+        var (code, o2, e2) = Run("study", "run", spec, "--dir", dir);
+        Assert.That(code, Is.Zero, o2 + e2);
+        Assert.That(plan.All(QGenEngine.Cli.Study.StudyRunner.Finished));
+        Assert.That(File.ReadAllText(Path.Combine(plan[0].Dir, "train.log")), Does.Contain("--resume"), "the interrupted run resumed from its checkpoint");
+    }
+
+    [Test]
     public void A_prior_runs_on_its_own_seeds_vqvae()
     {
         var (code, o, e) = Run("study", "plan", Spec("""

@@ -17,16 +17,24 @@ public static class MetricsCommand
 
     private static IDevice Device(string? d) => DeviceOption.Resolve(d);
 
+    /// <summary>The data set whose classifier scores these sets: theirs where known (they must agree), else MNIST's.</summary>
+    public static string DatasetOf(params ImageSets.Set[] sets)
+    {
+        var known = sets.Select(s => s.Dataset).Where(d => d is not null).Distinct().ToList();
+        if (known.Count > 1) throw new CliException($"{sets[0].Description} and {sets[1].Description} are of different data sets ({string.Join(", ", known)}); FID compares sets of one");
+        return known.FirstOrDefault() ?? "mnist";
+    }
+
     public static double Fid(IDevice dev, ImageSets.Set a, ImageSets.Set b)
     {
-        var clf = MetricClassifier.Load(dev);
+        var clf = MetricClassifier.Load(dev, DatasetOf(a, b));
         var fa = clf.Embed(dev, a.Pixels, a.Count).Features; var fb = clf.Embed(dev, b.Pixels, b.Count).Features;
         return Frechet.Distance(Frechet.Fit(fa, a.Count, 128), Frechet.Fit(fb, b.Count, 128));
     }
 
     public static (double Mean, double Std) Is(IDevice dev, ImageSets.Set a)
     {
-        var clf = MetricClassifier.Load(dev);
+        var clf = MetricClassifier.Load(dev, DatasetOf(a));
         return InceptionScore.Compute(clf.Embed(dev, a.Pixels, a.Count).Probs, a.Count, 10);
     }
 
@@ -97,7 +105,7 @@ public static class MetricsCommand
         {
             var dev = Device(p.GetValue(device));
             var a = ImageSets.Load(p.GetValue(modesImages)!, dev, p.GetValue(n));
-            var m = Evaluation.Modes(MetricClassifier.Load(dev), dev, a.Pixels, a.Count);
+            var m = Evaluation.Modes(MetricClassifier.Load(dev, DatasetOf(a)), dev, a.Pixels, a.Count);
             stdout.WriteLine(p.GetValue(json) ? ModesJson(m).ToJsonString()
                 : $"modes {m.Modes}/10  KL(histogram || uniform) {m.Kl:F4} nats  ({a.Description})\nhistogram " +
                   string.Join(" ", m.Histogram.Select((h, c) => $"{c}:{h:P1}")));
@@ -135,7 +143,7 @@ public static class MetricsCommand
             var line = new List<string>();
             if (model is IGenerative g)
             {
-                var clf = MetricClassifier.Load(dev);
+                var clf = MetricClassifier.Load(dev, o.Dataset);
                 var sw = Stopwatch.StartNew();
                 var samples = Evaluation.Generate(g, dev, count, 7);
                 double genRate = count / sw.Elapsed.TotalSeconds;

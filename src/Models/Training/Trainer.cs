@@ -250,10 +250,11 @@ public sealed class Trainer
     /// <summary>FID (against the whole test set), IS and modes of FidSamples images from fixed latents; null without the metric classifier.</summary>
     public GenerativeScores? GenerativeScores(IGenerative g)
     {
-        _metricClassifier ??= MetricClassifier.TryLoad(Device);
+        // The classifier of the run's data set (--data DIR: the --dataset it stands for, MNIST by default).
+        _metricClassifier ??= MetricClassifier.TryLoad(Device, Options.Dataset);
         if (_metricClassifier is null)
         {
-            if (!_noClassifierNoted) Log?.Invoke($"note: models/{MetricClassifier.FileName} not found; FID, IS and modes during training are skipped");
+            if (!_noClassifierNoted) Log?.Invoke($"note: models/{MetricClassifier.FileFor(Options.Dataset)} not found; FID, IS and modes during training are skipped");
             _noClassifierNoted = true;
             return null;
         }
