@@ -14,7 +14,8 @@ var suites = new Dictionary<string, Func<BenchArgs, List<Record>>>
     ["train-step"] = Suites.TrainStep,
     ["quantum"] = QuantumSuite.Run,
 };
-string usage = $"usage: bench <{string.Join("|", suites.Keys)}|all> [--json FILE] [--device cpu|reference] [--batch N] [--model vae] [--threads T] [--quick]";
+if (args.Length > 0 && args[0] == "compare") return Compare.Run(args[1..]);
+string usage = $"usage: bench <{string.Join("|", suites.Keys)}|all|compare> [--json FILE] [--device cpu|reference] [--batch N] [--model vae] [--threads T] [--quick]";
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine(usage);

@@ -207,16 +207,14 @@ public sealed class Router : Module, ITrainable, IPrepared
         _testBce = DifficultyCache(Path.Combine(c.RunDir, TestCache), c.Test, stale, Classical, c.Log);
         QGenEngine.Autograd.AtomicFile.WriteText(infoPath, new JsonObject { ["classical"] = c.Options.ClassicalRun, ["classical_sha256"] = sha }.ToJsonString());
 
-        // Target standardisation (and the linear estimator's feature standardisation) from the training set: the same
-        // numbers on every start, so a resumed run continues bit for bit.
-        var logs = train.Select(b => Math.Log(b)).ToArray();
-        double mean = logs.Average(), std = Math.Sqrt(logs.Sum(v => (v - mean) * (v - mean)) / logs.Length);
-        _targetMean.CopyFrom([(float)mean]); _targetStd.CopyFrom([(float)Math.Max(std, 1e-6)]);
-        _trainTargets = logs.Select(v => (float)((v - mean) / Math.Max(std, 1e-6))).ToArray();
-        if (Kind == EstimatorKind.Linear) SetFeatureStandardisation(c.Train.Pixels, c.Train.Count);
+        UseTargets(c.Train.Pixels, train, _testBce);
     }
 
-    /// <summary>Training targets given directly (classical BCE per image) instead of the run caches: tests.</summary>
+    /// <summary>
+    /// The training targets from the classical BCE of each training image (the caches, or given directly by tests), with
+    /// the target standardisation and the linear estimator's feature standardisation taken from the training set: the
+    /// same numbers on every start, so a resumed run continues bit for bit.
+    /// </summary>
     public void UseTargets(ReadOnlySpan<float> pixels, float[] trainBce, float[]? testBce = null)
     {
         var logs = trainBce.Select(b => Math.Log(b)).ToArray();

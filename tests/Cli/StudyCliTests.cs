@@ -174,6 +174,7 @@ public class StudyCliTests : TempDirTest
 
     [TestCase("compare.yaml", null, 21)]
     [TestCase("compare.yaml", "quick", 7)]
+    [TestCase("compare.yaml", "fashion-quick", 7)]
     [TestCase("ablations.yaml", null, 54)]
     [TestCase("ablations.yaml", "quick", 18)]
     public void The_shipped_studies_plan(string file, string? profile, int runs)
