@@ -7,8 +7,9 @@ namespace QGenEngine.Quantum;
 /// <summary>
 /// A parameterised circuit as a layer: inputs (B, InputCount) → readout (B, width), trainable angles
 /// (L, n, 2) as the parameter "weight". The whole circuit is one autograd node whose backward is one
-/// adjoint sweep (or parameter-shift, for hardware fidelity). Works on any device: the simulation runs
-/// on the CPU and the tensors are copied in and out. With a noise model the forward pass is the density
+/// adjoint sweep (or parameter-shift, for hardware fidelity). Works on any device: on an ILGPU device the
+/// circuits run as its kernels in its memory (<see cref="ApplyOnDevice"/>); elsewhere the simulation runs on the
+/// CPU (on the reference device in double precision) and the tensors are copied in and out. With a noise model the forward pass is the density
 /// matrix's (what the noisy device gives in expectation) and only parameter-shift can differentiate it; a
 /// shots readout draws from the layer's own seeded stream (saved with checkpoints).
 /// Training state (checkpoints keep it, outside the state_dict): the initial angles, and the sum and count of
@@ -74,8 +75,11 @@ public sealed class QuantumLayer : Layer
             throw new ArgumentException($"quantum layer: input {Shape.Format(x.Shape)} should be (B, {c.InputCount})");
         if (weight.Numel != c.WeightCount)
             throw new ArgumentException($"quantum layer: weight {Shape.Format(weight.Shape)} should have {c.WeightCount} angles (L, n, 2)");
-        if (x.Device is IExactDevice exact && method == GradMethod.Adjoint && noise is not { IsNoiseless: false } && r.Kind != ReadoutKind.Shots)
+        bool pure = method == GradMethod.Adjoint && noise is not { IsNoiseless: false } && r.Kind != ReadoutKind.Shots;
+        if (x.Device is IExactDevice exact && pure)
             return ApplyExact(x, weight, c, r, exact, seed);
+        if (x.Device is QGenEngine.Kernels.Gpu.IlgpuDevice gpu && pure && Gpu.IlgpuSimulator.Fits(c, r))
+            return ApplyOnDevice(x, weight, c, r, gpu);
         int batch = x.Shape[0], width = r.Width(c.Qubits);
         var inputs = x.ToArray(); var w = weight.ToArray();
         var readout = noise is { IsNoiseless: false } ? DensityMatrix.Run(c, inputs, batch, w, r, noise, seed) : Simulator.Run(c, inputs, batch, w, r, seed);
@@ -86,6 +90,25 @@ public sealed class QuantumLayer : Layer
                 var (_, wg, ig) = Gradients.Compute(method, c, inputs, batch, w, r, g.ToArray(), seed, noise, inputGrads: x.RequiresGrad);
                 if (weight.RequiresGrad) Graph.Accumulate(weight, Tensor.FromArray(x.Device, wg, weight.Shape));
                 if (x.RequiresGrad) Graph.Accumulate(x, Tensor.FromArray(x.Device, ig, x.Shape));
+            });
+        return y;
+    }
+
+    /// <summary>
+    /// On an ILGPU device (cuda, opencl, ilgpu-cpu): the simulator's kernels on the device's own accelerator and stream,
+    /// reading the inputs and angles where they are and writing the readout and gradients into device tensors - no
+    /// host round trip, forward or backward (shots, noise and parameter-shift take the host path).
+    /// </summary>
+    private static Tensor ApplyOnDevice(Tensor x, Tensor weight, Circuit c, Readout r, QGenEngine.Kernels.Gpu.IlgpuDevice dev)
+    {
+        var sim = Gpu.IlgpuSimulator.On(dev);
+        var y = sim.Forward(dev, c, x, weight, r);
+        if (Graph.Needs(x, weight))
+            Graph.Record(y, [x, weight], g =>
+            {
+                var (wg, ig) = sim.Backward(dev, c, x, weight, r, g);
+                if (weight.RequiresGrad) Graph.Accumulate(weight, c.WeightCount == 0 ? Tensor.Zeros(dev, weight.Shape) : wg.Reshape(weight.Shape));
+                if (x.RequiresGrad) Graph.Accumulate(x, ig);
             });
         return y;
     }

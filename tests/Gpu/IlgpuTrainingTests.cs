@@ -25,9 +25,9 @@ public class IlgpuTrainingTests(string backend) : TempDirTest
     private sealed record StepResult(float[] Losses, Dictionary<string, float[]> Grads, Dictionary<string, float[]> Params);
 
     /// <summary>One Adam step of the full VAE (same seed, same batch): loss, every gradient, every updated parameter.</summary>
-    private static StepResult Steps(IDevice dev, int batch)
+    private static StepResult Steps(IDevice dev, int batch, VaeConfig? config = null)
     {
-        var model = new Vae(dev, 5);
+        var model = new Vae(dev, 5, config ?? new VaeConfig());
         var opt = new Adam(model.NamedParameters(), 1e-3f);
         var x = Tensor.FromArray(dev, TrainingTests.Blobs(batch, 4), batch, 1, 28, 28);
         var losses = new float[1];
@@ -63,6 +63,57 @@ public class IlgpuTrainingTests(string backend) : TempDirTest
             Close.Assert(got.Grads[name], g, 1e-3 * scale, 1e-3, $"gradient of {name}");
         }
         foreach (var (name, p) in want.Params) Close.Assert(got.Params[name], p, 2e-4, 1e-4, $"{name} after the Adam step");
+    }
+
+    [Test]
+    public void A_qvae_training_step_with_its_circuit_on_the_device_matches_the_cpu_backend()
+    {
+        // The attention circuit runs as the simulator's kernels in the device's memory (QuantumLayer.ApplyOnDevice);
+        // on the cpu backend it runs on the host simulator. Same tolerances as the VAE's step.
+        const int batch = 2;
+        var config = new VaeConfig(Attention: AttentionKind.Quantum);
+        var want = Steps(Backends.Cpu, batch, config);
+        var got = Steps(_dev, batch, config);
+        Close.Assert(got.Losses, want.Losses, 1e-3, 1e-5, "loss");
+        Assert.That(want.Grads, Does.ContainKey("attn.circuit.weight"));
+        foreach (var (name, g) in want.Grads)
+        {
+            double scale = g.Max(v => Math.Abs((double)v));
+            Close.Assert(got.Grads[name], g, 1e-3 * scale, 1e-3, $"gradient of {name}");
+        }
+        foreach (var (name, p) in want.Params) Close.Assert(got.Params[name], p, 2e-4, 1e-4, $"{name} after the Adam step");
+    }
+
+    [Test]
+    public void The_circuit_layer_reads_nothing_back_to_the_host_in_steady_state()
+    {
+        var dev = (Kernels.Gpu.IlgpuDevice)_dev;
+        var circuit = QGenEngine.Quantum.Circuit.Template(5, 2);
+        var layer = new QGenEngine.Quantum.QuantumLayer(dev, new Generator(3), circuit, QGenEngine.Quantum.Readout.Probs);
+        var cpuLayer = new QGenEngine.Quantum.QuantumLayer(Backends.Cpu, new Generator(3), circuit, QGenEngine.Quantum.Readout.Probs);
+        var inputs = Support.Data.Make(4, 3 * 5, Support.Dist.Normal);
+        var coef = Support.Data.Make(5, 3 * 32, Support.Dist.Normal);
+        (float[] Y, float[] Wg, float[] Xg) Step(IDevice d, QGenEngine.Quantum.QuantumLayer l, Action? between = null)
+        {
+            using var scope = TensorScope.Begin();
+            var x = Tensor.FromArray(d, inputs, 3, 5); x.RequiresGrad = true;
+            var c = Tensor.FromArray(d, coef, 3, 32);
+            l.Weight.Grad = null;
+            var y = l.Forward(x);
+            Graph.Backward(y.Mul(c).Sum());
+            between?.Invoke();
+            return (y.ToArray(), l.Weight.Grad!.ToArray(), x.Grad!.ToArray());
+        }
+        Step(dev, layer);   // the first call compiles and uploads the gate list
+        long before = 0, after = 0;
+        Step(dev, layer, () => before = dev.HostReads);
+        var got = Step(dev, layer, () => after = dev.HostReads);
+        // Between the two marks: the second step's reads of its results (3) and the third step's forward and backward.
+        Assert.That(after - before, Is.EqualTo(3), "the third step read back only what the test itself asked for");
+        var want = Step(Backends.Cpu, cpuLayer);
+        Close.Assert(got.Y, want.Y, 1e-5, 1e-4, "probabilities");
+        Close.Assert(got.Wg, want.Wg, 1e-4, 1e-3, "angle gradients");
+        Close.Assert(got.Xg, want.Xg, 1e-4, 1e-3, "input gradients");
     }
 
     [Test]

@@ -117,6 +117,7 @@ public sealed partial class IlgpuDevice
         var partial = Scratch(groups);
         Grouped(ref _sumSquares, K.SumOfSquaresPartial)(Groups(groups), V(x), partial, n);
         var host = new float[groups];
+        HostReads++;
         partial.CopyToCPU(host);
         double s = 0;
         foreach (float v in host) s += v;

@@ -120,8 +120,15 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
     public void Download(Tensor src, Span<float> dst)
     {
         if (src.Numel == 0) return;
+        HostReads++;
         V(src).CopyToCPU(dst);
     }
+
+    /// <summary>Reads of device memory by the host since start (each one drains the queue on a GPU): flat in a device-resident step.</summary>
+    public long HostReads { get; private set; }
+
+    /// <summary>A tensor's elements as a device view, for kernels outside this backend (the circuit simulator's).</summary>
+    public ArrayView<float> DeviceView(Tensor t) => V(t);
 
     /// <summary>Waits for every queued kernel (benchmarks time with it).</summary>
     public void Synchronize() => Accelerator.Synchronize();

@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
+using QGenEngine.Tensors;
 
 namespace QGenEngine.Quantum.Gpu;
 
@@ -27,9 +28,11 @@ public sealed class IlgpuSimulator : IDisposable
         public readonly int Qubits = qubits, InputCount = inputCount, WeightCount = weightCount, Width = width, Expval = expval, Amplitude = amplitude;
     }
 
-    private IlgpuSimulator(Context context, Accelerator accelerator)
+    private readonly bool _owns;   // false on a tensor device's accelerator, which the device disposes
+
+    private IlgpuSimulator(Context? context, Accelerator accelerator)
     {
-        _context = context; Accelerator = accelerator;
+        _context = context!; _owns = context is not null; Accelerator = accelerator;
         // Loading compiles (hundreds of ms): once per simulator, typed launchers.
         _forward = accelerator.LoadStreamKernel<ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs>(ForwardKernel);
         _backward = accelerator.LoadStreamKernel<ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs>(BackwardKernel);
@@ -50,7 +53,59 @@ public sealed class IlgpuSimulator : IDisposable
         return new IlgpuSimulator(ctx, ctx.GetCudaDevice(0).CreateCudaAccelerator(ctx));
     }
 
-    public void Dispose() { Accelerator.Dispose(); _context.Dispose(); }
+    public void Dispose()
+    {
+        foreach (var g in _gates.Values) g.Dispose();
+        _gates.Clear();
+        if (_owns) { Accelerator.Dispose(); _context.Dispose(); }
+    }
+
+    // ---- on a tensor device: inputs, state, outputs and gradients stay in its memory ----------------------
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<QGenEngine.Kernels.Gpu.IlgpuDevice, IlgpuSimulator> OnDevice = new();
+    private readonly Dictionary<Circuit, MemoryBuffer1D<int, Stride1D.Dense>> _gates = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The simulator on a tensor device's accelerator (one per device; its kernels compiled once).</summary>
+    public static IlgpuSimulator On(QGenEngine.Kernels.Gpu.IlgpuDevice dev) => OnDevice.GetValue(dev, d => new IlgpuSimulator(null, d.Accelerator));
+
+    /// <summary>Whether the device kernels can run this circuit (the backward's shared memory bounds it).</summary>
+    public static bool Fits(Circuit c, Readout r) => r.Kind != ReadoutKind.Shots && c.Qubits <= MaxBackwardQubits;
+
+    private ArrayView<int> Gates(Circuit c)
+    {
+        lock (_gates)
+        {
+            if (!_gates.TryGetValue(c, out var g)) _gates[c] = g = Accelerator.Allocate1D(Encode(c));   // uploaded once per circuit
+            return g.View;
+        }
+    }
+
+    /// <summary>The readout (B, width) of inputs x (B, InputCount) and angles w on the tensor device: queued, nothing read back.</summary>
+    public Tensor Forward(QGenEngine.Kernels.Gpu.IlgpuDevice dev, Circuit c, Tensor x, Tensor w, Readout r)
+    {
+        int batch = x.Shape[0], width = r.Width(c.Qubits);
+        var y = Tensor.Empty(dev, batch, width);
+        var cfg = new KernelConfig(new Index1D(batch), new Index1D(GroupSize(c.Dim)), SharedMemoryConfig.RequestDynamic<float>(2 * c.Dim));
+        _forward(cfg, Gates(c), c.Gates.Count, dev.DeviceView(x), dev.DeviceView(w), dev.DeviceView(y), Args(c, r));
+        return y;
+    }
+
+    /// <summary>
+    /// The adjoint backward on the tensor device: each circuit's angle gradients (B, W), summed over the batch by the
+    /// device's own reduction (a fixed order: deterministic), and the input gradients (B, InputCount). Nothing read back.
+    /// </summary>
+    public (Tensor WeightGrad, Tensor InputGrad) Backward(QGenEngine.Kernels.Gpu.IlgpuDevice dev, Circuit c, Tensor x, Tensor w, Readout r, Tensor cotangent)
+    {
+        int batch = x.Shape[0], dim = c.Dim, group = GroupSize(dim), weights = Math.Max(1, c.WeightCount);
+        var parts = Tensor.Empty(dev, batch, weights);
+        var ig = Tensor.Empty(dev, batch, c.InputCount);
+        dev.Fill(parts, 0f); dev.Fill(ig, 0f);
+        var cfg = new KernelConfig(new Index1D(batch), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>(4 * dim + group));
+        _backward(cfg, Gates(c), c.Gates.Count, dev.DeviceView(x), dev.DeviceView(w), dev.DeviceView(cotangent), dev.DeviceView(parts), dev.DeviceView(ig), Args(c, r));
+        var wg = Tensor.Empty(dev, weights);
+        dev.SumAxis(parts, 1, batch, weights, wg, 1f);
+        return (wg, ig);
+    }
 
     /// <summary>Compiles one of this class's kernels to PTX for sm_90 with no GPU present (catches CUDA compile failures anywhere).</summary>
     public static string CompilePtx(string kernelName)
