@@ -51,7 +51,10 @@ public class StudyCliTests : TempDirTest
             """), "--dir", Path.Combine(Dir, "g"), "--json");
         Assert.That(code, Is.Zero, e);
         // vary gives latent=16, latent=32, lr=0.001 (= latent=32); each crossed with two batch sizes: 2 x 2 distinct.
-        Assert.That(JsonNode.Parse(o)!["runs"]!.AsArray(), Has.Count.EqualTo(4));
+        var runs = JsonNode.Parse(o)!["runs"]!.AsArray();
+        Assert.That(runs, Has.Count.EqualTo(4));
+        var base32 = runs.First(r => r!["variation"]!.GetValue<string>() == "latent=32,batch-size=32")!;
+        Assert.That(base32["also"]!.AsArray().Select(a => a!.GetValue<string>()), Is.EqualTo(new[] { "lr=0.001,batch-size=32" }), "the base value of lr is that run");
     }
 
     [Test]

@@ -53,7 +53,7 @@ public static class StudyCommand
                     ["name"] = spec.Name, ["profile"] = spec.Profile, ["dir"] = dir,
                     ["runs"] = new JsonArray(runs.Select(r => (JsonNode)new JsonObject
                     {
-                        ["index"] = r.Index, ["name"] = r.Name, ["model"] = r.Model, ["seed"] = r.Seed, ["variation"] = r.Variation, ["dir"] = r.Dir,
+                        ["index"] = r.Index, ["name"] = r.Name, ["model"] = r.Model, ["seed"] = r.Seed, ["variation"] = r.Variation, ["also"] = new JsonArray(r.Aliases.Select(a => (JsonNode)a).ToArray()), ["dir"] = r.Dir,
                         ["command"] = r.CommandLine, ["needs"] = new JsonArray(r.Needs.Select(n => (JsonNode)n).ToArray()), ["state"] = StudyRunner.State(r).ToString().ToLowerInvariant(),
                     }).ToArray()),
                 }.ToJsonString());

@@ -26,7 +26,7 @@ public static class StudyReport
         public double? Evaluated(string key) => Eval[key] is JsonValue v ? EpochMetrics.Number(v) : null;
         public double MeanSecondsPerEpoch => Epochs.Average(e => EpochMetrics.Number(e["seconds"]!));
         public double MeanImagesPerSecond => Epochs.Average(e => EpochMetrics.Number(e["samples_per_s"]!));
-        public string Group => Run.Variation == "base" ? Run.Model : $"{Run.Model} {Run.Variation}";
+        public string Group => (Run.Variation == "base" ? Run.Model : $"{Run.Model} {Run.Variation}") + (Run.Aliases.Count > 0 ? $" (= {string.Join(", ", Run.Aliases)})" : "");
     }
 
     public static int Write(StudySpec spec, string dir, IReadOnlyList<PlannedRun> runs, IDevice dev, int evalSamples, TextWriter stdout)
@@ -120,13 +120,13 @@ public static class StudyReport
             foreach (var model in results.Select(r => r.Run.Model).Distinct())
                 foreach (var v in values)
                 {
-                    var rs = results.Where(r => r.Run.Model == model && r.Run.Variation == $"{opt}={v}").ToList();
+                    var rs = results.Where(r => r.Run.Model == model && r.Run.Is($"{opt}={v}")).ToList();
                     if (rs.Count == 0) continue;
                     md.AppendLine($"| {model} | {v} | {rs.Count} | {Stat(rs.Select(r => r.Evaluated("fid")), "F1")} | {Stat(rs.Select(r => r.Evaluated("is")), "F2")} | " +
                                   $"{Stat(rs.Select(r => r.Evaluated("test_ssim")), "F4")} | {Stat(rs.Select(r => r.Evaluated("test_bce")), "F2")} | {Stat(rs.Select(r => (double?)r.MeanSecondsPerEpoch), "F1")} |");
                 }
             string png = $"ablation-{opt}.png";
-            if (Imaging.SaveAblationPlot(Path.Combine(dir, png), opt, values, results.Select(r => (r.Run.Model, r.Run.Variation, r.Evaluated("test_ssim"), r.Evaluated("fid"))).ToList()))
+            if (Imaging.SaveAblationPlot(Path.Combine(dir, png), opt, values, results.SelectMany(r => r.Run.Aliases.Prepend(r.Run.Variation).Select(v => (r.Run.Model, v, r.Evaluated("test_ssim"), r.Evaluated("fid")))).ToList()))
             {
                 md.AppendLine();
                 md.AppendLine($"![{opt}]({png})");

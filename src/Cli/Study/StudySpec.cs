@@ -11,6 +11,12 @@ namespace QGenEngine.Cli.Study;
 /// <param name="Epochs">the epochs its configuration trains (a run is finished when its metrics hold as many)</param>
 public sealed record PlannedRun(int Index, string Name, string Model, int Seed, string Variation, IReadOnlyList<string> Args, string Dir, IReadOnlyList<int> Needs, int Epochs)
 {
+    /// <summary>Other variations that resolve to this same configuration (the base value of each varied option is one run).</summary>
+    public List<string> Aliases { get; } = [];
+
+    /// <summary>Whether this run stands for the variation (its own, or one of its aliases).</summary>
+    public bool Is(string variation) => Variation == variation || Aliases.Contains(variation);
+
     /// <summary>The full command line, as a user would type it.</summary>
     public string CommandLine => "qgen-engine " + string.Join(' ', Args.Select(a => a.Contains(' ') ? $"'{a}'" : a));
 }
@@ -224,7 +230,12 @@ public sealed class StudySpec
                     string config;
                     try { config = resolve(args); }
                     catch (CliException e) { throw new CliException($"{Path}: run {model} seed {seed} ({label}): {e.Message}"); }
-                    if (byConfig.TryGetValue(config, out int same)) { byModel[(model, seed, label)] = same; continue; }
+                    if (byConfig.TryGetValue(config, out int same))
+                    {
+                        byModel[(model, seed, label)] = same;
+                        if (!runs[same].Is(label)) runs[same].Aliases.Add(label);
+                        continue;
+                    }
                     string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(config)))[..8];
                     string safe = new(label.Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' ? c : c == '=' ? '-' : '_').ToArray());
                     string dir = System.IO.Path.Combine(studyDir, $"{model}-{safe}-s{seed}-{hash}");
