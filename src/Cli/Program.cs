@@ -10,10 +10,12 @@ Console.CancelKeyPress += (_, e) =>
     Console.Error.WriteLine("\nstopping after this step (Ctrl-C again to kill)...");
 };
 // SIGTERM (Slurm's scancel and time limit, `kill`): the same clean stop.
+// A study forwards its stop to its trainings as SIGTERM too (a process started in the background ignores SIGINT), so a
+// SIGTERM after a Ctrl-C must not kill the process before it has saved: only SIGKILL does that.
 using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
 {
-    if (cts.IsCancellationRequested) return;
     ctx.Cancel = true;
+    if (cts.IsCancellationRequested) return;
     cts.Cancel();
     Console.Error.WriteLine("\nterminated: stopping after this step");
 });

@@ -11,7 +11,7 @@ public enum RunState { Pending, Running, Interrupted, Failed, Done }
 /// Runs a study's runs on this machine, N at a time, each as its own `qgen-engine train` process (the cores split
 /// between them through QGEN_THREADS; its output in the run directory's train.log). Finished runs are skipped,
 /// interrupted ones resumed; a failed run is recorded (study-failed in its directory) and the others go on; Ctrl-C
-/// passes the interrupt to the trainings, which save their checkpoints, and a rerun continues.
+/// passes the stop to the trainings (as SIGTERM), which save their checkpoints, and a rerun continues.
 /// </summary>
 public static class StudyRunner
 {
@@ -72,7 +72,7 @@ public static class StudyRunner
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
-    private const int SigInt = 2;
+    private const int SigTerm = 15;   // not SIGINT: a process started in the background ignores SIGINT, and so do its children
 
     /// <summary>Runs what is not finished, <paramref name="jobs"/> at a time; returns the exit code (0 when every run finished).</summary>
     public static int RunLocal(IReadOnlyList<PlannedRun> runs, int jobs, TextWriter stdout, CancellationToken cancel)
@@ -90,7 +90,7 @@ public static class StudyRunner
         using var reg = cancel.Register(() =>
         {
             stopping = true;
-            lock (running) foreach (var (p, _) in running.Values) try { if (!p.HasExited) kill(p.Id, SigInt); } catch (InvalidOperationException) { }
+            lock (running) foreach (var (p, _) in running.Values) try { if (!p.HasExited) kill(p.Id, SigTerm); } catch (InvalidOperationException) { }
         });
         string Counts() => $"[{state.Count(s => s == RunState.Done)}/{runs.Count} done, {running.Count} running, {failed.Count} failed, {sw.Elapsed:hh\\:mm\\:ss}]";
 
