@@ -139,6 +139,27 @@ public class StudyCliTests : TempDirTest
     }
 
     [Test]
+    public void A_study_with_a_router_reports_the_routing_table()
+    {
+        string dir = Path.Combine(Dir, "s");
+        string spec = Spec("""
+            name: routed
+            models: [vae, qvae, {model: router, options: {classical: "@vae", quantum: "@qvae"}}]
+            options: {epochs: 1, limit: 128, batch-size: 32, eval-images: 10, fid-every: 0}
+            """);
+        var (c1, o1, e1) = Run("study", "run", spec, "--dir", dir);
+        Assert.That(c1, Is.Zero, o1 + e1);
+        var (c2, o2, e2) = Run("study", "report", spec, "--dir", dir, "--n", "20", "--route-images", "200");
+        Assert.That(c2, Is.Zero, o2 + e2);
+        string md = File.ReadAllText(Path.Combine(dir, "REPORT.md"));
+        Assert.That(md, Does.Contain("## Router").And.Contain("| oracle |").And.Contain("| all-quantum |"));
+        var router = QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, dir).Runs.Single(r => r.Model == "router");
+        var route = JsonNode.Parse(File.ReadAllText(Path.Combine(router.Dir, "route.json")))!;
+        Assert.That(route["images"]!.GetValue<int>(), Is.EqualTo(200));
+        Assert.That(md, Does.Contain(route["quality"]!["ssim"]!.GetValue<double>().ToString("F4", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Test]
     public void A_prior_runs_on_its_own_seeds_vqvae()
     {
         var (code, o, e) = Run("study", "plan", Spec("""
@@ -175,9 +196,9 @@ public class StudyCliTests : TempDirTest
         Assert.That(Directory.Exists(Path.Combine(Dir, "x")), Is.False, "nothing created");
     }
 
-    [TestCase("compare.yaml", null, 21)]
-    [TestCase("compare.yaml", "quick", 7)]
-    [TestCase("compare.yaml", "fashion-quick", 7)]
+    [TestCase("compare.yaml", null, 24)]
+    [TestCase("compare.yaml", "quick", 8)]
+    [TestCase("compare.yaml", "fashion-quick", 8)]
     [TestCase("ablations.yaml", null, 54)]
     [TestCase("ablations.yaml", "quick", 18)]
     public void The_shipped_studies_plan(string file, string? profile, int runs)

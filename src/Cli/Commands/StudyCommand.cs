@@ -130,13 +130,15 @@ public static class StudyCommand
         });
         var spec5 = Spec(); var prof5 = Profile(); var dir5 = Dir();
         var samples = new Option<int>("--n") { Description = "samples `eval` scores per generative run (default 10000)", DefaultValueFactory = _ => 10_000 };
+        var routeImages = new Option<int>("--route-images") { Description = "test images `route` serves for each router run (default 10000)", DefaultValueFactory = _ => 10_000 };
         var device = DeviceOption.Create();
-        var report = new Command("report", "Evaluate what is not yet evaluated, then write REPORT.md, results.csv and the pictures into the study directory") { spec5, prof5, dir5, samples, device };
+        var report = new Command("report", "Evaluate what is not yet evaluated, then write REPORT.md, results.csv and the pictures into the study directory") { spec5, prof5, dir5, samples, routeImages, device };
         report.SetAction(p =>
         {
             var (spec, dir, runs) = Load(p.GetValue(spec5)!, p.GetValue(prof5), p.GetValue(dir5));
             if (p.GetValue(samples) < 10) throw new CliException($"--n: {p.GetValue(samples)} must be ≥ 10");
-            return StudyReport.Write(spec, dir, runs, DeviceOption.Resolve(p.GetValue(device)), p.GetValue(samples), stdout);
+            if (p.GetValue(routeImages) < 10) throw new CliException($"--route-images: {p.GetValue(routeImages)} must be ≥ 10");
+            return StudyReport.Write(spec, dir, runs, DeviceOption.Resolve(p.GetValue(device)), p.GetValue(samples), stdout, p.GetValue(routeImages));
         });
         cmd.Subcommands.Add(plan); cmd.Subcommands.Add(run); cmd.Subcommands.Add(runOne); cmd.Subcommands.Add(status); cmd.Subcommands.Add(report);
         return cmd;

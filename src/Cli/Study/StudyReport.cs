@@ -29,7 +29,8 @@ public static class StudyReport
         public string Group => (Run.Variation == "base" ? Run.Model : $"{Run.Model} {Run.Variation}") + (Run.Aliases.Count > 0 ? $" (= {string.Join(", ", Run.Aliases)})" : "");
     }
 
-    public static int Write(StudySpec spec, string dir, IReadOnlyList<PlannedRun> runs, IDevice dev, int evalSamples, TextWriter stdout)
+    /// <param name="routeImages">test images a router run is evaluated on by `route`</param>
+    public static int Write(StudySpec spec, string dir, IReadOnlyList<PlannedRun> runs, IDevice dev, int evalSamples, TextWriter stdout, int routeImages = 10_000)
     {
         var finished = runs.Where(StudyRunner.Finished).ToList();
         if (finished.Count == 0) throw new CliException($"{dir}: no run of the study has finished yet; `qgen-engine study run {spec.Path}` first");
@@ -44,6 +45,16 @@ public static class StudyReport
                 var err = new StringWriter();
                 int code = App.Run(["eval", "--run", r.Dir, "--n", evalSamples.ToString(CultureInfo.InvariantCulture), "--device", dev.Name], TextWriter.Null, err);
                 if (code != 0) { stdout.WriteLine($"warning: eval of {r.Name} failed: {err.ToString().Trim()}"); continue; }
+            }
+            // A router is measured by `route` (its five policies on the test set) beside its eval.
+            var routePath = Path.Combine(r.Dir, "route.json");
+            if (r.Model == "router" && (!File.Exists(routePath) || File.GetLastWriteTimeUtc(routePath) < File.GetLastWriteTimeUtc(ckpt)))
+            {
+                stdout.WriteLine($"routing with {r.Name} ...");
+                var err = new StringWriter();
+                string set = (ModelCatalog.ReadOptions(r.Dir).Dataset == "fashion" ? "fashion" : "mnist") + ":test:" + routeImages.ToString(CultureInfo.InvariantCulture);
+                if (App.Run(["route", "--router", r.Dir, "--images", set, "--out", r.Dir, "--json", "--device", dev.Name], TextWriter.Null, err) != 0)
+                    stdout.WriteLine($"warning: route with {r.Name} failed: {err.ToString().Trim()}");
             }
             var (model, _) = ModelCatalog.LoadRun(r.Dir, dev);
             long angles = model.NamedModules().Select(m => m.Module).OfType<QuantumLayer>().Sum(q => q.Weight.Numel);
@@ -131,6 +142,30 @@ public static class StudyReport
                 md.AppendLine();
                 md.AppendLine($"![{opt}]({png})");
             }
+            md.AppendLine();
+        }
+
+        var routers = results.Where(r => File.Exists(Path.Combine(r.Run.Dir, "route.json"))).ToList();
+        if (routers.Count > 0)
+        {
+            var routes = routers.Select(r => JsonNode.Parse(File.ReadAllText(Path.Combine(r.Run.Dir, "route.json")))!).ToList();
+            md.AppendLine("## Router");
+            md.AppendLine();
+            md.AppendLine($"`route` on the test set with each router run (n = {routers.Count}): the router at its target share beside all-classical, all-quantum, " +
+                          "random routing at the same share and the oracle; measured time of model forward passes (and the estimator's).");
+            md.AppendLine();
+            md.AppendLine("| policy | quantum share | SSIM | BCE | ms / image | × all-quantum |");
+            md.AppendLine("|---|---|---|---|---|---|");
+            foreach (var (label, key) in new[] { ("router", (string?)null), ("all-classical", "classical"), ("all-quantum", "quantum"), ("random", "random"), ("oracle", "oracle") })
+            {
+                IEnumerable<double?> F(Func<JsonNode, JsonNode?> f) => routes.Select(j => f(key is null ? j : j[key]!) is JsonValue v ? (double?)EpochMetrics.Number(v) : null);
+                md.AppendLine($"| {label} | {Stat(F(j => j["share"]), "F3")} | {Stat(F(j => j["quality"]?["ssim"]), "F4")} | {Stat(F(j => j["quality"]?["bce"]), "F2")} | " +
+                              $"{Stat(F(j => j["cost"]?["ms_per_image"]), "F3")} | {Stat(F(j => j["cost"]?["relative_to_quantum"]), "F2")} |");
+            }
+            md.AppendLine();
+            md.AppendLine($"Estimator's Spearman with the classical model's true BCE: {Stat(routes.Select(j => j["spearman"] is JsonValue v ? (double?)EpochMetrics.Number(v) : null), "F3")}; " +
+                          $"gap recovered over shares: router {Stat(routes.Select(j => j["gap_recovered"]?["router"] is JsonValue v ? (double?)EpochMetrics.Number(v) : null), "F2")}, " +
+                          $"oracle {Stat(routes.Select(j => j["gap_recovered"]?["oracle"] is JsonValue v ? (double?)EpochMetrics.Number(v) : null), "F2")} (random 0.50).");
             md.AppendLine();
         }
 
