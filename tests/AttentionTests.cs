@@ -31,4 +31,26 @@ public class AttentionTests
             Assert.That(w, Has.All.GreaterThan(0f));
         }
     }
+
+    [Test]
+    public void Amplitude_encoding_weights_h_by_the_probabilities_of_its_own_normalised_amplitudes()
+    {
+        var dev = Backends.Cpu;
+        var cfg = new VaeConfig(Attention: AttentionKind.Quantum, Layers: 2, Encoding: QGenEngine.Quantum.Encoding.Amplitude);
+        var attn = new Attention(dev, new Generator(4), cfg);
+        Assert.That(attn.NamedParameters().Select(p => p.Name), Is.EquivalentTo(new[] { "circuit.weight" }), "no angle projection: h itself is the input");
+        var h = Support.Data.Make(7, 2 * 256, Support.Dist.Unit);
+        h[3] = 0;   // ReLU zeros are fine: 1e-3 is added
+        float[] got;
+        using (Graph.NoGrad()) got = attn.Forward(Tensor.FromArray(dev, h, 2, 256)).ToArray();
+        var circuit = QGenEngine.Quantum.Circuit.Template(8, 2, QGenEngine.Quantum.Entangler.Linear, QGenEngine.Quantum.Encoding.Amplitude);
+        var w = attn.NamedParameters().Single().Param.ToArray();
+        var probs = QGenEngine.Quantum.Simulator.Run(circuit, h.Select(v => v + 1e-3f).ToArray(), 2, w, QGenEngine.Quantum.Readout.Probs);
+        for (int i = 0; i < 2 * 256; i++) Assert.That(got[i], Is.EqualTo(h[i] * 256 * probs[i]).Within(1e-5 * Math.Max(1, Math.Abs(got[i]))));
+        // Its gradients flow to h through the amplitudes (the simulator's adjoint input gradients).
+        var x = Tensor.FromArray(dev, h, 2, 256); x.RequiresGrad = true;
+        Graph.Backward(attn.Forward(x).Sum());
+        Assert.That(x.Grad!.ToArray().Any(g => g != 0));
+        Assert.Throws<ArgumentException>(() => new Attention(dev, new Generator(1), cfg with { Qubits = 6 }));
+    }
 }

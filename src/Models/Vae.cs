@@ -16,8 +16,11 @@ public enum AttentionKind
 }
 
 /// <summary>The VAE family's settings (MODELS.md); the defaults are the report's.</summary>
+/// <param name="Encoding">how h enters the qvae's circuit: angle (MODELS.md: π·tanh(Linear(256→n)(h)), one angle a qubit) or
+/// amplitude (h itself, plus 1e-3 so that no sample is all zeros, normalised into the 2^n = 256 amplitudes of 8 qubits)</param>
 public sealed record VaeConfig(int Latent = 32, AttentionKind Attention = AttentionKind.None, int Qubits = 8, int Layers = 3,
-                               Entangler Entangler = Entangler.Linear, string Readout = "probs", GradMethod Grad = GradMethod.Adjoint, NoiseModel? Noise = null)
+                               Entangler Entangler = Entangler.Linear, string Readout = "probs", GradMethod Grad = GradMethod.Adjoint, NoiseModel? Noise = null,
+                               Encoding Encoding = Encoding.Angle)
 {
     public static VaeConfig For(string model) => model switch
     {
@@ -147,8 +150,9 @@ public sealed class Vae : Module, ITrainable, IGenerative, IReconstructive, IEpo
 /// </summary>
 public sealed class Attention : Layer
 {
-    private readonly Linear _proj;
+    private readonly Linear? _proj;
     private readonly QuantumLayer? _circuit;
+    private readonly bool _amplitude;
     private readonly Linear? _mix;
     private readonly int _n;
     private readonly bool _expval;
@@ -169,9 +173,14 @@ public sealed class Attention : Layer
             for (int u = 0; u < 256; u++) spread[u * _n + u * _n / 256] = 1f;
             _spread = TensorScope.Persist(Tensor.FromArray(dev, spread, 256, _n));   // a constant, not state: not in the state_dict
         }
-        _proj = Child("proj", new Linear(dev, rng, 256, _n));
+        _amplitude = c.Attention == AttentionKind.Quantum && c.Encoding == Encoding.Amplitude;
+        if (_amplitude && (1 << _n) != 256)
+            throw new ArgumentException($"--encoding amplitude: h's 256 units are the amplitudes of 8 qubits, not {_n}; use --qubits 8");
+        if (c.Encoding == Encoding.Amplitude && c.Attention != AttentionKind.Quantum)
+            throw new ArgumentException("--encoding amplitude: only qvae's circuit encodes h");
+        if (!_amplitude) _proj = Child("proj", new Linear(dev, rng, 256, _n));
         if (c.Attention == AttentionKind.Quantum)
-            _circuit = Child("circuit", new QuantumLayer(dev, rng, Circuit.Template(_n, c.Layers, c.Entangler), readout, c.Grad, c.Noise));
+            _circuit = Child("circuit", new QuantumLayer(dev, rng, Circuit.Template(_n, c.Layers, c.Entangler, c.Encoding), readout, c.Grad, c.Noise));
         else
             _mix = Child("mix", new Linear(dev, rng, _n, 256));
     }
@@ -179,7 +188,12 @@ public sealed class Attention : Layer
     public override Tensor Forward(Tensor h)
     {
         int b = h.Shape[0];
-        var angles = _proj.Forward(h).Tanh().Mul(MathF.PI);
+        if (_amplitude)
+        {
+            var p = _circuit!.Forward(h.Add(1e-3f));   // the simulator normalises the amplitudes
+            return _expval ? h.Reshape(b, _n, 256 / _n).Mul(p.Softmax().Mul(_n).Reshape(b, _n, 1)).Reshape(b, 256) : h.Mul(p.Mul(256f));
+        }
+        var angles = _proj!.Forward(h).Tanh().Mul(MathF.PI);
         if (_mix is not null) return h.Mul(_mix.Forward(angles).Softmax().Mul(256f));
         var r = _circuit!.Forward(angles);
         if (!_expval) return h.Mul(r.Mul(256f));

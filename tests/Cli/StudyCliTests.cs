@@ -199,8 +199,8 @@ public class StudyCliTests : TempDirTest
     [TestCase("compare.yaml", null, 24)]
     [TestCase("compare.yaml", "quick", 8)]
     [TestCase("compare.yaml", "fashion-quick", 8)]
-    [TestCase("ablations.yaml", null, 54)]
-    [TestCase("ablations.yaml", "quick", 18)]
+    [TestCase("ablations.yaml", null, 57)]
+    [TestCase("ablations.yaml", "quick", 19)]
     public void The_shipped_studies_plan(string file, string? profile, int runs)
     {
         string[] args = ["study", "plan", Path.Combine(TorchScript.Repo(), "studies", file), "--json", .. profile is null ? Array.Empty<string>() : ["--profile", profile]];

@@ -17,6 +17,30 @@ public class TrainTests : TempDirTest
 
     private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
+    [TestCase("qvae", "--qubits", "6", "--encoding amplitude: h's 256 units are the amplitudes of 8 qubits, not 6")]
+    [TestCase("vae", "--qubits", "8", "--encoding amplitude: only qvae's circuit encodes h, not vae's")]
+    [TestCase("qvae", "--encoding", "basis", "--encoding: 'basis'; expected angle or amplitude")]
+    public void Bad_encodings_give_one_line(string model, string opt, string value, string expected)
+    {
+        string[] args = value == "basis" ? ["train", model, opt, value, "--dry-run"] : ["train", model, "--encoding", "amplitude", opt, value, "--dry-run"];
+        var (code, o, e) = Run(args);
+        Assert.That(code, Is.EqualTo(2), o + e);
+        Assert.That(e.Trim(), Does.Contain(expected));
+        Assert.That(e.Trim().Split('\n'), Has.Length.EqualTo(1));
+    }
+
+    [Test]
+    public void Qvae_trains_with_amplitude_encoding()
+    {
+        string dir = Path.Combine(Dir, "amp");
+        var (code, o, e) = Run("train", "qvae", "--encoding", "amplitude", "--epochs", "1", "--limit", "64", "--eval-images", "10", "--fid-every", "0", "--out", dir);
+        Assert.That(code, Is.Zero, o + e);
+        Assert.That(QGenEngine.Models.ModelCatalog.ReadOptions(dir).Encoding, Is.EqualTo("amplitude"));
+        Assert.That(o, Does.Contain("(48 circuit angles)"));
+        var (m, _) = QGenEngine.Models.ModelCatalog.LoadRun(dir, QGenEngine.Kernels.Backends.Cpu);
+        Assert.That(m.NamedParameters().Select(p => p.Name), Does.Not.Contain("attn.proj.weight"));
+    }
+
     private static (int W, int H) Png(string path)
     {
         Assert.That(File.Exists(path), path);

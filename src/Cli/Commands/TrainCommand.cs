@@ -23,6 +23,7 @@ public static class TrainCommand
         var layers = new Option<int?>("--layers") { Description = "circuit layers (default 3)" };
         var entangler = new Option<string?>("--entangler") { Description = "linear | circular | all (default linear)" };
         var readout = new Option<string?>("--readout") { Description = "probs | expval (default probs)" };
+        var encoding = new Option<string?>("--encoding") { Description = "qvae: angle (default: π·tanh of a Linear of h, an angle a qubit) | amplitude (h as the 256 amplitudes of 8 qubits)" };
         var device = DeviceOption.Create();
         var seed = new Option<ulong?>("--seed") { Description = "seed of everything random in the run (default 1)" };
         var limit = new Option<int?>("--limit") { Description = "train on the first N training images" };
@@ -50,7 +51,7 @@ public static class TrainCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "check the options and print the run's configuration, without training" };
         var cmd = new Command("train", "Train a model on MNIST and keep its run directory")
         {
-            dryRun,
+            dryRun, encoding,
             model, epochs, batch, lr, latent, qubits, layers, entangler, readout, device, seed, limit, noAug, dataset, data, evalImages, outDir, resume,
             beta1, fidEvery, fidSamples, codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise, classical, estimator,
         };
@@ -73,7 +74,7 @@ public static class TrainCommand
                 // Checkpoints are device-neutral: a run may continue on another backend (--device, QGEN_DEVICE).
                 if (p.GetValue(device) is not null || Environment.GetEnvironmentVariable(Backends.EnvironmentVariable) is { Length: > 0 })
                     o = o with { Device = DeviceOption.Name(p.GetValue(device)) };
-                var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, seed, limit, dataset, data, evalImages, beta1, fidEvery, fidSamples,
+                var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, encoding, seed, limit, dataset, data, evalImages, beta1, fidEvery, fidSamples,
                                              codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise, classical, estimator }
                     .Where(opt => p.GetResult(opt) is not null).Select(opt => opt.Name).ToList();
                 if (ignored.Count > 0) stdout.WriteLine($"note: a resumed run keeps the settings in {cfg}; ignoring {string.Join(", ", ignored)}");
@@ -85,7 +86,7 @@ public static class TrainCommand
                 {
                     Epochs = p.GetValue(epochs) ?? d.Epochs, BatchSize = p.GetValue(batch) ?? d.BatchSize, Lr = p.GetValue(lr) ?? d.Lr,
                     Latent = p.GetValue(latent) ?? d.Latent, Qubits = p.GetValue(qubits) ?? d.Qubits, Layers = p.GetValue(layers) ?? d.Layers,
-                    Entangler = p.GetValue(entangler) ?? d.Entangler, Readout = p.GetValue(readout) ?? d.Readout,
+                    Entangler = p.GetValue(entangler) ?? d.Entangler, Readout = p.GetValue(readout) ?? d.Readout, Encoding = p.GetValue(encoding) ?? d.Encoding,
                     Device = DeviceOption.Name(p.GetValue(device)),
                     Seed = p.GetValue(seed) ?? d.Seed, Limit = p.GetValue(limit) ?? 0, Augment = d.Augment && !p.GetValue(noAug),
                     Dataset = p.GetValue(dataset) ?? d.Dataset, DataDir = p.GetValue(data), EvalImages = p.GetValue(evalImages) ?? d.EvalImages,

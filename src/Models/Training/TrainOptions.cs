@@ -16,6 +16,8 @@ public sealed record TrainOptions
     public int Layers { get; init; } = 3;
     public string Entangler { get; init; } = "linear";
     public string Readout { get; init; } = "probs";
+    /// <summary>qvae: how h enters the circuit, angle (MODELS.md) or amplitude.</summary>
+    public string Encoding { get; init; } = "angle";
     public string Device { get; init; } = "cpu";
     public ulong Seed { get; init; } = 1;
     public int Limit { get; init; }            // 0: the whole training set
@@ -60,8 +62,14 @@ public sealed record TrainOptions
         Models.VaeConfig.For(Model) with
         {
             Latent = Latent, Qubits = Qubits, Layers = Layers, Entangler = QGenEngine.Quantum.Circuit.ParseEntangler(Entangler), Readout = Readout,
-            Grad = GradMethod(), Noise = NoiseModel(),
+            Grad = GradMethod(), Noise = NoiseModel(), Encoding = ParseEncoding(),
         };
+
+    public QGenEngine.Quantum.Encoding ParseEncoding() => Encoding switch
+    {
+        "angle" => QGenEngine.Quantum.Encoding.Angle, "amplitude" => QGenEngine.Quantum.Encoding.Amplitude,
+        _ => throw new ArgumentException($"--encoding: '{Encoding}'; expected angle or amplitude"),
+    };
 
     public CircuitConfig CircuitConfig() => new(Qubits, Layers, QGenEngine.Quantum.Circuit.ParseEntangler(Entangler), Readout, GradMethod(), NoiseModel());
 
@@ -83,7 +91,7 @@ public sealed record TrainOptions
     public JsonObject ToJson() => new()
     {
         ["model"] = Model, ["epochs"] = Epochs, ["batch_size"] = BatchSize, ["lr"] = Lr, ["latent"] = Latent,
-        ["qubits"] = Qubits, ["layers"] = Layers, ["entangler"] = Entangler, ["readout"] = Readout, ["device"] = Device,
+        ["qubits"] = Qubits, ["layers"] = Layers, ["entangler"] = Entangler, ["readout"] = Readout, ["encoding"] = Encoding, ["device"] = Device,
         ["seed"] = Seed.ToString(CultureInfo.InvariantCulture), ["limit"] = Limit, ["augment"] = Augment, ["dataset"] = Dataset,
         ["data"] = DataDir, ["eval_images"] = EvalImages, ["cosine"] = Cosine, ["clip_norm"] = ClipNorm,
         ["beta1"] = Beta1, ["fid_every"] = FidEvery, ["fid_samples"] = FidSamples,
@@ -105,7 +113,7 @@ public sealed record TrainOptions
         {
             Model = Get<string>("model"), Epochs = Get<int>("epochs"), BatchSize = Get<int>("batch_size"), Lr = Get<float>("lr"),
             Latent = Get<int>("latent"), Qubits = Get<int>("qubits"), Layers = Get<int>("layers"), Entangler = Get<string>("entangler"),
-            Readout = Get<string>("readout"), Device = Get<string>("device"), Seed = ulong.Parse(Get<string>("seed"), CultureInfo.InvariantCulture),
+            Readout = Get<string>("readout"), Encoding = Opt("encoding", "angle"), Device = Get<string>("device"), Seed = ulong.Parse(Get<string>("seed"), CultureInfo.InvariantCulture),
             Limit = Get<int>("limit"), Augment = Get<bool>("augment"), Dataset = Get<string>("dataset"), DataDir = j["data"]?.GetValue<string>(),
             EvalImages = Get<int>("eval_images"), Cosine = Get<bool>("cosine"), ClipNorm = Get<float>("clip_norm"),
             Beta1 = Opt("beta1", d.Beta1), FidEvery = Opt("fid_every", 0), FidSamples = Opt("fid_samples", d.FidSamples),
@@ -137,6 +145,11 @@ public sealed record TrainOptions
         if (Limit > 0 && Limit < BatchSize) throw new ArgumentException($"--limit: {Limit} images do not fill one batch of {BatchSize}");
         QGenEngine.Quantum.Circuit.ParseEntangler(Entangler);
         var r = QGenEngine.Quantum.Readout.Parse(Readout);
+        if (ParseEncoding() == QGenEngine.Quantum.Encoding.Amplitude)
+        {
+            if (Model != "qvae") throw new ArgumentException($"--encoding amplitude: only qvae's circuit encodes h, not {Model}'s");
+            if (Qubits != 8) throw new ArgumentException($"--encoding amplitude: h's 256 units are the amplitudes of 8 qubits, not {Qubits}; use --qubits 8");
+        }
         if (Model == "qgan")
         {
             Models.GanConfig.ParseQuantum(Quantum);
