@@ -58,6 +58,22 @@ public class StudyCliTests : TempDirTest
     }
 
     [Test]
+    public void A_run_is_named_by_what_differs_from_its_models_defaults()
+    {
+        // Spelling a default out changes nothing: the same run directory (so an option added to train later, with a
+        // default, leaves existing studies' runs where they are).
+        string Dir1(string yaml)
+        {
+            var (code, o, e) = Run("study", "plan", Spec(yaml), "--dir", Path.Combine(Dir, "d"), "--json");
+            Assert.That(code, Is.Zero, e);
+            return JsonNode.Parse(o)!["runs"]![0]!["dir"]!.GetValue<string>();
+        }
+        string plain = Dir1("name: d\nmodel: vae\n");
+        Assert.That(Dir1("name: d\nmodel: vae\noptions: {epochs: 20, lr: 0.001, batch-size: 64}\n"), Is.EqualTo(plain));
+        Assert.That(Dir1("name: d\nmodel: vae\noptions: {epochs: 19}\n"), Is.Not.EqualTo(plain));
+    }
+
+    [Test]
     public void Run_skips_finished_runs_resumes_interrupted_ones_and_keeps_going_past_a_failure()
     {
         string dir = Path.Combine(Dir, "s");

@@ -190,6 +190,23 @@ public sealed class StudySpec
         return variations;
     }
 
+    private readonly Dictionary<string, System.Text.Json.Nodes.JsonObject> _defaults = [];
+
+    /// <summary>
+    /// A run's identity: the settings of its resolved configuration that differ from its model's defaults, as sorted
+    /// JSON. Two spellings of one configuration give the same identity, and an option added to `train` later (with a
+    /// default) leaves every existing run's identity - and its directory's hash - as it was.
+    /// </summary>
+    private string Overrides(string full, string model, Func<IReadOnlyList<string>, string> resolve)
+    {
+        if (!_defaults.TryGetValue(model, out var d)) _defaults[model] = d = System.Text.Json.Nodes.JsonNode.Parse(resolve(["train", model]))!.AsObject();
+        var o = System.Text.Json.Nodes.JsonNode.Parse(full)!.AsObject();
+        var diff = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["model"] = model };
+        foreach (var (k, v) in o)
+            if (!System.Text.Json.Nodes.JsonNode.DeepEquals(v, d[k])) diff[k] = v?.ToJsonString() ?? "null";
+        return string.Join(";", diff.Select(kv => $"{kv.Key}={kv.Value}"));
+    }
+
     /// <summary>
     /// Every run: for each model, each configuration (the base, or each vary value one at a time around it; each
     /// crossed with the grid's product) and each seed. <paramref name="resolve"/> turns a `train` argument list into
@@ -227,9 +244,10 @@ public sealed class StudySpec
                         else if (v is "true" or "True" or "yes") args.Add("--" + k);
                         else if (v is not ("false" or "False" or "no")) throw new CliException($"{Path}: '{k}' is a switch; give true or false, not '{v}'");
                     }
-                    string config;
-                    try { config = resolve(args); }
+                    string full;
+                    try { full = resolve(args); }
                     catch (CliException e) { throw new CliException($"{Path}: run {model} seed {seed} ({label}): {e.Message}"); }
+                    string config = Overrides(full, model, resolve);
                     if (byConfig.TryGetValue(config, out int same))
                     {
                         byModel[(model, seed, label)] = same;
@@ -241,7 +259,7 @@ public sealed class StudySpec
                     string dir = System.IO.Path.Combine(studyDir, $"{model}-{safe}-s{seed}-{hash}");
                     args.Add("--out"); args.Add(dir);
                     int index = runs.Count;
-                    int epochs = System.Text.Json.Nodes.JsonNode.Parse(config)!["epochs"]!.GetValue<int>();
+                    int epochs = System.Text.Json.Nodes.JsonNode.Parse(full)!["epochs"]!.GetValue<int>();
                     runs.Add(new PlannedRun(index, System.IO.Path.GetFileName(dir), model, seed, label, args, dir, needs, epochs));
                     byConfig[config] = index; byModel[(model, seed, label)] = index;
                 }
