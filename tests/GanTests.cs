@@ -71,12 +71,7 @@ public class GanTests
         gan.Train(); gan.Discriminator.Eval();
         var z = Tensor.Normal(dev, 11, 0, 1, 3, 3);
         var real = Tensor.FromArray(dev, TrainingTests.Blobs(3, 4).Select(v => 2 * v - 1).ToArray(), 3, 1, 28, 28);
-        Tensor Loss() => which == "generator"
-            ? Gan.GeneratorLoss(gan.Discriminator.Forward(gan.Generator.Forward(z)))
-            : Gan.DiscriminatorLoss(gan.Discriminator.Forward(real), gan.Discriminator.Forward(gan.Generator.Forward(z).Detach()));
-        var module = which == "generator" ? gan.Generator : gan.Discriminator;
-        foreach (var (_, p) in gan.NamedParameters()) p.Grad = null;
-        Graph.Backward(Loss());
+        var (Loss, module) = PartLoss(gan, which, z, real);
         int checkedEntries = 0;
         foreach (var (name, p) in module.NamedParameters())
         {
@@ -87,6 +82,20 @@ public class GanTests
             }
         }
         Assert.That(checkedEntries, Is.GreaterThanOrEqualTo(which == "generator" ? 30 : 24));
+    }
+
+    /// <summary>
+    /// The loss of one part ("generator": the non-saturating generator loss; "discriminator": its loss on real and detached
+    /// fakes) as a function for finite differences, and that part; the gradients of the loss are computed once, fresh.
+    /// </summary>
+    internal static (Func<Tensor> Loss, QGenEngine.Autograd.Nn.Module Part) PartLoss(Gan gan, string which, Tensor z, Tensor real)
+    {
+        Tensor Loss() => which == "generator"
+            ? Gan.GeneratorLoss(gan.Discriminator.Forward(gan.Generator.Forward(z)))
+            : Gan.DiscriminatorLoss(gan.Discriminator.Forward(real), gan.Discriminator.Forward(gan.Generator.Forward(z).Detach()));
+        foreach (var (_, p) in gan.NamedParameters()) p.Grad = null;
+        Graph.Backward(Loss());
+        return (Loss, which == "generator" ? gan.Generator : gan.Discriminator);
     }
 
     private static Dictionary<string, float[]> Weights(QGenEngine.Autograd.Nn.Module m) => m.NamedParameters().ToDictionary(p => p.Name, p => p.Param.ToArray());

@@ -48,12 +48,7 @@ public class QGanTests : TempDirTest
         gan.Train(); gan.Discriminator.Eval();
         var z = gan.SampleLatents(dev, 3, 11);
         var real = Tensor.FromArray(dev, TrainingTests.Blobs(3, 4).Select(v => 2 * v - 1).ToArray(), 3, 1, 28, 28);
-        Tensor Loss() => which == "generator"
-            ? Gan.GeneratorLoss(gan.Discriminator.Forward(gan.Generator.Forward(z)))
-            : Gan.DiscriminatorLoss(gan.Discriminator.Forward(real), gan.Discriminator.Forward(gan.Generator.Forward(z).Detach()));
-        var module = which == "generator" ? gan.Generator : gan.Discriminator;
-        foreach (var (_, p) in gan.NamedParameters()) p.Grad = null;
-        Graph.Backward(Loss());
+        var (Loss, module) = GanTests.PartLoss(gan, which, z, real);
         int circuits = 0;
         foreach (var (name, p) in module.NamedParameters())
         {

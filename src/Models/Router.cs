@@ -156,9 +156,6 @@ public sealed class Router : Module, ITrainable, IPrepared
         return o;
     }
 
-    /// <summary>An estimate turned back into the predicted classical BCE (nats per image).</summary>
-    public double PredictedBce(double score) => Math.Exp(score * _targetStd.ToArray()[0] + _targetMean.ToArray()[0]);
-
     // ---- options: the two runs ----------------------------------------------------------------------------
     /// <summary>
     /// A new router run's options, checked: --classical and --quantum name trained VAE-family runs on the dataset the
@@ -207,21 +204,20 @@ public sealed class Router : Module, ITrainable, IPrepared
         _testBce = DifficultyCache(Path.Combine(c.RunDir, TestCache), c.Test, stale, Classical, c.Log);
         QGenEngine.Autograd.AtomicFile.WriteText(infoPath, new JsonObject { ["classical"] = c.Options.ClassicalRun, ["classical_sha256"] = sha }.ToJsonString());
 
-        UseTargets(c.Train.Pixels, train, _testBce);
+        SetTargets(c.Train.Pixels, train);
     }
 
     /// <summary>
-    /// The training targets from the classical BCE of each training image (the caches, or given directly by tests), with
-    /// the target standardisation and the linear estimator's feature standardisation taken from the training set: the
-    /// same numbers on every start, so a resumed run continues bit for bit.
+    /// The training targets from the classical BCE of each training image, with the target standardisation and the linear
+    /// estimator's feature standardisation taken from the training set: the same numbers on every start, so a resumed
+    /// run continues bit for bit.
     /// </summary>
-    public void UseTargets(ReadOnlySpan<float> pixels, float[] trainBce, float[]? testBce = null)
+    private void SetTargets(ReadOnlySpan<float> pixels, float[] trainBce)
     {
         var logs = trainBce.Select(b => Math.Log(b)).ToArray();
         double mean = logs.Average(), std = Math.Max(1e-6, Math.Sqrt(logs.Sum(v => (v - mean) * (v - mean)) / logs.Length));
         _targetMean.CopyFrom([(float)mean]); _targetStd.CopyFrom([(float)std]);
         _trainTargets = logs.Select(v => (float)((v - mean) / std)).ToArray();
-        _testBce = testBce;
         if (Kind == EstimatorKind.Linear) SetFeatureStandardisation(pixels, trainBce.Length);
     }
 
