@@ -12,6 +12,8 @@ var suites = new Dictionary<string, Func<BenchArgs, List<Record>>>
     ["gemm"] = Suites.Gemm,
     ["ops"] = Suites.Ops,
     ["train-step"] = Suites.TrainStep,
+    ["profile"] = Suites.Profile,
+    ["sample"] = Suites.Sample,
     ["quantum"] = QuantumSuite.Run,
 };
 if (args.Length > 0 && args[0] == "compare") return Compare.Run(args[1..]);

@@ -6,6 +6,7 @@ using QGenEngine.Autograd.Optim;
 using QGenEngine.Kernels;
 using QGenEngine.Kernels.Cpu;
 using QGenEngine.Models;
+using QGenEngine.Models.Training;
 using QGenEngine.Tensors;
 
 namespace QGenEngine.Bench;
@@ -84,6 +85,9 @@ public static class Suites
         shapes.Add(("vae.dec.fc2 fwd", false, true, b, 6272, 256));
         shapes.Add(("vae.dec.deconv1 fwd", true, false, 64 * 16, b * 49, 128));
         shapes.Add(("vae.dec.deconv2 fwd", true, false, 32 * 16, b * 196, 64));
+        shapes.Add(("vae.dec.deconv1 dW", false, true, 128, 64 * 16, b * 49));
+        shapes.Add(("vae.dec.deconv2 dW", false, true, 64, 32 * 16, b * 196));
+        shapes.Add(("vae.dec.deconv3 dW", false, true, 32, 9, b * 784));
         foreach (var (name, ta, tb, m, n, k) in shapes)
         {
             var A = Tensor.Uniform(dev, 1, -1, 1, m * k); var B = Tensor.Uniform(dev, 2, -1, 1, k * n); var C = Tensor.Zeros(dev, m * n);
@@ -187,6 +191,91 @@ public static class Suites
     /// <summary>FLOPs to sample one grid: position i runs the network on rows ≤ row(i), 7·(1 + … + 7)·7 positions in all.</summary>
     public static double PriorSampleFlops(PixelCnnConfig c, int k = 512) => 2 * 7 * 28 * 7 * PriorMacsPerPosition(c, k);
 
+    /// <summary>
+    /// A model of the catalogue at its defaults (with <paramref name="quantum"/> = "variant|grad|readout-or-noise" for
+    /// qgan), its optimisers and a synthetic batch: one call of the returned action is one training step, as `train` runs it.
+    /// </summary>
+    public static (TrainOptions Options, object Model, Action Step) MakeStep(IDevice dev, string modelName, string quantum, int b)
+    {
+        var entry = ModelCatalog.Get(modelName);
+        var spec = quantum.Split('|');
+        var o = entry.Defaults with
+        {
+            BatchSize = b, Seed = 42, Quantum = quantum.Length > 0 && quantum != "none" ? spec[0] : entry.Defaults.Quantum,
+            Grad = spec.Length > 1 ? spec[1] : entry.Defaults.Grad,
+            Readout = spec.Length > 2 && spec[2].StartsWith("shots", StringComparison.Ordinal) ? spec[2] : entry.Defaults.Readout,
+            Noise = spec.Length > 2 && !spec[2].StartsWith("shots", StringComparison.Ordinal) ? spec[2] : entry.Defaults.Noise,
+        };
+        var model = entry.Create(dev, o);
+        var t = (ITrainable)model;
+        // The prior trains on a cache of codes: random grids stand in for the training set's.
+        if (model is CodePrior prior) prior.UseCodes(Tensor.Uniform(dev, 9, 0, 512, b, 49).ToArray().Select(v => Math.Min(511f, MathF.Floor(v))).ToArray());
+        var parts = new Parts(t.Parts.Select(p => new Part(p.Name, new Adam(p.Module.NamedParameters(p.Prefix), o.Lr, o.Beta1), o.ClipNorm)).ToList());
+        var batch = new Batch(Tensor.Uniform(dev, 5, 0, 1, b, 1, 28, 28), Enumerable.Range(0, b).Select(i => i % 10).ToArray(), Enumerable.Range(0, b).ToArray());
+        return (o, model, () =>
+        {
+            using var scope = TensorScope.Begin();
+            t.TrainStep(batch, parts);
+        });
+    }
+
+    /// <summary>FLOPs to decode one image with the VAE's decoder (fc 32→256→6272, three transposed convolutions).</summary>
+    public static double VaeDecoderFlops(int latent = 32) =>
+        2 * (latent * 256.0 + 256.0 * 6272 + 128.0 * 49 * 64 * 16 + 64.0 * 196 * 32 * 16 + 32.0 * 784 * 9);
+
+    /// <summary>FLOPs of the GAN generator's forward pass for one image.</summary>
+    public static double GanGeneratorFlops(int latent = 100, int w = 32) =>
+        2 * (latent * 4.0 * w * 49 + 4.0 * w * 49 * 2 * w * 16 + 2.0 * w * 196 * w * 16 + w * 784.0 * 9);
+
+    /// <summary>Generation as `eval` and `sample` run it (untrained weights: the cost does not depend on them): images/s per model.</summary>
+    public static List<Record> Sample(BenchArgs a)
+    {
+        var dev = Backends.Get(a.Device);
+        var rows = new List<Record>();
+        string[] models = a.Quick ? ["vae", "gan", "prior"] : ["vae", "qvae", "gan", "qgan", "prior"];
+        foreach (var name in models)
+        {
+            var entry = ModelCatalog.Get(name);
+            var model = (IGenerative)entry.Create(dev, entry.Defaults with { Seed = 42 });
+            int n = name == "prior" ? CodePrior.SampleChunk : 1024;
+            double flops = name switch { "vae" or "qvae" => VaeDecoderFlops(), "gan" => GanGeneratorFlops(), "prior" => PriorSampleFlops(new PixelCnnConfig()), _ => double.NaN };
+            double ms = Timing.Median(dev, () => QGenEngine.Models.Metrics.Evaluation.Generate(model, dev, n, 3), a.Quick || name == "prior" ? 1 : 3, 1);
+            var rec = new Record("sample", name, dev.Name, n, ms).With("images_per_s", n / (ms / 1e3));
+            if (double.IsFinite(flops))
+            {
+                double gf = flops * n / (ms / 1e3) / 1e9;
+                rec.With("mflop_per_image", flops / 1e6).With("gflops", gf).With("of_peak", Fma.IsSupported ? gf / PeakGflops() : double.NaN);
+            }
+            rows.Add(rec);
+        }
+        return rows;
+    }
+
+    /// <summary>One training step taken apart: each op's forward and backward (by output shape), the optimiser and the rest, per step.</summary>
+    public static List<Record> Profile(BenchArgs a)
+    {
+        var dev = Backends.Get(a.Device);
+        var (_, _, step) = MakeStep(dev, a.Model, "", a.Batch);
+        var gpu = dev as QGenEngine.Kernels.Gpu.IlgpuDevice;
+        int steps = a.Quick ? 5 : 20;
+        for (int i = 0; i < 3; i++) step();
+        gpu?.Synchronize();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        QGenEngine.Autograd.Profiler.Start();
+        for (int i = 0; i < steps; i++) { step(); gpu?.Synchronize(); }
+        var entries = QGenEngine.Autograd.Profiler.Stop();
+        double total = sw.Elapsed.TotalMilliseconds / steps;
+        var rows = new List<Record>();
+        foreach (var e in entries)
+        {
+            double ms = e.Ms / steps;
+            rows.Add(new Record("profile", $"{a.Model} {e.Phase} {e.Op} {e.Shape}".TrimEnd(), dev.Name, a.Batch, ms)
+                .With("share", ms / total).With("calls_per_step", (double)e.Calls / steps));
+        }
+        rows.Add(new Record("profile", $"{a.Model} step (sum of the above)", dev.Name, a.Batch, total).With("share", 1.0));
+        return rows;
+    }
+
     /// <summary>One step of any trainable model in the catalogue, through its own TrainStep (what `train` runs).</summary>
     public static List<Record> TrainStep(BenchArgs a)
     {
@@ -208,30 +297,20 @@ public static class Suites
         foreach (int b in a.Quick || a.Model == "qgan" ? new[] { a.Batch } : new[] { a.Batch, 8, 256 }.Distinct())
         foreach (var (modelName, quantum) in variants)
         {
-            entry = ModelCatalog.Get(modelName);
             var spec = quantum.Split('|');
-            var o = entry.Defaults with
-            {
-                BatchSize = b, Seed = 42, Quantum = quantum.Length > 0 && quantum != "none" ? spec[0] : entry.Defaults.Quantum,
-                Grad = spec.Length > 1 ? spec[1] : entry.Defaults.Grad,
-                Readout = spec.Length > 2 && spec[2].StartsWith("shots", StringComparison.Ordinal) ? spec[2] : entry.Defaults.Readout,
-                Noise = spec.Length > 2 && !spec[2].StartsWith("shots", StringComparison.Ordinal) ? spec[2] : entry.Defaults.Noise,
-            };
-            var model = entry.Create(dev, o);
-            var t = (ITrainable)model;
-            // The prior trains on a cache of codes: random grids stand in for the training set's.
-            if (model is CodePrior prior) prior.UseCodes(Tensor.Uniform(dev, 9, 0, 512, b, 49).ToArray().Select(v => Math.Min(511f, MathF.Floor(v))).ToArray());
-            var parts = new Parts(t.Parts.Select(p => new Part(p.Name, new Adam(p.Module.NamedParameters(p.Prefix), o.Lr, o.Beta1), o.ClipNorm)).ToList());
-            var batch = new Batch(Tensor.Uniform(dev, 5, 0, 1, b, 1, 28, 28), Enumerable.Range(0, b).Select(i => i % 10).ToArray(), Enumerable.Range(0, b).ToArray());
-            void Step()
-            {
-                using var scope = TensorScope.Begin();
-                t.TrainStep(batch, parts);
-            }
+            var (o, model, Step) = MakeStep(dev, modelName, quantum, b);
             // A noisy step (density matrices, parameter-shift) takes minutes: timed once, after one warm-up.
             bool slow = !string.IsNullOrEmpty(o.Noise);
             double ms = Timing.Median(dev, Step, slow ? 1 : a.Quick ? 5 : 15, slow ? 1 : 3);
             double gf = flopsPerSample * b / (ms / 1e3) / 1e9;
+            // On an ILGPU device: what a steady step reads back and launches (a GPU drains its queue at every read).
+            double reads = double.NaN, launches = double.NaN;
+            if (dev is QGenEngine.Kernels.Gpu.IlgpuDevice gpuDev)
+            {
+                long r0 = gpuDev.HostReads, l0 = gpuDev.Launches;
+                for (int i = 0; i < 3; i++) Step();
+                reads = (gpuDev.HostReads - r0) / 3.0; launches = (gpuDev.Launches - l0) / 3.0;
+            }
             string label = quantum is "" or "none" ? $"{modelName} adam"
                 : $"qgan --quantum {spec[0]}" + (spec.Length > 1 ? $" --grad {spec[1]}" : "") + (spec.Length > 2 ? (spec[2].StartsWith("shots", StringComparison.Ordinal) ? $" --readout {spec[2]}" : $" --noise {spec[2]}") : "");
             if (a.Model == "qgan" && quantum != "none" && rows.FirstOrDefault(r => (string)r.Fields["name"] == "gan adam" && (int)r.Fields["batch"] == b) is { } classical)
@@ -239,6 +318,7 @@ public static class Suites
             else extra = double.NaN;
             var rec = new Record("train-step", label, dev.Name, b, ms);
             if (double.IsFinite(extra)) rec.With("vs_gan", extra);
+            if (double.IsFinite(reads)) rec.With("host_reads_per_step", reads).With("launches_per_step", launches);
             rows.Add(rec
                 .With("samples_per_s", b / (ms / 1e3)).With("gflops", gf)
                 .With("of_peak", Fma.IsSupported ? gf / PeakGflops() : double.NaN)

@@ -13,7 +13,7 @@ public class KernelTests
 
     public static IEnumerable<TestCaseData> GemmShapes()
     {
-        int[][] shapes = [[1, 1, 1], [6, 16, 1], [7, 17, 3], [5, 33, 300], [97, 45, 513], [130, 260, 70], [64, 256, 6272 / 4], [13, 7, 1024]];
+        int[][] shapes = [[1, 1, 1], [6, 16, 1], [7, 17, 3], [5, 33, 300], [97, 45, 513], [130, 260, 70], [64, 256, 6272 / 4], [13, 7, 1024], [40, 600, 700], [30, 9, 900]];
         foreach (var s in shapes)
             foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
                 yield return new TestCaseData(s[0], s[1], s[2], ta, tb).SetName($"Gemm_{s[0]}x{s[1]}x{s[2]}_{(ta ? "T" : "N")}{(tb ? "T" : "N")}");
@@ -60,6 +60,11 @@ public class KernelTests
             {
                 var C = Tensor.Zeros(Cpu, 200 * 150);
                 Cpu.Gemm(false, false, 1, 200, 150, 300, 1f, Tensor.FromArray(Cpu, a, a.Length), 0, Tensor.FromArray(Cpu, b, b.Length), 0, 0f, C, 0);
+                // Few rows (the tiled schedule on two or more threads): k over several blocks, n over several strip groups.
+                var C2 = Tensor.Zeros(Cpu, 40 * 600);
+                Cpu.Gemm(false, true, 1, 40, 600, 700, 1f, Tensor.FromArray(Cpu, Data.Make(10, 40 * 700), 40 * 700), 0, Tensor.FromArray(Cpu, Data.Make(11, 600 * 700), 600 * 700), 0, 0f, C2, 0);
+                var C3 = Tensor.Zeros(Cpu, 30 * 9);
+                Cpu.Gemm(true, false, 1, 30, 9, 900, 1f, Tensor.FromArray(Cpu, Data.Make(12, 900 * 30), 900 * 30), 0, Tensor.FromArray(Cpu, Data.Make(13, 900 * 9), 900 * 9), 0, 0f, C3, 0);
                 var x = Tensor.FromArray(Cpu, Data.Make(8, 4 * 8 * 9 * 9), 4, 8, 9, 9);
                 var w = Tensor.FromArray(Cpu, Data.Make(9, 6 * 8 * 3 * 3), 6, 8, 3, 3);
                 var g = ConvGeometry.Conv(4, 8, 9, 9, 6, 3, 3, 2, 2, 1, 1);
@@ -67,11 +72,13 @@ public class KernelTests
                 Cpu.Conv2d(x, w, null, y, g);
                 var dx = Tensor.Empty(Cpu, x.Shape); var dw = Tensor.Zeros(Cpu, w.Shape);
                 Cpu.Conv2dBackward(x, w, y, dx, dw, null, g);
-                return [.. C.ToArray(), .. y.ToArray(), .. dx.ToArray(), .. dw.ToArray()];
+                return [.. C.ToArray(), .. C2.ToArray(), .. C3.ToArray(), .. y.ToArray(), .. dx.ToArray(), .. dw.ToArray()];
             }
             finally { CpuParallel.Threads = old; }
         }
-        Assert.That(Run(2), Is.EqualTo(Run(1)));
+        var one = Run(1);
+        Assert.That(Run(2), Is.EqualTo(one));
+        Assert.That(Run(5), Is.EqualTo(one));
     }
 
     [TestCase(RandomKind.Uniform, -2f, 3f)]

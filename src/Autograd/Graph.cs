@@ -23,17 +23,22 @@ public static class Graph
     public static bool Needs(Tensor a, Tensor? b) => _noGrad == 0 && (a.RequiresGrad || b is { RequiresGrad: true });
     public static bool Needs(Tensor a, Tensor? b, Tensor? c) => _noGrad == 0 && (a.RequiresGrad || b is { RequiresGrad: true } || c is { RequiresGrad: true });
 
-    private sealed class Node(Tensor?[] inputs, Action<Tensor> backward) : GradNode
+    private sealed class Node(Tensor?[] inputs, Action<Tensor> backward, string op) : GradNode
     {
         public override ReadOnlySpan<Tensor?> Inputs => inputs;
+        public override string Op => op;
         public override void Backward(Tensor output, Tensor gradOutput) => backward(gradOutput);
     }
 
-    /// <summary>Makes <paramref name="output"/> a graph node: <paramref name="backward"/> receives dL/d(output).</summary>
-    public static Tensor Record(Tensor output, Tensor?[] inputs, Action<Tensor> backward)
+    /// <summary>
+    /// Makes <paramref name="output"/> a graph node: <paramref name="backward"/> receives dL/d(output). <paramref name="op"/>
+    /// (the calling op's name by default) labels it in the <see cref="Profiler"/>.
+    /// </summary>
+    public static Tensor Record(Tensor output, Tensor?[] inputs, Action<Tensor> backward, [System.Runtime.CompilerServices.CallerMemberName] string op = "")
     {
         output.RequiresGrad = true;
-        output.Node = new Node(inputs, backward);
+        output.Node = new Node(inputs, backward, op);
+        Profiler.Forward(op, output.Shape);
         return output;
     }
 
@@ -89,7 +94,9 @@ public static class Graph
             if (t.Node is null || t.Grad is null) continue;
             var g = t.Grad;
             t.Grad = null;
+            Profiler.BackwardBegin();
             t.Node.Backward(t, g);
+            Profiler.BackwardEnd(t.Node.Op, t.Shape);
             g.Dispose();
         }
         order.Clear(); seen.Clear();

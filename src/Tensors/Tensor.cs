@@ -131,6 +131,8 @@ public sealed class Tensor : IDisposable
 public abstract class GradNode
 {
     public abstract ReadOnlySpan<Tensor?> Inputs { get; }
+    /// <summary>The op that made the output ("Conv2d"), for profiles and messages.</summary>
+    public abstract string Op { get; }
     /// <summary>Given dL/d(output), adds dL/d(input) for each input that requires a gradient.</summary>
     public abstract void Backward(Tensor output, Tensor gradOutput);
 }

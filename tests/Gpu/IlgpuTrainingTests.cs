@@ -106,6 +106,13 @@ public class IlgpuTrainingTests(string backend) : TempDirTest
         var got = Step(dev, layer, () => after = dev.HostReads);
         // Between the two marks: the second step's reads of its results (3) and the third step's forward and backward.
         Assert.That(after - before, Is.EqualTo(3), "the third step read back only what the test itself asked for");
+        // Launches are counted, the circuit's two kernels among them, and a steady step launches the same number each time.
+        long l0 = 0, l1 = 0, l2 = 0;
+        Step(dev, layer, () => l0 = dev.Launches);
+        Step(dev, layer, () => l1 = dev.Launches);
+        Step(dev, layer, () => l2 = dev.Launches);
+        Assert.That(l1 - l0, Is.GreaterThanOrEqualTo(2), "at least the circuit's forward and backward kernels");
+        Assert.That(l2 - l1, Is.EqualTo(l1 - l0), "launches per steady step");
         var want = Step(Backends.Cpu, cpuLayer);
         Close.Assert(got.Y, want.Y, 1e-5, 1e-4, "probabilities");
         Close.Assert(got.Wg, want.Wg, 1e-4, 1e-3, "angle gradients");

@@ -21,12 +21,14 @@ public abstract class Optimizer
     /// <summary>Zeroes every gradient (keeping the buffers, so later steps allocate nothing).</summary>
     public void ZeroGrad()
     {
+        using var scope = Profiler.Scope("zero_grad");
         foreach (var (_, p) in Params) if (p.Grad is { } g) g.Device.Fill(g, 0f);
     }
 
     public void Step()
     {
         StepCount++;
+        using var scope = Profiler.Scope($"{GetType().Name.ToLowerInvariant()} step");
         using var _ = Graph.NoGrad();
         foreach (var (name, p) in Params) if (p.Grad is { } g) Update(name, p, g);
     }
@@ -121,6 +123,7 @@ public static class GradClip
     /// </summary>
     public static double ClipGradNorm(IEnumerable<Tensor> parameters, float maxNorm)
     {
+        using var scope = Profiler.Scope("clip_grad_norm");
         double total = 0;
         var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
         foreach (var g in grads) total += g.Device.SumOfSquares(g);

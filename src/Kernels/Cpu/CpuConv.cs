@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using QGenEngine.Tensors;
 using Tensor = QGenEngine.Tensors.Tensor;
 
@@ -44,6 +47,7 @@ public sealed partial class CpuDevice
                         float* line = src + ih * g.InW + kw - g.PadW;   // line[ow·s] is x[ih, ow·s − p + kw]
                         for (int ow = 0; ow < lo; ow++) dst[ow] = 0;
                         if (s == 1) new ReadOnlySpan<float>(line + lo, hi - lo).CopyTo(new Span<float>(dst + lo, hi - lo));
+                        else if (s == 2 && hi - lo >= 8 && Avx2.IsSupported) GatherEven(line, dst, lo, hi);
                         else for (int ow = lo; ow < hi; ow++) dst[ow] = line[ow * s];
                         for (int ow = hi; ow < g.OutW; ow++) dst[ow] = 0;
                     }
@@ -84,11 +88,44 @@ public sealed partial class CpuDevice
                                 var l = new Span<float>(line + lo, hi - lo);
                                 TensorPrimitives.Add(l, new ReadOnlySpan<float>(sr + lo, hi - lo), l);
                             }
-                            else for (int ow = lo; ow < hi; ow++) line[ow * s] += sr[ow];
+                            else
+                            {
+                                int ow = lo;
+                                // Eight at a time while the sixteen lanes (every other one adds zero) stay inside this row.
+                                if (s == 2 && Avx2.IsSupported)
+                                    for (int end = (g.InW - (kw - g.PadW)) / 2; ow + 8 <= Math.Min(hi, end); ow += 8) ScatterAddEven(sr + ow, line + 2 * ow);
+                                for (; ow < hi; ow++) line[ow * s] += sr[ow];
+                            }
                         }
                     }
             }
         });
+    }
+
+    /// <summary>dst[ow] = line[2·ow] for ow in [lo, hi), hi − lo ≥ 8: eight at a time, the last eight overlapping.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void GatherEven(float* line, float* dst, int lo, int hi)
+    {
+        for (int ow = lo; ; ow += 8)
+        {
+            if (ow + 8 > hi) ow = hi - 8;
+            // l0..l7 and l7..l14: nothing past the last even element is read.
+            var a = Avx.LoadVector256(line + 2 * ow); var b = Avx.LoadVector256(line + 2 * ow + 7);
+            var even = Avx.Shuffle(a, b, 0xD8);                       // l0 l2 l8 l10 | l4 l6 l12 l14
+            Avx.Store(dst + ow, Avx2.Permute4x64(even.AsDouble(), 0xD8).AsSingle());
+            if (ow + 8 >= hi) return;
+        }
+    }
+
+    /// <summary>line[2·i] += src[i] for i &lt; 8 (line[2·i + 1] += 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void ScatterAddEven(float* src, float* line)
+    {
+        var v = Avx2.Permute4x64(Avx.LoadVector256(src).AsDouble(), 0xD8).AsSingle();   // s0 s1 s4 s5 | s2 s3 s6 s7
+        var z = Vector256<float>.Zero;
+        var lo = Avx.UnpackLow(v, z); var hi = Avx.UnpackHigh(v, z);                     // s0 0 s1 0 | s2 0 s3 0 ; s4 0 s5 0 | s6 0 s7 0
+        Avx.Store(line, Avx.Add(Avx.LoadVector256(line), lo));
+        Avx.Store(line + 8, Avx.Add(Avx.LoadVector256(line + 8), hi));
     }
 
     private readonly record struct MoveJob(float[] Src, int So, float[] Dst, int Do, int N, int C, int S, float[]? Bias, int Bo);

@@ -27,6 +27,12 @@ public static unsafe class Sgemm
         long rsA = transA ? 1 : k, csA = transA ? m : 1;
         long rsB = transB ? 1 : n, csB = transB ? k : 1;
         bool parallel = (double)m * n * k >= 48 * 48 * 48 && CpuParallel.Threads > 1;
+        int mBlocks = (m + MC - 1) / MC;
+        if (parallel && mBlocks < CpuParallel.Threads)
+        {
+            RunTiles(a, rsA, csA, b, rsB, csB, c, m, n, k, alpha);
+            return;
+        }
 
         for (int jc = 0; jc < n; jc += NC)
         {
@@ -43,9 +49,8 @@ public static unsafe class Sgemm
                     {
                         var st = new PackBState(b + pc * rsB + jc * csB, rsB, csB, kc, nc, pb);
                         if (parallel) CpuParallel.For(CpuParallel.Chunks(strips, 16), st, static (s, i) => s.Run(i));
-                        else s_PackAll(st);
+                        else st.RunAll();
 
-                        int mBlocks = (m + MC - 1) / MC;
                         int nChunks = parallel ? Math.Clamp((2 * CpuParallel.Threads + mBlocks - 1) / mBlocks, 1, strips) : 1;
                         var ms = new MacroState(a + pc * csA, rsA, csA, pb, c + jc, n, m, nc, kc, strips, alpha, nChunks);
                         if (parallel) CpuParallel.For(mBlocks * nChunks, ms, static (s, i) => s.Run(i));
@@ -58,7 +63,86 @@ public static unsafe class Sgemm
 
     private static readonly object PackLock = new();
 
-    private static void s_PackAll(PackBState st) { for (int i = 0, n = CpuParallel.Chunks((st.Nc + NR - 1) / NR, 16); i < n; i++) st.Run(i); }
+    /// <summary>
+    /// The schedule for few rows (fewer row blocks than threads: a batch of 64 against a wide layer, a weight gradient
+    /// with a long k): C is cut into tiles of rows × strips, one per work item, and each item walks all of k itself,
+    /// packing its own A rows and B strips. One fork-join per call instead of two per k-block, at the price of packing a
+    /// strip once per row tile (1/MC of the tile's multiply-adds). Each element of C still sums its k-blocks in order,
+    /// so the result equals the blocked schedule's and does not depend on the thread count.
+    /// </summary>
+    private static void RunTiles(float* a, long rsA, long csA, float* b, long rsB, long csB, float* c, int m, int n, int k, float alpha)
+    {
+        int strips = (n + NR - 1) / NR, rowStrips = (m + MR - 1) / MR;
+        int want = 2 * CpuParallel.Threads;
+        int nParts = Math.Min(strips, want);
+        int mParts = Math.Min(rowStrips, (want + nParts - 1) / nParts);
+        var st = new TileState(a, rsA, csA, b, rsB, csB, c, m, n, k, alpha, mParts, nParts);
+        CpuParallel.For(mParts * nParts, st, static (s, i) => s.Run(i));
+    }
+
+    [ThreadStatic] private static float[]? _packBTile;
+
+    private readonly struct TileState(float* a, long rsA, long csA, float* b, long rsB, long csB, float* c, int m, int n, int k, float alpha, int mParts, int nParts)
+    {
+        private const int GroupStrips = 32;   // 16·32·KC floats = 512 KB of packed B: stays in L2
+
+        public void Run(int item)
+        {
+            int rowStrips = (m + MR - 1) / MR, strips = (n + NR - 1) / NR;
+            var (r0, r1) = CpuParallel.Range(rowStrips, mParts, item / nParts);
+            var (s0, s1) = CpuParallel.Range(strips, nParts, item % nParts);
+            if (r0 == r1 || s0 == s1) return;
+            int i0 = r0 * MR, mc = Math.Min(m, r1 * MR) - i0;
+            var packA = _packA;
+            if (packA is null || packA.Length < MC * KC) _packA = packA = GC.AllocateArray<float>(MC * KC, pinned: true);
+            var packB = _packBTile;
+            if (packB is null || packB.Length < GroupStrips * NR * KC) _packBTile = packB = GC.AllocateArray<float>(GroupStrips * NR * KC, pinned: true);
+            fixed (float* pa = packA, pb = packB)
+            {
+                for (int g0 = s0; g0 < s1; g0 += GroupStrips)
+                {
+                    int g1 = Math.Min(s1, g0 + GroupStrips);
+                    int j0 = g0 * NR, nc = Math.Min(n, g1 * NR) - j0;
+                    for (int pc = 0; pc < k; pc += KC)
+                    {
+                        int kc = Math.Min(KC, k - pc);
+                        new PackBState(b + pc * rsB + j0 * csB, rsB, csB, kc, nc, pb).RunAll();
+                        for (int ib = 0; ib < mc; ib += MC)
+                        {
+                            int h = Math.Min(MC, mc - ib);
+                            PackA(a + pc * csA + (i0 + ib) * rsA, rsA, csA, h, kc, pa);
+                            Tiles(pa, pb, c + (long)(i0 + ib) * n + j0, n, h, nc, kc, 0, g1 - g0, alpha);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>C[0..mc, strips s0..s1) += α·(packed A block)·(packed B strips), by 6×16 micro-tiles.</summary>
+    private static void Tiles(float* pa, float* pb, float* c, int ldc, int mc, int nc, int kc, int s0, int s1, float alpha)
+    {
+        int rowStrips = (mc + MR - 1) / MR;
+        float* tile = stackalloc float[MR * NR];
+        for (int s = s0; s < s1; s++)
+        {
+            int j0 = s * NR, w = Math.Min(NR, nc - j0);
+            float* bs = pb + (long)s * NR * kc;
+            for (int r = 0; r < rowStrips; r++)
+            {
+                int h = Math.Min(MR, mc - r * MR);
+                float* cp = c + (long)(r * MR) * ldc + j0;
+                if (h == MR && w == NR) Kernel6x16(kc, pa + r * MR * kc, bs, cp, ldc, alpha);
+                else
+                {
+                    new Span<float>(tile, MR * NR).Clear();
+                    Kernel6x16(kc, pa + r * MR * kc, bs, tile, NR, alpha);
+                    for (int y = 0; y < h; y++)
+                        for (int x = 0; x < w; x++) cp[(long)y * ldc + x] += tile[y * NR + x];
+                }
+            }
+        }
+    }
 
     private static void ScaleC(float* c, long len, float beta)
     {
@@ -70,7 +154,8 @@ public static unsafe class Sgemm
 
     private readonly struct PackBState(float* b, long rs, long cs, int kc, int nc, float* dst)
     {
-        public int Nc => nc;
+        public void RunAll() { for (int i = 0, n = CpuParallel.Chunks((nc + NR - 1) / NR, 16); i < n; i++) Run(i); }
+
         public void Run(int chunk)
         {
             int strips = (nc + NR - 1) / NR;
@@ -82,7 +167,14 @@ public static unsafe class Sgemm
                 for (int p = 0; p < kc; p++, d += NR)
                 {
                     float* src = b + p * rs + j0 * cs;
-                    if (cs == 1 && w == NR)
+                    if (rs == 1 && w == NR && Avx.IsSupported && p + 8 <= kc)
+                    {
+                        // B stored transposed (contiguous along k): 8 k-steps of the strip at a time, as two 8×8 transposes.
+                        Transpose8x8(src, cs, d);
+                        Transpose8x8(src + 8 * cs, cs, d + 8);
+                        p += 7; d += 7 * NR;
+                    }
+                    else if (cs == 1 && w == NR)
                     {
                         Vector256.Store(Vector256.Load(src), d);
                         Vector256.Store(Vector256.Load(src + 8), d + 8);
@@ -98,6 +190,43 @@ public static unsafe class Sgemm
         }
     }
 
+    private static void PackA(float* a, long rs, long cs, int mc, int kc, float* dst)
+    {
+        for (int r0 = 0; r0 < mc; r0 += MR)
+        {
+            int h = Math.Min(MR, mc - r0);
+            float* d = dst + r0 * kc;
+            for (int p = 0; p < kc; p++, d += MR)
+            {
+                int y = 0;
+                for (; y < h; y++) d[y] = a[(r0 + y) * rs + p * cs];
+                for (; y < MR; y++) d[y] = 0;
+            }
+        }
+    }
+
+    /// <summary>dst[q·NR + i] = src[i·ld + q] for i, q &lt; 8: eight rows of eight become eight columns of the packed strip.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, long ld, float* dst)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + ld);
+        var r2 = Avx.LoadVector256(src + 2 * ld); var r3 = Avx.LoadVector256(src + 3 * ld);
+        var r4 = Avx.LoadVector256(src + 4 * ld); var r5 = Avx.LoadVector256(src + 5 * ld);
+        var r6 = Avx.LoadVector256(src + 6 * ld); var r7 = Avx.LoadVector256(src + 7 * ld);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20)); Avx.Store(dst + NR, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * NR, Avx.Permute2x128(u2, u6, 0x20)); Avx.Store(dst + 3 * NR, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * NR, Avx.Permute2x128(u0, u4, 0x31)); Avx.Store(dst + 5 * NR, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * NR, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dst + 7 * NR, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
     private readonly struct MacroState(float* a, long rsA, long csA, float* pb, float* c, int ldc, int m, int nc, int kc, int strips, float alpha, int nChunks)
     {
         public void Run(int item)
@@ -106,46 +235,12 @@ public static unsafe class Sgemm
             int i0 = ib * MC, mc = Math.Min(MC, m - i0);
             var (s0, s1) = CpuParallel.Range(strips, nChunks, chunk);
             if (s0 == s1) return;
-            int rowStrips = (mc + MR - 1) / MR;
             var packA = _packA;
             if (packA is null || packA.Length < MC * KC) _packA = packA = GC.AllocateArray<float>(MC * KC, pinned: true);
             fixed (float* pa = packA)
             {
                 PackA(a + i0 * rsA, rsA, csA, mc, kc, pa);
-                float* tile = stackalloc float[MR * NR];
-                for (int s = s0; s < s1; s++)
-                {
-                    int j0 = s * NR, w = Math.Min(NR, nc - j0);
-                    float* bs = pb + (long)s * NR * kc;
-                    for (int r = 0; r < rowStrips; r++)
-                    {
-                        int h = Math.Min(MR, mc - r * MR);
-                        float* cp = c + (long)(i0 + r * MR) * ldc + j0;
-                        if (h == MR && w == NR) Kernel6x16(kc, pa + r * MR * kc, bs, cp, ldc, alpha);
-                        else
-                        {
-                            new Span<float>(tile, MR * NR).Clear();
-                            Kernel6x16(kc, pa + r * MR * kc, bs, tile, NR, alpha);
-                            for (int y = 0; y < h; y++)
-                                for (int x = 0; x < w; x++) cp[(long)y * ldc + x] += tile[y * NR + x];
-                        }
-                    }
-                }
-            }
-        }
-
-        private static void PackA(float* a, long rs, long cs, int mc, int kc, float* dst)
-        {
-            for (int r0 = 0; r0 < mc; r0 += MR)
-            {
-                int h = Math.Min(MR, mc - r0);
-                float* d = dst + r0 * kc;
-                for (int p = 0; p < kc; p++, d += MR)
-                {
-                    int y = 0;
-                    for (; y < h; y++) d[y] = a[(r0 + y) * rs + p * cs];
-                    for (; y < MR; y++) d[y] = 0;
-                }
+                Tiles(pa, pb, c + (long)i0 * ldc, ldc, mc, nc, kc, s0, s1, alpha);
             }
         }
     }

@@ -22,28 +22,37 @@ public sealed partial class IlgpuDevice
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>? _gemm;
 
     private Action<Index1D, T1, T2> Auto<T1, T2>(ref Action<Index1D, T1, T2>? slot, Action<Index1D, T1, T2> kernel)
-        where T1 : struct where T2 : struct => slot ??= Accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T1 : struct where T2 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
     private Action<Index1D, T1, T2, T3> Auto<T1, T2, T3>(ref Action<Index1D, T1, T2, T3>? slot, Action<Index1D, T1, T2, T3> kernel)
-        where T1 : struct where T2 : struct where T3 : struct => slot ??= Accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T1 : struct where T2 : struct where T3 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
     private Action<Index1D, T1, T2, T3, T4> Auto<T1, T2, T3, T4>(ref Action<Index1D, T1, T2, T3, T4>? slot, Action<Index1D, T1, T2, T3, T4> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct => slot ??= Accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
     private Action<Index1D, T1, T2, T3, T4, T5> Auto<T1, T2, T3, T4, T5>(ref Action<Index1D, T1, T2, T3, T4, T5>? slot, Action<Index1D, T1, T2, T3, T4, T5> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct => slot ??= Accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
     private Action<Index1D, T1, T2, T3, T4, T5, T6> Auto<T1, T2, T3, T4, T5, T6>(ref Action<Index1D, T1, T2, T3, T4, T5, T6>? slot, Action<Index1D, T1, T2, T3, T4, T5, T6> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct => slot ??= Accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
     private Action<Index1D, T1, T2, T3, T4, T5, T6, T7> Auto<T1, T2, T3, T4, T5, T6, T7>(ref Action<Index1D, T1, T2, T3, T4, T5, T6, T7>? slot, Action<Index1D, T1, T2, T3, T4, T5, T6, T7> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct => slot ??= Accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
     private Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8> Auto<T1, T2, T3, T4, T5, T6, T7, T8>(ref Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8>? slot, Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct => slot ??= Accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
 
     private Action<KernelConfig, T1, T2, T3> Grouped<T1, T2, T3>(ref Action<KernelConfig, T1, T2, T3>? slot, Action<T1, T2, T3> kernel)
-        where T1 : struct where T2 : struct where T3 : struct => slot ??= Accelerator.LoadStreamKernel(kernel);
+        where T1 : struct where T2 : struct where T3 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
     private Action<KernelConfig, T1, T2, T3, T4> Grouped<T1, T2, T3, T4>(ref Action<KernelConfig, T1, T2, T3, T4>? slot, Action<T1, T2, T3, T4> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct => slot ??= Accelerator.LoadStreamKernel(kernel);
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
     private Action<KernelConfig, T1, T2, T3, T4, T5, T6> Grouped<T1, T2, T3, T4, T5, T6>(ref Action<KernelConfig, T1, T2, T3, T4, T5, T6>? slot, Action<T1, T2, T3, T4, T5, T6> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct => slot ??= Accelerator.LoadStreamKernel(kernel);
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
     private Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8> Grouped<T1, T2, T3, T4, T5, T6, T7, T8>(ref Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8>? slot, Action<T1, T2, T3, T4, T5, T6, T7, T8> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct => slot ??= Accelerator.LoadStreamKernel(kernel);
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
+
+    // Every launcher counts its launches (bench train-step reports them per step).
+    private Action<TI, T1, T2> Counted<TI, T1, T2>(Action<TI, T1, T2> k) => (i, a1, a2) => { Launches++; k(i, a1, a2); };
+    private Action<TI, T1, T2, T3> Counted<TI, T1, T2, T3>(Action<TI, T1, T2, T3> k) => (i, a1, a2, a3) => { Launches++; k(i, a1, a2, a3); };
+    private Action<TI, T1, T2, T3, T4> Counted<TI, T1, T2, T3, T4>(Action<TI, T1, T2, T3, T4> k) => (i, a1, a2, a3, a4) => { Launches++; k(i, a1, a2, a3, a4); };
+    private Action<TI, T1, T2, T3, T4, T5> Counted<TI, T1, T2, T3, T4, T5>(Action<TI, T1, T2, T3, T4, T5> k) => (i, a1, a2, a3, a4, a5) => { Launches++; k(i, a1, a2, a3, a4, a5); };
+    private Action<TI, T1, T2, T3, T4, T5, T6> Counted<TI, T1, T2, T3, T4, T5, T6>(Action<TI, T1, T2, T3, T4, T5, T6> k) => (i, a1, a2, a3, a4, a5, a6) => { Launches++; k(i, a1, a2, a3, a4, a5, a6); };
+    private Action<TI, T1, T2, T3, T4, T5, T6, T7> Counted<TI, T1, T2, T3, T4, T5, T6, T7>(Action<TI, T1, T2, T3, T4, T5, T6, T7> k) => (i, a1, a2, a3, a4, a5, a6, a7) => { Launches++; k(i, a1, a2, a3, a4, a5, a6, a7); };
+    private Action<TI, T1, T2, T3, T4, T5, T6, T7, T8> Counted<TI, T1, T2, T3, T4, T5, T6, T7, T8>(Action<TI, T1, T2, T3, T4, T5, T6, T7, T8> k) => (i, a1, a2, a3, a4, a5, a6, a7, a8) => { Launches++; k(i, a1, a2, a3, a4, a5, a6, a7, a8); };
 
     private KernelConfig Groups(int groups) => new(new Index1D(groups), new Index1D(GroupSize));
 

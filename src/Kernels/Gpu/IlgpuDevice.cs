@@ -127,6 +127,12 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
     /// <summary>Reads of device memory by the host since start (each one drains the queue on a GPU): flat in a device-resident step.</summary>
     public long HostReads { get; private set; }
 
+    /// <summary>Kernels launched since start, by this backend and by kernels outside it that report theirs (<see cref="CountLaunch"/>).</summary>
+    public long Launches { get; private set; }
+
+    /// <summary>Counts a launch made outside this backend on its accelerator (the circuit simulator's).</summary>
+    public void CountLaunch() => Launches++;
+
     /// <summary>A tensor's elements as a device view, for kernels outside this backend (the circuit simulator's).</summary>
     public ArrayView<float> DeviceView(Tensor t) => V(t);
 

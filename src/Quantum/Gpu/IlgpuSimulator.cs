@@ -86,6 +86,7 @@ public sealed class IlgpuSimulator : IDisposable
         int batch = x.Shape[0], width = r.Width(c.Qubits);
         var y = Tensor.Empty(dev, batch, width);
         var cfg = new KernelConfig(new Index1D(batch), new Index1D(GroupSize(c.Dim)), SharedMemoryConfig.RequestDynamic<float>(2 * c.Dim));
+        dev.CountLaunch();
         _forward(cfg, Gates(c), c.Gates.Count, dev.DeviceView(x), dev.DeviceView(w), dev.DeviceView(y), Args(c, r));
         return y;
     }
@@ -101,6 +102,7 @@ public sealed class IlgpuSimulator : IDisposable
         var ig = Tensor.Empty(dev, batch, c.InputCount);
         dev.Fill(parts, 0f); dev.Fill(ig, 0f);
         var cfg = new KernelConfig(new Index1D(batch), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>(4 * dim + group));
+        dev.CountLaunch();
         _backward(cfg, Gates(c), c.Gates.Count, dev.DeviceView(x), dev.DeviceView(w), dev.DeviceView(cotangent), dev.DeviceView(parts), dev.DeviceView(ig), Args(c, r));
         var wg = Tensor.Empty(dev, weights);
         dev.SumAxis(parts, 1, batch, weights, wg, 1f);
