@@ -54,7 +54,10 @@ public sealed class QuantumLayer : Layer
     {
         if (Weight.Grad is not { } g) return;
         var dev = Weight.Device;
-        dev.Unary(UnaryOp.Affine, _gradNormSum, _gradNormSum, 1f, (float)Math.Sqrt(dev.SumOfSquares(g)));
+        using var norm = Tensor.Zeros(dev, 1);
+        dev.SumOfSquares(g, norm);
+        dev.Unary(UnaryOp.Sqrt, norm, norm, 0f, 0f);
+        dev.Binary(BinaryOp.Add, _gradNormSum, norm, _gradNormSum);
         dev.Unary(UnaryOp.Affine, _gradSteps, _gradSteps, 1f, 1f);
     }
 

@@ -168,6 +168,16 @@ public static class Simulator
             for (int gi = c.Gates.Count - 1; gi >= 0; gi--)
             {
                 var g = c.Gates[gi];
+                if (!g.IsTwoQubit && psi.FusedAdjointFits)
+                {
+                    // Expectation and un-application in one pass over both states.
+                    bool grad = g.Source != AngleSource.None;
+                    if (grad) Array.Clear(acc);
+                    FillMatrix(new FusedOp(GateKind.H, g.Wire, -1, [g]), b0, inverse: true, mat);
+                    StateBatch<T>.AdjointStep(lam, psi, g.Wire, g.Kind, grad, mat, acc);
+                    if (grad) AddGradient(g, acc, b0, wgrad);
+                    continue;
+                }
                 if (g.Source != AngleSource.None)
                 {
                     Array.Clear(acc);
@@ -180,6 +190,14 @@ public static class Simulator
                 Unapply(psi, lam, g, b0, mat);
             }
             if (c.Encoding == Encoding.Amplitude) AmplitudeInputGrad(psi, lam, b0);
+        }
+
+        private void AddGradient(Gate g, T[] acc, int b0, double[] wgrad)
+        {
+            if (g.Source == AngleSource.Weight)
+                for (int lane = 0; lane < lanes; lane++) wgrad[g.Index] += double.CreateTruncating(acc[lane]);
+            else
+                for (int lane = 0; lane < lanes && b0 + lane < batch; lane++) InputGrad![(b0 + lane) * c.InputCount + g.Index] += double.CreateTruncating(acc[lane]);
         }
 
         private void Prepare(StateBatch<T> s, int b0)

@@ -102,17 +102,45 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
         }
     }
 
-    /// <summary>CNOT(c, t): swaps the rows of |…1_c…0_t…⟩ and |…1_c…1_t…⟩.</summary>
+    /// <summary>
+    /// CNOT(c, t): swaps the rows of |…1_c…0_t…⟩ and |…1_c…1_t…⟩. Rows whose index differs only below the target bit
+    /// are adjacent, so the swap runs over blocks of (rows below t) × lanes contiguous values, a vector at a time.
+    /// </summary>
     public unsafe void Cnot(int c, int t)
     {
         int cb = Bit(c), tb = Bit(t), L = Lanes;
+        long run = (long)tb * L;                    // rows i .. i + tb − 1 share their bits above t
         fixed (T* re = Re, im = Im)
-            for (int i = 0; i < Dim; i++)
+            for (int i = 0; i < Dim; i += tb)
             {
-                if ((i & cb) == 0 || (i & tb) != 0) continue;
-                T* a = re + (long)i * L, b = re + (long)(i | tb) * L, ai = im + (long)i * L, bi = im + (long)(i | tb) * L;
-                for (int v = 0; v < L; v++) { (a[v], b[v]) = (b[v], a[v]); (ai[v], bi[v]) = (bi[v], ai[v]); }
+                if ((i & tb) != 0 || (cb > tb && (i & cb) == 0)) continue;
+                // Within the run, rows where the control is 0 (control below the target) are left alone.
+                if (cb < tb)
+                    for (int r = 0; r < tb; r++)
+                    {
+                        if (((i + r) & cb) == 0) continue;
+                        Swap(re + (long)(i + r) * L, re + (long)(i + r + tb) * L, L);
+                        Swap(im + (long)(i + r) * L, im + (long)(i + r + tb) * L, L);
+                    }
+                else
+                {
+                    Swap(re + (long)i * L, re + (long)(i + tb) * L, run);
+                    Swap(im + (long)i * L, im + (long)(i + tb) * L, run);
+                }
             }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Swap(T* a, T* b, long n)
+    {
+        long v = 0, W = Vector256<T>.Count;
+        if (Vector256.IsHardwareAccelerated)
+            for (; v <= n - W; v += W)
+            {
+                var x = Vector256.Load(a + v); var y = Vector256.Load(b + v);
+                Vector256.Store(y, a + v); Vector256.Store(x, b + v);
+            }
+        for (; v < n; v++) (a[v], b[v]) = (b[v], a[v]);
     }
 
     /// <summary>CZ(c, t): negates the rows where both wires are 1.</summary>
@@ -122,8 +150,9 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
         for (int i = 0; i < Dim; i++)
         {
             if ((i & cb) == 0 || (i & tb) == 0) continue;
-            foreach (ref T x in Re.AsSpan(i * L, L)) x = -x;
-            foreach (ref T x in Im.AsSpan(i * L, L)) x = -x;
+            var re = Re.AsSpan(i * L, L); var im = Im.AsSpan(i * L, L);
+            System.Numerics.Tensors.TensorPrimitives.Negate<T>(re, re);
+            System.Numerics.Tensors.TensorPrimitives.Negate<T>(im, im);
         }
     }
 
@@ -169,4 +198,54 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
                         }
                 }
     }
+
+    /// <summary>
+    /// One step of the adjoint sweep in a single pass over the amplitude pairs of wire q: adds Im⟨λ|P_q|φ⟩ per lane into
+    /// acc (when <paramref name="grad"/>; P from <paramref name="pauliOf"/> as in <see cref="PauliExpectationIm"/>), then
+    /// applies the per-lane matrices m to the pair in φ and in λ. The same sums in the same order as
+    /// <see cref="PauliExpectationIm"/> followed by two <see cref="Apply1"/>s, with the two states read and written once
+    /// instead of three times. Needs lanes a multiple of the SIMD width (<see cref="FusedAdjointFits"/>).
+    /// </summary>
+    public static unsafe void AdjointStep(StateBatch<T> lam, StateBatch<T> phi, int q, GateKind pauliOf, bool grad, T[] m, Span<T> acc)
+    {
+        int bit = phi.Bit(q), L = phi.Lanes, W = Vector256<T>.Count;
+        fixed (T* lr = lam.Re, li = lam.Im, pr = phi.Re, pi = phi.Im, ac = acc, mp = m)
+            for (int hi = 0; hi < phi.Dim; hi += 2 * bit)
+                for (int lo = 0; lo < bit; lo++)
+                {
+                    long i0 = (long)(hi + lo) * L, i1 = (long)(hi + lo + bit) * L;
+                    for (int v = 0; v < L; v += W)
+                    {
+                        var l0r = Vector256.Load(lr + i0 + v); var l0i = Vector256.Load(li + i0 + v);
+                        var l1r = Vector256.Load(lr + i1 + v); var l1i = Vector256.Load(li + i1 + v);
+                        var p0r = Vector256.Load(pr + i0 + v); var p0i = Vector256.Load(pi + i0 + v);
+                        var p1r = Vector256.Load(pr + i1 + v); var p1i = Vector256.Load(pi + i1 + v);
+                        if (grad)
+                        {
+                            var term = pauliOf switch
+                            {
+                                GateKind.RX => l0r * p1i - l0i * p1r + l1r * p0i - l1i * p0r,
+                                GateKind.RY => l1r * p0r + l1i * p0i - l0r * p1r - l0i * p1i,
+                                _ => l0r * p0i - l0i * p0r - l1r * p1i + l1i * p1r,
+                            };
+                            Vector256.Store(Vector256.Load(ac + v) + term, ac + v);
+                        }
+                        var u00r = Vector256.Load(mp + v); var u00i = Vector256.Load(mp + L + v);
+                        var u01r = Vector256.Load(mp + 2 * L + v); var u01i = Vector256.Load(mp + 3 * L + v);
+                        var u10r = Vector256.Load(mp + 4 * L + v); var u10i = Vector256.Load(mp + 5 * L + v);
+                        var u11r = Vector256.Load(mp + 6 * L + v); var u11i = Vector256.Load(mp + 7 * L + v);
+                        Vector256.Store(u00r * p0r - u00i * p0i + u01r * p1r - u01i * p1i, pr + i0 + v);
+                        Vector256.Store(u00r * p0i + u00i * p0r + u01r * p1i + u01i * p1r, pi + i0 + v);
+                        Vector256.Store(u10r * p0r - u10i * p0i + u11r * p1r - u11i * p1i, pr + i1 + v);
+                        Vector256.Store(u10r * p0i + u10i * p0r + u11r * p1i + u11i * p1r, pi + i1 + v);
+                        Vector256.Store(u00r * l0r - u00i * l0i + u01r * l1r - u01i * l1i, lr + i0 + v);
+                        Vector256.Store(u00r * l0i + u00i * l0r + u01r * l1i + u01i * l1r, li + i0 + v);
+                        Vector256.Store(u10r * l0r - u10i * l0i + u11r * l1r - u11i * l1i, lr + i1 + v);
+                        Vector256.Store(u10r * l0i + u10i * l0r + u11r * l1i + u11i * l1r, li + i1 + v);
+                    }
+                }
+    }
+
+    /// <summary>Whether <see cref="AdjointStep"/> applies: SIMD hardware and whole vectors of lanes.</summary>
+    public bool FusedAdjointFits => Vector256.IsHardwareAccelerated && Lanes % Vector256<T>.Count == 0;
 }

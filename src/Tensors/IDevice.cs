@@ -64,7 +64,8 @@ public interface IDevice
     // ---- reductions -----------------------------------------------------------------------------
     /// <summary>x viewed as (outer, r, inner): y[o, i] = scale · Σ_r x[o, r, i].</summary>
     void SumAxis(Tensor x, int outer, int r, int inner, Tensor y, float scale);
-    double SumOfSquares(Tensor x);
+    /// <summary>acc (1 element) += Σ x², on the device: nothing is read back (gradient clipping and norms stay queued on a GPU).</summary>
+    void SumOfSquares(Tensor x, Tensor acc);
 
     // ---- linear algebra -------------------------------------------------------------------------
     /// <summary>
@@ -111,10 +112,6 @@ public interface IDevice
     void IndexSelect(Tensor w, Tensor idx, Tensor y);
     /// <summary>dw[idx[i], :] += dy[i, :] (repeated indices add up in order).</summary>
     void IndexAdd(Tensor dy, Tensor idx, Tensor dw);
-    /// <summary>x (M,C), idx (M) → y (M): y[i] = x[i, idx[i]].</summary>
-    void Gather(Tensor x, int[] idx, Tensor y);
-    /// <summary>dx[i, idx[i]] += dy[i].</summary>
-    void GatherBackward(Tensor dy, int[] idx, Tensor dx);
     /// <summary>z (M,D), codebook (K,D) → idx (M): argmin_k ||z_i − e_k||² (lowest k on ties), as floats in device memory.</summary>
     void NearestRows(Tensor z, Tensor codebook, Tensor idx);
     /// <summary>x viewed as (outer, r, inner): idx[o, i] = the r-index of the largest (or, with min, smallest) value, lowest on ties, as a float (exact below 2^24).</summary>

@@ -32,22 +32,23 @@ public static partial class Ops
         return y;
     }
 
-    /// <summary>x (M, C) → (M): x[i, idx[i]].</summary>
+    /// <summary>
+    /// x (M, C) → (M): x[i, idx[i]]. A composition: the rows i·C + idx[i] of x viewed as (M·C, 1), selected as an
+    /// embedding (its backward scatters the gradient back), so no backend needs a gather kernel of its own.
+    /// </summary>
     public static Tensor Gather(this Tensor x, int[] idx)
     {
-        int c = x.Shape[1];
-        foreach (int i in idx) if ((uint)i >= (uint)c) throw new ArgumentOutOfRangeException(nameof(idx), $"index {i} is outside [0, {c})");
-        var dev = x.Device;
-        var y = Tensor.Empty(dev, idx.Length);
-        dev.Gather(x, idx, y);
-        if (Graph.Needs(x))
-            Graph.Record(y, [x], g =>
-            {
-                var dx = ZerosLike(x);
-                dev.GatherBackward(g, idx, dx);
-                Graph.Accumulate(x, dx);
-            });
-        return y;
+        if (x.Rank != 2 || idx.Length != x.Shape[0])
+            throw new ArgumentException($"gather: x {Shape.Format(x.Shape)} must be (M, C) with M = {idx.Length} indices");
+        int m = x.Shape[0], c = x.Shape[1];
+        if ((long)m * c >= 1 << 24) throw new ArgumentException($"gather: {m} x {c} elements; row indices are floats, exact below 2^24");
+        var rows = new float[m];
+        for (int i = 0; i < m; i++)
+        {
+            if ((uint)idx[i] >= (uint)c) throw new ArgumentOutOfRangeException(nameof(idx), $"index {idx[i]} is outside [0, {c})");
+            rows[i] = i * c + idx[i];
+        }
+        return x.Reshape(m * c, 1).Embedding(Tensor.FromArray(x.Device, rows, m)).Reshape(m);
     }
 
     /// <summary>For each row of z (M, D), the index of the nearest codebook row (K, D) in squared L2 (no gradient).</summary>

@@ -118,19 +118,25 @@ public sealed class Sgd : Optimizer
 public static class GradClip
 {
     /// <summary>
-    /// Scales all gradients so that their global L2 norm is at most <paramref name="maxNorm"/>
-    /// (torch.nn.utils.clip_grad_norm_: coefficient maxNorm/(norm + 1e-6)). Returns the norm before clipping.
+    /// Scales all gradients so that their global L2 norm is at most <paramref name="maxNorm"/>, as
+    /// torch.nn.utils.clip_grad_norm_ does: every gradient times min(1, maxNorm/(norm + 1e-6)). All on the device
+    /// (nothing read back: a GPU step stays queued). Returns the norm before clipping, a (1) tensor on the device.
     /// </summary>
-    public static double ClipGradNorm(IEnumerable<Tensor> parameters, float maxNorm)
+    public static Tensor ClipGradNorm(IEnumerable<Tensor> parameters, float maxNorm)
     {
         using var scope = Profiler.Scope("clip_grad_norm");
-        double total = 0;
         var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
-        foreach (var g in grads) total += g.Device.SumOfSquares(g);
-        double norm = Math.Sqrt(total);
-        double coef = maxNorm / (norm + 1e-6);
-        if (coef < 1)
-            foreach (var g in grads) g.Device.Unary(UnaryOp.Affine, g, g, (float)coef, 0f);
+        if (grads.Count == 0) throw new ArgumentException("clip_grad_norm: no parameter has a gradient");
+        var dev = grads[0].Device;
+        var norm = Tensor.Zeros(dev, 1);
+        foreach (var g in grads) dev.SumOfSquares(g, norm);
+        dev.Unary(UnaryOp.Sqrt, norm, norm, 0f, 0f);
+        using var coef = Tensor.Empty(dev, 1);
+        using var limit = Tensor.Full(dev, maxNorm, 1);
+        dev.Unary(UnaryOp.Affine, norm, coef, 1f, 1e-6f);
+        dev.Binary(BinaryOp.Div, limit, coef, coef);
+        dev.Unary(UnaryOp.Clamp, coef, coef, 0f, 1f);
+        foreach (var g in grads) dev.Binary(BinaryOp.Mul, g, coef, g);
         return norm;
     }
 }

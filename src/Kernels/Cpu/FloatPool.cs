@@ -8,7 +8,6 @@ public static class FloatPool
 {
     private static readonly Dictionary<int, Stack<float[]>> Free = new();
     private static long _pooledBytes, _fresh;
-
     public static long PooledBytes => Interlocked.Read(ref _pooledBytes);
     /// <summary>How many arrays the pool could not serve and allocated (flat in steady state).</summary>
     public static long FreshAllocations => Interlocked.Read(ref _fresh);

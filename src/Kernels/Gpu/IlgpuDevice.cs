@@ -1,7 +1,8 @@
-using ILGPU;
-using ILGPU.Runtime;
-using QGenEngine.Tensors;
 using IDevice = QGenEngine.Tensors.IDevice;
+using ILGPU.Runtime;
+using ILGPU;
+using K = QGenEngine.Kernels.Gpu.GpuKernels;
+using QGenEngine.Tensors;
 
 namespace QGenEngine.Kernels.Gpu;
 
@@ -9,26 +10,29 @@ namespace QGenEngine.Kernels.Gpu;
 /// The engine on an ILGPU accelerator (CUDA, OpenCL, or ILGPU's CPU accelerator that runs the very same
 /// kernels on the host). Tensors live in pooled device buffers for their whole life; every op is a
 /// kernel of <see cref="GpuKernels"/> launched on the accelerator's default stream, so launches queue up
-/// and the host only waits where it reads values back (<see cref="Download"/>, <see cref="SumOfSquares"/>,
-/// <see cref="NearestRows"/>). Each kernel is compiled once, on first use, and its typed launcher kept.
+/// and the host only waits where it reads values back (<see cref="Download"/>, counted in <see cref="HostReads"/>).
+/// Each kernel is compiled once, on first use, and its typed launcher kept; the kernels and their launchers live in
+/// one file per op family (Memory.cs, Elementwise.cs, ...), named as the other backends' are.
 /// </summary>
 public sealed partial class IlgpuDevice : IDevice, IDisposable
 {
     private readonly Context _context;
     private readonly object _poolLock = new();
     private readonly Dictionary<long, Stack<MemoryBuffer1D<float, Stride1D.Dense>>> _pool = [];
-    private MemoryBuffer1D<int, Stride1D.Dense>? _ints;
-    private MemoryBuffer1D<float, Stride1D.Dense>? _scratch;
 
     /// <summary>cuda, opencl or ilgpu-cpu.</summary>
     public string Name { get; }
+
     public Accelerator Accelerator { get; }
+
     /// <summary>Device buffers created (not reused from the pool) since start: flat in a steady training loop.</summary>
     public long FreshAllocations { get; private set; }
+
     public long PooledBytes { get; private set; }
 
     /// <summary>Threads of the reduction kernels' groups: 256, or the accelerator's largest power of two below.</summary>
     internal int GroupSize { get; }
+
     /// <summary>d of the GEMM's d×d thread groups (16 on GPUs: 64×64 tiles of C).</summary>
     internal int GemmThreads { get; }
 
@@ -42,14 +46,11 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
     public void Dispose()
     {
         ClearPool();
-        _ints?.Dispose(); _scratch?.Dispose();
         Accelerator.Dispose();
         _context.Dispose();
     }
 
     public override string ToString() => $"{Name} ({Accelerator.Name})";
-
-    // ---- memory -------------------------------------------------------------------------------------
 
     internal sealed class GpuStorage(IDevice device, MemoryBuffer1D<float, Stride1D.Dense> buffer, long length) : Storage(device, length)
     {
@@ -63,43 +64,6 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
         return all.SubView(t.Offset, Math.Max(1, t.Numel));
     }
 
-    public Storage Allocate(long length)
-    {
-        long size = Math.Max(1, length);
-        lock (_poolLock)
-            if (_pool.TryGetValue(size, out var stack) && stack.Count > 0)
-            {
-                PooledBytes -= size * 4;
-                return new GpuStorage(this, stack.Pop(), length);
-            }
-        MemoryBuffer1D<float, Stride1D.Dense> buffer;
-        try { buffer = Accelerator.Allocate1D<float>(size); }
-        catch (Exception e) when (e is OutOfMemoryException or AcceleratorException)
-        {
-            // Give the pool's idle buffers back and try once more before failing.
-            ClearPool();
-            try { buffer = Accelerator.Allocate1D<float>(size); }
-            catch (Exception e2) when (e2 is OutOfMemoryException or AcceleratorException)
-            {
-                throw new InvalidOperationException($"{Name}: out of device memory allocating {size * 4 / (1 << 20)} MiB " +
-                    $"({Accelerator.MemorySize / (1 << 20)} MiB on {Accelerator.Name}); use a smaller --batch-size", e2);
-            }
-        }
-        FreshAllocations++;
-        return new GpuStorage(this, buffer, length);
-    }
-
-    public void Free(Storage storage)
-    {
-        var s = (GpuStorage)storage;
-        lock (_poolLock)
-        {
-            if (!_pool.TryGetValue(s.Buffer.Length, out var stack)) _pool[s.Buffer.Length] = stack = new();
-            stack.Push(s.Buffer);
-            PooledBytes += s.Buffer.Length * 4;
-        }
-    }
-
     /// <summary>Frees every idle pooled buffer.</summary>
     public void ClearPool()
     {
@@ -109,19 +73,6 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
             _pool.Clear();
             PooledBytes = 0;
         }
-    }
-
-    public void Upload(ReadOnlySpan<float> src, Tensor dst)
-    {
-        if (dst.Numel == 0) return;
-        V(dst).CopyFromCPU(src);
-    }
-
-    public void Download(Tensor src, Span<float> dst)
-    {
-        if (src.Numel == 0) return;
-        HostReads++;
-        V(src).CopyToCPU(dst);
     }
 
     /// <summary>Reads of device memory by the host since start (each one drains the queue on a GPU): flat in a device-resident step.</summary>
@@ -139,33 +90,50 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
     /// <summary>Waits for every queued kernel (benchmarks time with it).</summary>
     public void Synchronize() => Accelerator.Synchronize();
 
-    /// <summary>A device int buffer holding idx (stream-ordered: safe to reuse for the next call).</summary>
-    private ArrayView<int> Ints(ReadOnlySpan<int> idx)
-    {
-        if (_ints is null || _ints.Length < Math.Max(1, idx.Length))
-        {
-            _ints?.Dispose();
-            _ints = Accelerator.Allocate1D<int>(Math.Max(1024, idx.Length));
-        }
-        ArrayView<int> all = _ints.View;
-        var v = all.SubView(0, Math.Max(1, idx.Length));
-        if (idx.Length > 0) v.SubView(0, idx.Length).CopyFromCPU(idx);
-        return v;
-    }
-
-    private ArrayView<float> Scratch(long length)
-    {
-        if (_scratch is null || _scratch.Length < length)
-        {
-            _scratch?.Dispose();
-            _scratch = Accelerator.Allocate1D<float>(Math.Max(1024, length));
-        }
-        ArrayView<float> all = _scratch.View;
-        return all.SubView(0, length);
-    }
-
     /// <summary>A pooled temporary tensor on this device (released by the caller's using).</summary>
     private Tensor Temp(params int[] shape) => Tensor.Empty(this, shape);
-
     private static int I(long v) => checked((int)v);
+
+    private Action<Index1D, T1, T2> Auto<T1, T2>(ref Action<Index1D, T1, T2>? slot, Action<Index1D, T1, T2> kernel)
+        where T1 : struct where T2 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+
+    private Action<Index1D, T1, T2, T3> Auto<T1, T2, T3>(ref Action<Index1D, T1, T2, T3>? slot, Action<Index1D, T1, T2, T3> kernel)
+        where T1 : struct where T2 : struct where T3 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+
+    private Action<Index1D, T1, T2, T3, T4> Auto<T1, T2, T3, T4>(ref Action<Index1D, T1, T2, T3, T4>? slot, Action<Index1D, T1, T2, T3, T4> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+
+    private Action<Index1D, T1, T2, T3, T4, T5> Auto<T1, T2, T3, T4, T5>(ref Action<Index1D, T1, T2, T3, T4, T5>? slot, Action<Index1D, T1, T2, T3, T4, T5> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+
+    private Action<Index1D, T1, T2, T3, T4, T5, T6> Auto<T1, T2, T3, T4, T5, T6>(ref Action<Index1D, T1, T2, T3, T4, T5, T6>? slot, Action<Index1D, T1, T2, T3, T4, T5, T6> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+
+    private Action<Index1D, T1, T2, T3, T4, T5, T6, T7> Auto<T1, T2, T3, T4, T5, T6, T7>(ref Action<Index1D, T1, T2, T3, T4, T5, T6, T7>? slot, Action<Index1D, T1, T2, T3, T4, T5, T6, T7> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+
+    private Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8> Auto<T1, T2, T3, T4, T5, T6, T7, T8>(ref Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8>? slot, Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+
+    private Action<KernelConfig, T1, T2, T3> Grouped<T1, T2, T3>(ref Action<KernelConfig, T1, T2, T3>? slot, Action<T1, T2, T3> kernel)
+        where T1 : struct where T2 : struct where T3 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
+
+    private Action<KernelConfig, T1, T2, T3, T4> Grouped<T1, T2, T3, T4>(ref Action<KernelConfig, T1, T2, T3, T4>? slot, Action<T1, T2, T3, T4> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
+
+    private Action<KernelConfig, T1, T2, T3, T4, T5, T6> Grouped<T1, T2, T3, T4, T5, T6>(ref Action<KernelConfig, T1, T2, T3, T4, T5, T6>? slot, Action<T1, T2, T3, T4, T5, T6> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
+
+    private Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8> Grouped<T1, T2, T3, T4, T5, T6, T7, T8>(ref Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8>? slot, Action<T1, T2, T3, T4, T5, T6, T7, T8> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
+
+    // Every launcher counts its launches (bench train-step reports them per step).
+    private Action<TI, T1, T2> Counted<TI, T1, T2>(Action<TI, T1, T2> k) => (i, a1, a2) => { Launches++; k(i, a1, a2); };
+    private Action<TI, T1, T2, T3> Counted<TI, T1, T2, T3>(Action<TI, T1, T2, T3> k) => (i, a1, a2, a3) => { Launches++; k(i, a1, a2, a3); };
+    private Action<TI, T1, T2, T3, T4> Counted<TI, T1, T2, T3, T4>(Action<TI, T1, T2, T3, T4> k) => (i, a1, a2, a3, a4) => { Launches++; k(i, a1, a2, a3, a4); };
+    private Action<TI, T1, T2, T3, T4, T5> Counted<TI, T1, T2, T3, T4, T5>(Action<TI, T1, T2, T3, T4, T5> k) => (i, a1, a2, a3, a4, a5) => { Launches++; k(i, a1, a2, a3, a4, a5); };
+    private Action<TI, T1, T2, T3, T4, T5, T6> Counted<TI, T1, T2, T3, T4, T5, T6>(Action<TI, T1, T2, T3, T4, T5, T6> k) => (i, a1, a2, a3, a4, a5, a6) => { Launches++; k(i, a1, a2, a3, a4, a5, a6); };
+    private Action<TI, T1, T2, T3, T4, T5, T6, T7> Counted<TI, T1, T2, T3, T4, T5, T6, T7>(Action<TI, T1, T2, T3, T4, T5, T6, T7> k) => (i, a1, a2, a3, a4, a5, a6, a7) => { Launches++; k(i, a1, a2, a3, a4, a5, a6, a7); };
+    private Action<TI, T1, T2, T3, T4, T5, T6, T7, T8> Counted<TI, T1, T2, T3, T4, T5, T6, T7, T8>(Action<TI, T1, T2, T3, T4, T5, T6, T7, T8> k) => (i, a1, a2, a3, a4, a5, a6, a7, a8) => { Launches++; k(i, a1, a2, a3, a4, a5, a6, a7, a8); };
+    private KernelConfig Groups(int groups) => new(new Index1D(groups), new Index1D(GroupSize));
 }
