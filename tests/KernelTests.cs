@@ -35,7 +35,16 @@ public class KernelTests
                 Cpu.Conv2d(x, w, null, y, g);
                 var dx = Tensor.Empty(Cpu, x.Shape); var dw = Tensor.Zeros(Cpu, w.Shape);
                 Cpu.Conv2dBackward(x, w, y, dx, dw, null, g);
-                return [.. C.ToArray(), .. C2.ToArray(), .. C3.ToArray(), .. y.ToArray(), .. dx.ToArray(), .. dw.ToArray()];
+                // A transposed convolution that runs as chunks of images side by side (3 images, 2 per chunk).
+                var tg = ConvGeometry.Transposed(3, 2, 16, 16, 16, 4, 4, 2, 2, 1, 1);
+                var tx = Tensor.FromArray(Cpu, Data.Make(14, 3 * 2 * 16 * 16), 3, 2, 16, 16);
+                var tw = Tensor.FromArray(Cpu, Data.Make(15, 2 * 16 * 16), 2, 16, 4, 4);
+                var ty = Tensor.Empty(Cpu, 3, 16, 32, 32);
+                Cpu.ConvTranspose2d(tx, tw, Tensor.FromArray(Cpu, Data.Make(16, 16), 16), ty, tg);
+                var tdx = Tensor.Empty(Cpu, tx.Shape); var tdw = Tensor.Zeros(Cpu, tw.Shape); var tdb = Tensor.Zeros(Cpu, 16);
+                Cpu.ConvTranspose2dBackward(tx, tw, ty, tdx, tdw, tdb, tg);
+                return [.. C.ToArray(), .. C2.ToArray(), .. C3.ToArray(), .. y.ToArray(), .. dx.ToArray(), .. dw.ToArray(),
+                        .. ty.ToArray(), .. tdx.ToArray(), .. tdw.ToArray(), .. tdb.ToArray()];
             }
             finally { CpuParallel.Threads = old; }
         }

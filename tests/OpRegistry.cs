@@ -82,6 +82,8 @@ public static class OpRegistry
         yield return new("conv_transpose2d_k4s2p1", [I(2, 3, 4, 5), I(3, 2, 4, 4), I(2)], x => x[0].ConvTranspose2d(x[1], x[2], 2, 1));
         // Rows wide enough (19 columns of stride 2) for the CPU's eight-wide stride-2 gather and scatter, tails included.
         yield return new("conv2d_k3s2p1_wide", [I(1, 2, 5, 39), I(2, 2, 3, 3), I(2)], x => x[0].Conv2d(x[1], x[2], 2, 1));
+        // Big enough (256 × 256 columns an image) that the CPU runs it as two chunks of images side by side.
+        yield return new("conv_transpose2d_k4s2p1_chunked", [I(3, 2, 16, 16), I(2, 16, 4, 4), I(16)], x => x[0].ConvTranspose2d(x[1], x[2], 2, 1), Fd: false);
         yield return new("conv_transpose2d_k4s2p1_wide", [I(1, 2, 3, 19), I(2, 2, 4, 4), I(2)], x => x[0].ConvTranspose2d(x[1], x[2], 2, 1));
         yield return new("conv_transpose2d_k3s1p1", [I(2, 2, 5, 4), I(2, 3, 3, 3), I(3)], x => x[0].ConvTranspose2d(x[1], x[2], 1, 1));
         yield return new("conv_transpose2d_k3s2p0_op1", [I(1, 2, 3, 4), I(2, 2, 3, 3), I(2)], x => x[0].ConvTranspose2d(x[1], x[2], 2, 0, 1));

@@ -7,10 +7,13 @@ using Tensor = QGenEngine.Tensors.Tensor;
 
 namespace QGenEngine.Kernels.Cpu;
 
-// Convolutions as GEMM over the whole batch. With K = C·KH·KW and P = N·OH·OW:
-//   col (K, P) = im2col(x);  conv:  y' (OC, P) = W (OC, K) · col;  y = y' moved to (N, OC, OH·OW)
+// Convolutions as GEMMs over chunks of images. With K = C·KH·KW and P = n·OH·OW for a chunk of n images:
+//   col (K, P) = im2col(x);  conv:  y' (OC, P) = W (OC, K) · col;  y = y' moved to (n, OC, OH·OW)
 //   backward: dW += dy' · colᵀ;  dcol = Wᵀ · dy';  dx = col2im(dcol)
 // ConvTranspose2d is the same pair run the other way round (its forward is conv's data gradient).
+// Chunks (ImagesPerChunk: a column matrix of ~512 KB) run side by side, one per core at a time, so each chunk's
+// column matrix is written and read back in that core's L2: over the whole batch it was 7-26 MB for the VAE's
+// layers and went out to memory and back. Each chunk's GEMM runs serially (a nested parallel loop runs inline).
 public sealed partial class CpuDevice
 {
     private readonly record struct ColJob(float[] X, int Xo, float[] Col, ConvGeometry G);
@@ -154,91 +157,160 @@ public sealed partial class CpuDevice
         });
     }
 
-    /// <summary>db[c] += Σ over (C, N·S)-laid-out gradient rows.</summary>
-    private static void AddRowSums(float[] cns, int rows, int len, Tensor db)
-    {
-        var d = S(db);
-        for (int r = 0; r < rows; r++) d[r] += TensorPrimitives.Sum(cns.AsSpan(r * len, len));
-    }
-
     private static unsafe void Gemm(bool ta, bool tb, int m, int n, int k, float[] a, int ao, float[] b, int bo, float beta, float[] c, int co)
     {
         fixed (float* pa = a, pb = b, pc = c) Sgemm.Run(ta, tb, m, n, k, 1f, pa + ao, pb + bo, beta, pc + co);
     }
 
+    // Chunks of images side by side (see ImagesPerChunk), each through its own im2col, GEMM and layout move.
     public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
     {
-        int k = g.InChannels * g.KernelH * g.KernelW, p = g.Batch * g.OutH * g.OutW;
-        var col = FloatPool.Rent(k * p); var yT = FloatPool.Rent(g.OutChannels * p);
-        Im2Col(A(x), (int)x.Offset, col, g);
-        Gemm(false, false, g.OutChannels, p, k, A(w), (int)w.Offset, col, 0, 0f, yT, 0);
-        CnsToNcs(yT, 0, A(y), (int)y.Offset, g.Batch, g.OutChannels, g.OutH * g.OutW, bias);
-        FloatPool.Return(col); FloatPool.Return(yT);
+        int k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW;
+        int per = ImagesPerChunk((long)k * plane, plane, g.Batch), chunks = (g.Batch + per - 1) / per;
+        CpuParallel.For(chunks, new ChunkJob(A(x), (int)x.Offset, A(w), (int)w.Offset, A(y), (int)y.Offset, bias, g, per), static (j, ci) =>
+        {
+            var g = j.G;
+            int n0 = ci * j.PerChunk, nb = Math.Min(j.PerChunk, g.Batch - n0);
+            int k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW, p = nb * plane;
+            var col = FloatPool.Rent(k * p); var yT = FloatPool.Rent(g.OutChannels * p);
+            Im2Col(j.X, j.Xo + n0 * g.InChannels * g.InH * g.InW, col, g with { Batch = nb });
+            Gemm(false, false, g.OutChannels, p, k, j.W, j.Wo, col, 0, 0f, yT, 0);
+            CnsToNcs(yT, 0, j.Y, j.Yo + n0 * g.OutChannels * plane, nb, g.OutChannels, plane, j.Bias);
+            FloatPool.Return(col); FloatPool.Return(yT);
+        });
     }
 
+    // As the forward; each chunk adds its own part of dW, and the parts are added in chunk order (see ConvTranspose2dBackward).
     public void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
     {
-        int k = g.InChannels * g.KernelH * g.KernelW, p = g.Batch * g.OutH * g.OutW;
-        var dyT = FloatPool.Rent(g.OutChannels * p);
-        NcsToCns(A(dy), (int)dy.Offset, dyT, 0, g.Batch, g.OutChannels, g.OutH * g.OutW);
-        if (db is not null) AddRowSums(dyT, g.OutChannels, p, db);
-        var col = FloatPool.Rent(k * p);
-        if (dw is not null)
-        {
-            Im2Col(A(x), (int)x.Offset, col, g);
-            Gemm(false, true, g.OutChannels, k, p, dyT, 0, col, 0, 1f, A(dw), (int)dw.Offset);
-        }
-        if (dx is not null)
-        {
-            Gemm(true, false, k, p, g.OutChannels, A(w), (int)w.Offset, dyT, 0, 0f, col, 0);
-            Col2Im(col, A(dx), (int)dx.Offset, g);
-        }
-        FloatPool.Return(col); FloatPool.Return(dyT);
-    }
-
-    // In g the transposed conv's input (N, Cin, H, W) is the "out" side, its output (N, Cout, OH, OW) the "in" side.
-    public void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
-    {
-        int cin = g.OutChannels, k = g.InChannels * g.KernelH * g.KernelW, p = g.Batch * g.OutH * g.OutW;
-        var xT = FloatPool.Rent(cin * p); var col = FloatPool.Rent(k * p);
-        NcsToCns(A(x), (int)x.Offset, xT, 0, g.Batch, cin, g.OutH * g.OutW);
-        Gemm(true, false, k, p, cin, A(w), (int)w.Offset, xT, 0, 0f, col, 0);
-        Col2Im(col, A(y), (int)y.Offset, g);
-        if (bias is not null)
-        {
-            var ys = S(y); var b = S(bias); int plane = g.InH * g.InW;
-            for (int n = 0; n < g.Batch; n++)
-                for (int c = 0; c < g.InChannels; c++)
-                {
-                    var s = ys.Slice((n * g.InChannels + c) * plane, plane);
-                    TensorPrimitives.Add(s, b[c], s);
-                }
-        }
-        FloatPool.Return(xT); FloatPool.Return(col);
-    }
-
-    public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
-    {
-        int cin = g.OutChannels, k = g.InChannels * g.KernelH * g.KernelW, p = g.Batch * g.OutH * g.OutW;
+        int k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW;
         if (db is not null)
         {
-            var d = S(db); var gy = S(dy); int plane = g.InH * g.InW;
+            var d = S(db); var gy = S(dy);
             for (int n = 0; n < g.Batch; n++)
-                for (int c = 0; c < g.InChannels; c++) d[c] += TensorPrimitives.Sum(gy.Slice((n * g.InChannels + c) * plane, plane));
+                for (int c = 0; c < g.OutChannels; c++) d[c] += TensorPrimitives.Sum(gy.Slice((n * g.OutChannels + c) * plane, plane));
         }
         if (dx is null && dw is null) return;
-        var col = FloatPool.Rent(k * p); var xT = FloatPool.Rent(cin * p);
-        Im2Col(A(dy), (int)dy.Offset, col, g);
-        if (dw is not null)
+        int per = ImagesPerChunk((long)k * plane, plane, g.Batch), chunks = (g.Batch + per - 1) / per;
+        var parts = dw is null ? null : FloatPool.Rent(chunks * g.OutChannels * k);
+        var job = new BackJob(A(x), (int)x.Offset, A(w), (int)w.Offset, A(dy), (int)dy.Offset, dx is null ? null : A(dx), dx is null ? 0 : (int)dx.Offset, parts, g, per);
+        CpuParallel.For(chunks, job, static (j, ci) =>
         {
-            NcsToCns(A(x), (int)x.Offset, xT, 0, g.Batch, cin, g.OutH * g.OutW);
-            Gemm(false, true, cin, k, p, xT, 0, col, 0, 1f, A(dw), (int)dw.Offset);
-        }
-        if (dx is not null)
+            var g = j.G;
+            int n0 = ci * j.PerChunk, nb = Math.Min(j.PerChunk, g.Batch - n0);
+            var gc = g with { Batch = nb };
+            int k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW, p = nb * plane;
+            var dyT = FloatPool.Rent(g.OutChannels * p); var col = FloatPool.Rent(k * p);
+            NcsToCns(j.Dy, j.Dyo + n0 * g.OutChannels * plane, dyT, 0, nb, g.OutChannels, plane);
+            int xo = n0 * g.InChannels * g.InH * g.InW;
+            if (j.Parts is not null)
+            {
+                Im2Col(j.X, j.Xo + xo, col, gc);
+                Gemm(false, true, g.OutChannels, k, p, dyT, 0, col, 0, 0f, j.Parts, ci * g.OutChannels * k);
+            }
+            if (j.Dx is not null)
+            {
+                Gemm(true, false, k, p, g.OutChannels, j.W, j.Wo, dyT, 0, 0f, col, 0);
+                Col2Im(col, j.Dx, j.Dxo + xo, gc);
+            }
+            FloatPool.Return(col); FloatPool.Return(dyT);
+        });
+        if (parts is not null) AddParts(parts, chunks, g.OutChannels * k, dw!);
+    }
+
+    /// <summary>
+    /// Images per chunk when a convolution runs image chunks side by side: as many as keep one chunk's column matrix
+    /// (<paramref name="colFloatsPerImage"/> each) near 512 KB, so it is written and read back while in the core's L2
+    /// instead of going out to memory, but at least 256 columns (<paramref name="plane"/> each) for the GEMM's strips,
+    /// and at most a quarter of the batch (four chunks or more keep both cores busy). Depends on the shapes only: the same chunks (and bits) on any thread count.
+    /// </summary>
+    private static int ImagesPerChunk(long colFloatsPerImage, int plane, int batch) =>
+        (int)Math.Clamp(Math.Min(Math.Max((128 * 1024) / Math.Max(1, colFloatsPerImage), (256 + plane - 1) / plane), (batch + 3) / 4), 1, batch);
+
+    private readonly record struct ChunkJob(float[] X, int Xo, float[] W, int Wo, float[] Y, int Yo, Tensor? Bias, ConvGeometry G, int PerChunk);
+
+    // In g the transposed conv's input (N, Cin, H, W) is the "out" side, its output (N, Cout, OH, OW) the "in" side.
+    // Chunks of images run side by side, each through its own GEMM and col2im (serial inside a chunk).
+    public void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
+    {
+        int k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW;
+        int per = ImagesPerChunk((long)k * plane, plane, g.Batch), chunks = (g.Batch + per - 1) / per;
+        CpuParallel.For(chunks, new ChunkJob(A(x), (int)x.Offset, A(w), (int)w.Offset, A(y), (int)y.Offset, bias, g, per), static (j, ci) =>
         {
-            Gemm(false, false, cin, p, k, A(w), (int)w.Offset, col, 0, 0f, xT, 0);
-            CnsToNcs(xT, 0, A(dx), (int)dx.Offset, g.Batch, cin, g.OutH * g.OutW, null);
+            var g = j.G;
+            int n0 = ci * j.PerChunk, nb = Math.Min(j.PerChunk, g.Batch - n0);
+            var gc = g with { Batch = nb };
+            int cin = g.OutChannels, k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW, p = nb * plane;
+            int outPlane = g.InH * g.InW;
+            var xT = FloatPool.Rent(cin * p); var col = FloatPool.Rent(k * p);
+            NcsToCns(j.X, j.Xo + n0 * cin * plane, xT, 0, nb, cin, plane);
+            Gemm(true, false, k, p, cin, j.W, j.Wo, xT, 0, 0f, col, 0);
+            int yo = j.Yo + n0 * g.InChannels * outPlane;
+            Col2Im(col, j.Y, yo, gc);
+            if (j.Bias is not null)
+            {
+                var b = S(j.Bias);
+                for (int n = 0; n < nb; n++)
+                    for (int c = 0; c < g.InChannels; c++)
+                    {
+                        var s = j.Y.AsSpan(yo + (n * g.InChannels + c) * outPlane, outPlane);
+                        TensorPrimitives.Add(s, b[c], s);
+                    }
+            }
+            FloatPool.Return(xT); FloatPool.Return(col);
+        });
+    }
+
+    private readonly record struct BackJob(float[] X, int Xo, float[] W, int Wo, float[] Dy, int Dyo, float[]? Dx, int Dxo, float[]? Parts, ConvGeometry G, int PerChunk);
+    private readonly record struct PartsJob(float[] Parts, int Chunks, int Len, float[] Dst, int Do);
+
+    // Chunks of images side by side, as in the forward: each computes its images' dx and its own part of dW, and the
+    // parts are added to dW in chunk order (a fixed order: the same bits on any thread count).
+    public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
+    {
+        if (db is not null)
+        {
+            var d = S(db); var gy = S(dy); int outPlane = g.InH * g.InW;
+            for (int n = 0; n < g.Batch; n++)
+                for (int c = 0; c < g.InChannels; c++) d[c] += TensorPrimitives.Sum(gy.Slice((n * g.InChannels + c) * outPlane, outPlane));
         }
-        FloatPool.Return(col); FloatPool.Return(xT);
+        if (dx is null && dw is null) return;
+        int cin = g.OutChannels, k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW;
+        int per = ImagesPerChunk((long)k * plane, plane, g.Batch), chunks = (g.Batch + per - 1) / per;
+        var parts = dw is null ? null : FloatPool.Rent(chunks * cin * k);
+        var job = new BackJob(A(x), (int)x.Offset, A(w), (int)w.Offset, A(dy), (int)dy.Offset, dx is null ? null : A(dx), dx is null ? 0 : (int)dx.Offset, parts, g, per);
+        CpuParallel.For(chunks, job, static (j, ci) =>
+        {
+            var g = j.G;
+            int n0 = ci * j.PerChunk, nb = Math.Min(j.PerChunk, g.Batch - n0);
+            var gc = g with { Batch = nb };
+            int cin = g.OutChannels, k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW, p = nb * plane;
+            var col = FloatPool.Rent(k * p); var xT = FloatPool.Rent(cin * p);
+            Im2Col(j.Dy, j.Dyo + n0 * g.InChannels * g.InH * g.InW, col, gc);
+            if (j.Parts is not null)
+            {
+                NcsToCns(j.X, j.Xo + n0 * cin * plane, xT, 0, nb, cin, plane);
+                Gemm(false, true, cin, k, p, xT, 0, col, 0, 0f, j.Parts, ci * cin * k);
+            }
+            if (j.Dx is not null)
+            {
+                Gemm(false, false, cin, p, k, j.W, j.Wo, col, 0, 0f, xT, 0);
+                CnsToNcs(xT, 0, j.Dx, j.Dxo + n0 * cin * plane, nb, cin, plane, null);
+            }
+            FloatPool.Return(col); FloatPool.Return(xT);
+        });
+        if (parts is not null) AddParts(parts, chunks, cin * k, dw!);
+    }
+
+    /// <summary>dw += Σ over chunks of parts[chunk] (len each), chunk by chunk in order for every element; returns parts to the pool.</summary>
+    private static void AddParts(float[] parts, int chunks, int len, Tensor dw)
+    {
+        CpuParallel.For(CpuParallel.Chunks(len, 16 * 1024), new PartsJob(parts, chunks, len, A(dw), (int)dw.Offset), static (j, i) =>
+        {
+            var (lo, hi) = CpuParallel.Range(j.Len, CpuParallel.Chunks(j.Len, 16 * 1024), i);
+            var d = j.Dst.AsSpan(j.Do + lo, hi - lo);
+            for (int c = 0; c < j.Chunks; c++) TensorPrimitives.Add(d, j.Parts.AsSpan(c * j.Len + lo, hi - lo), d);
+        });
+        FloatPool.Return(parts);
     }
 }

@@ -29,6 +29,9 @@ public static class CpuParallel
     public const string ThreadsVariable = "QGEN_THREADS";
     private static int _threads = int.TryParse(Environment.GetEnvironmentVariable(ThreadsVariable), out int t) && t > 0 ? t : Environment.ProcessorCount;
 
+    /// <summary>True on a thread running a chunk of a parallel loop (where a nested loop runs serially).</summary>
+    public static bool InParallelLoop => _inside;
+
     /// <summary>Threads used by kernels, the caller included (default: $QGEN_THREADS, else the processor count).</summary>
     public static int Threads
     {

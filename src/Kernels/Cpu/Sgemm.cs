@@ -22,15 +22,35 @@ public static unsafe class Sgemm
     public static void Run(bool transA, bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
     {
         if (m == 0 || n == 0) return;
-        ScaleC(c, (long)m * n, beta);
-        if (k == 0 || alpha == 0) return;
+        if (k == 0 || alpha == 0) { ScaleC(c, (long)m * n, beta); return; }
+        if (n < NR && m > n && (long)m * n <= 1 << 20)
+        {
+            // A narrow C (a weight gradient with few columns): Cᵀ = op(B)ᵀ·op(A)ᵀ fills whole 16-wide strips instead of
+            // one partial strip. Cᵀ starts as β·C transposed and takes the same sums in the same order: the same bits.
+            var t = FloatPool.Rent(m * n);
+            fixed (float* tp = t)
+            {
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++) tp[(long)j * m + i] = beta == 0 ? 0f : beta == 1 ? c[(long)i * n + j] : beta * c[(long)i * n + j];
+                Run(!transB, !transA, n, m, k, alpha, b, a, beta == 0 ? 0f : 1f, tp);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++) c[(long)i * n + j] = tp[(long)j * m + i];
+            }
+            FloatPool.Return(t);
+            return;
+        }
+        // β = 0: the first k-block stores its products instead of adding them to a cleared C (no pass to clear C, no
+        // read of it); otherwise C is scaled once and every block adds.
+        bool overwrite = beta == 0;
+        if (!overwrite) ScaleC(c, (long)m * n, beta);
         long rsA = transA ? 1 : k, csA = transA ? m : 1;
         long rsB = transB ? 1 : n, csB = transB ? k : 1;
-        bool parallel = (double)m * n * k >= 48 * 48 * 48 && CpuParallel.Threads > 1;
+        bool parallel = (double)m * n * k >= 48 * 48 * 48 && CpuParallel.Threads > 1 && !CpuParallel.InParallelLoop;
         int mBlocks = (m + MC - 1) / MC;
-        if (parallel && mBlocks < CpuParallel.Threads)
+        if (!parallel || mBlocks < CpuParallel.Threads)
         {
-            RunTiles(a, rsA, csA, b, rsB, csB, c, m, n, k, alpha);
+            // Serial (small, or called from a chunk of a parallel loop: thread-local buffers, no shared lock) or few rows.
+            RunTiles(a, rsA, csA, b, rsB, csB, c, m, n, k, alpha, overwrite, parallel);
             return;
         }
 
@@ -48,13 +68,11 @@ public static unsafe class Sgemm
                     fixed (float* pb = _packB)
                     {
                         var st = new PackBState(b + pc * rsB + jc * csB, rsB, csB, kc, nc, pb);
-                        if (parallel) CpuParallel.For(CpuParallel.Chunks(strips, 16), st, static (s, i) => s.Run(i));
-                        else st.RunAll();
+                        CpuParallel.For(CpuParallel.Chunks(strips, 16), st, static (s, i) => s.Run(i));
 
-                        int nChunks = parallel ? Math.Clamp((2 * CpuParallel.Threads + mBlocks - 1) / mBlocks, 1, strips) : 1;
-                        var ms = new MacroState(a + pc * csA, rsA, csA, pb, c + jc, n, m, nc, kc, strips, alpha, nChunks);
-                        if (parallel) CpuParallel.For(mBlocks * nChunks, ms, static (s, i) => s.Run(i));
-                        else for (int i = 0; i < mBlocks * nChunks; i++) ms.Run(i);
+                        int nChunks = Math.Clamp((2 * CpuParallel.Threads + mBlocks - 1) / mBlocks, 1, strips);
+                        var ms = new MacroState(a + pc * csA, rsA, csA, pb, c + jc, n, m, nc, kc, strips, alpha, nChunks, overwrite && pc == 0);
+                        CpuParallel.For(mBlocks * nChunks, ms, static (s, i) => s.Run(i));
                     }
                 }
             }
@@ -70,19 +88,24 @@ public static unsafe class Sgemm
     /// strip once per row tile (1/MC of the tile's multiply-adds). Each element of C still sums its k-blocks in order,
     /// so the result equals the blocked schedule's and does not depend on the thread count.
     /// </summary>
-    private static void RunTiles(float* a, long rsA, long csA, float* b, long rsB, long csB, float* c, int m, int n, int k, float alpha)
+    private static void RunTiles(float* a, long rsA, long csA, float* b, long rsB, long csB, float* c, int m, int n, int k, float alpha, bool overwrite, bool parallel)
     {
+        if (!parallel)
+        {
+            new TileState(a, rsA, csA, b, rsB, csB, c, m, n, k, alpha, 1, 1, overwrite).Run(0);
+            return;
+        }
         int strips = (n + NR - 1) / NR, rowStrips = (m + MR - 1) / MR;
         int want = 2 * CpuParallel.Threads;
         int nParts = Math.Min(strips, want);
         int mParts = Math.Min(rowStrips, (want + nParts - 1) / nParts);
-        var st = new TileState(a, rsA, csA, b, rsB, csB, c, m, n, k, alpha, mParts, nParts);
+        var st = new TileState(a, rsA, csA, b, rsB, csB, c, m, n, k, alpha, mParts, nParts, overwrite);
         CpuParallel.For(mParts * nParts, st, static (s, i) => s.Run(i));
     }
 
     [ThreadStatic] private static float[]? _packBTile;
 
-    private readonly struct TileState(float* a, long rsA, long csA, float* b, long rsB, long csB, float* c, int m, int n, int k, float alpha, int mParts, int nParts)
+    private readonly struct TileState(float* a, long rsA, long csA, float* b, long rsB, long csB, float* c, int m, int n, int k, float alpha, int mParts, int nParts, bool overwrite)
     {
         private const int GroupStrips = 32;   // 16·32·KC floats = 512 KB of packed B: stays in L2
 
@@ -111,7 +134,7 @@ public static unsafe class Sgemm
                         {
                             int h = Math.Min(MC, mc - ib);
                             PackA(a + pc * csA + (i0 + ib) * rsA, rsA, csA, h, kc, pa);
-                            Tiles(pa, pb, c + (long)(i0 + ib) * n + j0, n, h, nc, kc, 0, g1 - g0, alpha);
+                            Tiles(pa, pb, c + (long)(i0 + ib) * n + j0, n, h, nc, kc, 0, g1 - g0, alpha, overwrite && pc == 0);
                         }
                     }
                 }
@@ -119,8 +142,8 @@ public static unsafe class Sgemm
         }
     }
 
-    /// <summary>C[0..mc, strips s0..s1) += α·(packed A block)·(packed B strips), by 6×16 micro-tiles.</summary>
-    private static void Tiles(float* pa, float* pb, float* c, int ldc, int mc, int nc, int kc, int s0, int s1, float alpha)
+    /// <summary>C[0..mc, strips s0..s1) += α·(packed A block)·(packed B strips) (= when overwrite), by 6×16 micro-tiles.</summary>
+    private static void Tiles(float* pa, float* pb, float* c, int ldc, int mc, int nc, int kc, int s0, int s1, float alpha, bool overwrite)
     {
         int rowStrips = (mc + MR - 1) / MR;
         float* tile = stackalloc float[MR * NR];
@@ -132,13 +155,14 @@ public static unsafe class Sgemm
             {
                 int h = Math.Min(MR, mc - r * MR);
                 float* cp = c + (long)(r * MR) * ldc + j0;
-                if (h == MR && w == NR) Kernel6x16(kc, pa + r * MR * kc, bs, cp, ldc, alpha);
+                if (h == MR && w == NR) Kernel6x16(kc, pa + r * MR * kc, bs, cp, ldc, alpha, overwrite);
                 else
                 {
-                    new Span<float>(tile, MR * NR).Clear();
-                    Kernel6x16(kc, pa + r * MR * kc, bs, tile, NR, alpha);
+                    Kernel6x16(kc, pa + r * MR * kc, bs, tile, NR, alpha, true);
                     for (int y = 0; y < h; y++)
-                        for (int x = 0; x < w; x++) cp[(long)y * ldc + x] += tile[y * NR + x];
+                        for (int x = 0; x < w; x++)
+                            if (overwrite) cp[(long)y * ldc + x] = tile[y * NR + x];
+                            else cp[(long)y * ldc + x] += tile[y * NR + x];
                 }
             }
         }
@@ -227,7 +251,7 @@ public static unsafe class Sgemm
         Avx.Store(dst + 6 * NR, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dst + 7 * NR, Avx.Permute2x128(u3, u7, 0x31));
     }
 
-    private readonly struct MacroState(float* a, long rsA, long csA, float* pb, float* c, int ldc, int m, int nc, int kc, int strips, float alpha, int nChunks)
+    private readonly struct MacroState(float* a, long rsA, long csA, float* pb, float* c, int ldc, int m, int nc, int kc, int strips, float alpha, int nChunks, bool overwrite)
     {
         public void Run(int item)
         {
@@ -240,13 +264,13 @@ public static unsafe class Sgemm
             fixed (float* pa = packA)
             {
                 PackA(a + i0 * rsA, rsA, csA, mc, kc, pa);
-                Tiles(pa, pb, c + (long)i0 * ldc, ldc, mc, nc, kc, s0, s1, alpha);
+                Tiles(pa, pb, c + (long)i0 * ldc, ldc, mc, nc, kc, s0, s1, alpha, overwrite);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int kc, float* a, float* b, float* c, long ldc, float alpha)
+    private static void Kernel6x16(int kc, float* a, float* b, float* c, long ldc, float alpha, bool overwrite)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
                          c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -277,13 +301,19 @@ public static unsafe class Sgemm
             }
         }
         var al = Vector256.Create(alpha);
-        Store(c, c00, c01, al); Store(c + ldc, c10, c11, al); Store(c + 2 * ldc, c20, c21, al);
-        Store(c + 3 * ldc, c30, c31, al); Store(c + 4 * ldc, c40, c41, al); Store(c + 5 * ldc, c50, c51, al);
+        Store(c, c00, c01, al, overwrite); Store(c + ldc, c10, c11, al, overwrite); Store(c + 2 * ldc, c20, c21, al, overwrite);
+        Store(c + 3 * ldc, c30, c31, al, overwrite); Store(c + 4 * ldc, c40, c41, al, overwrite); Store(c + 5 * ldc, c50, c51, al, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* c, Vector256<float> v0, Vector256<float> v1, Vector256<float> alpha)
+    private static void Store(float* c, Vector256<float> v0, Vector256<float> v1, Vector256<float> alpha, bool overwrite)
     {
+        if (overwrite)
+        {
+            Vector256.Store(v0 * alpha, c);
+            Vector256.Store(v1 * alpha, c + 8);
+            return;
+        }
         Vector256.Store(Vector256.Load(c) + v0 * alpha, c);
         Vector256.Store(Vector256.Load(c + 8) + v1 * alpha, c + 8);
     }
