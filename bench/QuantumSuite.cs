@@ -32,6 +32,26 @@ public static class QuantumSuite
             rows.Add(Q("adjoint", b, 8, 3, adj).With("forward_ms", fwd));
             rows.Add(Q("shift", b, 8, 3, shift).With("vs_adjoint", shift / adj).With("timed_samples", probe));
         }
+        // Noisy circuits: the batched density-matrix simulation (the report's circuit, depolarising + damping after every
+        // gate), forward alone and with the parameter-shift gradient (what noisy training runs: 1 + 2 × 48 weight runs; the
+        // inputs' 16 runs are skipped as a GAN's noise needs no gradient).
+        var noise = NoiseModel.Parse("depolarizing=0.01,damping=0.01");
+        foreach (int b in a.Quick ? new[] { 8 } : new[] { 8, 64 })
+        {
+            var x = Enumerable.Range(0, b * 8).Select(_ => (float)(rnd.NextDouble() * Math.PI)).ToArray();
+            var w = Enumerable.Range(0, c.WeightCount).Select(_ => (float)(rnd.NextDouble() * 2 * Math.PI)).ToArray();
+            var g = Enumerable.Range(0, b * 256).Select(_ => (float)rnd.NextDouble()).ToArray();
+            double fwd = Timing.Median(() => DensityMatrix.Run(c, x, b, w, Readout.Probs, noise), a.Quick ? 3 : 7, 1);
+            // 16 qubit-pairs' worth of amplitudes (2^16 complex doubles) per circuit, every pass read and written once.
+            rows.Add(new Record("quantum", "noisy forward (density matrix)", "cpu", b, fwd).With("method", "density-matrix").With("qubits", 8).With("layers", 3)
+                .With("ms_per_circuit", fwd / b));
+            if (b == 8)
+            {
+                double sh = Timing.Median(() => Gradients.Shift(c, x, b, w, Readout.Probs, g, noise: noise, inputGrads: false), 1, 1);
+                rows.Add(new Record("quantum", "noisy shift fwd+grad (density matrix)", "cpu", b, sh).With("method", "shift").With("qubits", 8).With("layers", 3)
+                    .With("circuit_runs", 1 + 2 * c.WeightCount));
+            }
+        }
         if (a.Device is "cuda" or "ilgpu-cpu")
         {
             using var sim = a.Device == "cuda" ? QGenEngine.Quantum.Gpu.IlgpuSimulator.TryCreateCuda() : QGenEngine.Quantum.Gpu.IlgpuSimulator.CreateCpu();
