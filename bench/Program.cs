@@ -15,6 +15,7 @@ var suites = new Dictionary<string, Func<BenchArgs, List<Record>>>
     ["profile"] = Suites.Profile,
     ["sample"] = Suites.Sample,
     ["quantum"] = QuantumSuite.Run,
+    ["targets"] = Targets.Run,
 };
 if (args.Length > 0 && args[0] == "compare") return Compare.Run(args[1..]);
 string usage = $"usage: bench <{string.Join("|", suites.Keys)}|all|compare> [--json FILE] [--device cpu|reference] [--batch N] [--model vae] [--threads T] [--quick]";
