@@ -51,6 +51,37 @@ public class NoiseTests
             }
     }
 
+    /// <summary>Golden values from NumPy/SciPy (tools/golden/make_noise_fixtures.py: full matrices, expm rotations, Kraus sums).</summary>
+    [Test]
+    public void Noisy_probabilities_equal_numpy_golden_values()
+    {
+        var root = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "noise.json"))).RootElement;
+        int count = 0;
+        foreach (var k in root.GetProperty("cases").EnumerateArray())
+        {
+            int n = k.GetProperty("qubits").GetInt32(), batch = k.GetProperty("batch").GetInt32();
+            var enc = k.GetProperty("encoding").GetString() == "amplitude" ? Encoding.Amplitude : Encoding.Angle;
+            var c = Circuit.Template(n, k.GetProperty("layers").GetInt32(), Circuit.ParseEntangler(k.GetProperty("entangler").GetString()!), enc);
+            var noise = NoiseModel.Parse(string.Join(",", k.GetProperty("noise").EnumerateObject().Select(p => $"{p.Name}={p.Value.GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture)}")));
+            var inputs = k.GetProperty("inputs").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+            var weights = k.GetProperty("weights").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+            var got = DensityMatrix.RunProbabilities(c, inputs, batch, weights, noise);
+            int b = 0;
+            foreach (var row in k.GetProperty("probs").EnumerateArray())
+            {
+                int i = 0;
+                foreach (var v in row.EnumerateArray())
+                {
+                    Assert.That(got[b * c.Dim + i], Is.EqualTo(v.GetDouble()).Within(1e-12), $"{n} qubits {c.Entangler} {enc} {noise}: sample {b}, p[{i}]");
+                    i++;
+                }
+                b++;
+            }
+            count++;
+        }
+        Assert.That(count, Is.EqualTo(4), "fixture cases");
+    }
+
     [Test]
     public void Cz_rx_and_gates_between_two_qubit_gates_equal_the_kraus_oracle()
     {
