@@ -71,18 +71,12 @@ public static class Targets
 
     /// <summary>
     /// FLOPs of one sample's forward + adjoint gradient as the simulator runs it: forward, each fused one-qubit block a
-    /// 2 × 2 complex matrix on 2^(n−1) pairs (28 FLOP a pair); backward, each one-qubit gate applied to ψ and λ (2 × 28) and,
+    /// 2 × 2 complex matrix on 2^(n−1) pairs (28 FLOP a pair; the simulator's own fusion pass counts the blocks); backward, each one-qubit gate applied to ψ and λ (2 × 28) and,
     /// for a rotation, its expectation (8 a pair). CNOTs are moves, counted as none.
     /// </summary>
     public static double CircuitFlops(Circuit c)
     {
-        int blocks = 0;
-        var open = new bool[c.Qubits];
-        foreach (var g in c.Gates)
-        {
-            if (g.IsTwoQubit) { open[g.Wire] = open[g.Wire2] = false; continue; }
-            if (!open[g.Wire]) { blocks++; open[g.Wire] = true; }
-        }
+        int blocks = Fusion.Fuse(c.Gates).Count(op => op.Wire2 < 0);
         int ones = c.Gates.Count(g => !g.IsTwoQubit), rotations = c.Gates.Count(g => g.Source != AngleSource.None);
         double pairs = c.Dim / 2.0;
         return pairs * (28.0 * blocks + 56.0 * ones + 8.0 * rotations);

@@ -48,7 +48,7 @@ public sealed record NoiseModel(double Depolarizing = 0, double AmplitudeDamping
 public static class DensityMatrix
 {
     /// <summary>Circuits per group: one SIMD vector of doubles.</summary>
-    private static int Lanes => System.Runtime.Intrinsics.Vector256<double>.Count;
+    private static int Lanes => Vector256<double>.Count;
 
     public static float[] Run(Circuit c, float[] inputs, int batch, float[] weights, Readout r, NoiseModel noise, ulong seed = 0)
     {
@@ -128,25 +128,31 @@ public static class DensityMatrix
             }
         }
 
-        /// <summary>m (per lane) ← s (per lane) · m; m is the identity when <paramref name="identity"/>.</summary>
-        public static void LeftMultiply(double[] m, ReadOnlySpan<double> sre, ReadOnlySpan<double> sim, int lane, int lanes, bool identity)
+        /// <summary>m (per lane) ← s · m in one lane.</summary>
+        public static void LeftMultiply(double[] m, ReadOnlySpan<double> sre, ReadOnlySpan<double> sim, int lane, int lanes)
         {
             Span<double> tr = stackalloc double[16], ti = stackalloc double[16];
             for (int row = 0; row < 4; row++)
                 for (int col = 0; col < 4; col++)
                 {
                     double accR = 0, accI = 0;
-                    if (identity) { accR = sre[row * 4 + col]; accI = sim[row * 4 + col]; }
-                    else
-                        for (int k = 0; k < 4; k++)
-                        {
-                            double ar = sre[row * 4 + k], ai = sim[row * 4 + k];
-                            double br = m[(2 * (k * 4 + col)) * lanes + lane], bi = m[(2 * (k * 4 + col) + 1) * lanes + lane];
-                            accR += ar * br - ai * bi; accI += ar * bi + ai * br;
-                        }
+                    for (int k = 0; k < 4; k++)
+                    {
+                        double ar = sre[row * 4 + k], ai = sim[row * 4 + k];
+                        double br = m[(2 * (k * 4 + col)) * lanes + lane], bi = m[(2 * (k * 4 + col) + 1) * lanes + lane];
+                        accR += ar * br - ai * bi; accI += ar * bi + ai * br;
+                    }
                     tr[row * 4 + col] = accR; ti[row * 4 + col] = accI;
                 }
             for (int e = 0; e < 16; e++) { m[2 * e * lanes + lane] = tr[e]; m[(2 * e + 1) * lanes + lane] = ti[e]; }
+        }
+
+        /// <summary>The identity in every lane.</summary>
+        public static double[] Identity(int lanes)
+        {
+            var m = new double[32 * lanes];
+            for (int d = 0; d < 4; d++) m.AsSpan(2 * (d * 4 + d) * lanes, lanes).Fill(1);
+            return m;
         }
     }
 
@@ -161,20 +167,20 @@ public static class DensityMatrix
             int n = c.Qubits, dim = c.Dim, b0 = group * lanes;
             var rho = new StateBatch<double>(2 * n, lanes);
             Prepare(rho, b0);
-            // The pending superoperator of each wire (null: identity), applied when a two-qubit gate touches the wire or at the end.
+            // The pending superoperator of each wire (null: none yet), applied when a two-qubit gate touches the wire or at the end.
             var pending = new double[]?[n];
-            Span<double> sre = stackalloc double[16], sim = stackalloc double[16];
+            var sre = new double[16]; var sim = new double[16];
             void Flush(int w)
             {
                 if (pending[w] is { } m) { ApplySuper(rho, w, n + w, m); pending[w] = null; }
             }
-            void Push(int w, Gates2x2 u, int lane, bool allLanes, Span<double> sre, Span<double> sim)
+            // Multiplies the gate u, then the channel, into wire w's pending superoperator: in one lane, or in all (-1).
+            void Push(int w, Gates2x2 u, int lane)
             {
-                bool fresh = pending[w] is null;
-                var m = pending[w] ??= new double[32 * lanes];
+                var m = pending[w] ??= Super.Identity(lanes);
                 Super.OfGate(u, _channel, sre, sim);
-                if (allLanes) for (int l = 0; l < lanes; l++) Super.LeftMultiply(m, sre, sim, l, lanes, fresh);
-                else Super.LeftMultiply(m, sre, sim, lane, lanes, fresh);
+                if (lane >= 0) Super.LeftMultiply(m, sre, sim, lane, lanes);
+                else for (int l = 0; l < lanes; l++) Super.LeftMultiply(m, sre, sim, l, lanes);
             }
             foreach (var g in c.Gates)
             {
@@ -183,24 +189,13 @@ public static class DensityMatrix
                     Flush(g.Wire); Flush(g.Wire2);
                     if (g.Kind == GateKind.CNOT) { rho.Cnot(g.Wire, g.Wire2); rho.Cnot(n + g.Wire, n + g.Wire2); }
                     else { rho.Cz(g.Wire, g.Wire2); rho.Cz(n + g.Wire, n + g.Wire2); }
-                    if (!_channel.IsIdentity)
-                    {
-                        Push(g.Wire, Gates2x2.Identity, 0, true, sre, sim);
-                        Push(g.Wire2, Gates2x2.Identity, 0, true, sre, sim);
-                    }
+                    if (!_channel.IsIdentity) { Push(g.Wire, Gates2x2.Identity, -1); Push(g.Wire2, Gates2x2.Identity, -1); }
                     continue;
                 }
                 if (g.Source == AngleSource.Input)
-                {
-                    // Each lane its own angle; a fresh pending matrix must be set in every lane at once.
-                    if (pending[g.Wire] is null) pending[g.Wire] = IdentityRows(lanes);
-                    for (int l = 0; l < lanes; l++)
-                    {
-                        int b = Math.Min(b0 + l, batch - 1);
-                        Push(g.Wire, Gates2x2.Of(g.Kind, inputs[b * c.InputCount + g.Index]), l, false, sre, sim);
-                    }
-                }
-                else Push(g.Wire, Gates2x2.Of(g.Kind, g.Source == AngleSource.Weight ? weights[g.Index] : 0), 0, true, sre, sim);
+                    for (int l = 0; l < lanes; l++)   // each lane its own angle (padding lanes repeat the last sample)
+                        Push(g.Wire, Gates2x2.Of(g.Kind, inputs[Math.Min(b0 + l, batch - 1) * c.InputCount + g.Index]), l);
+                else Push(g.Wire, Gates2x2.Of(g.Kind, g.Source == AngleSource.Weight ? weights[g.Index] : 0), -1);
             }
             for (int w = 0; w < n; w++) Flush(w);
 
@@ -218,13 +213,6 @@ public static class DensityMatrix
                     }
                 p.CopyTo(P.AsSpan((b0 + lane) * dim, dim));
             }
-        }
-
-        private static double[] IdentityRows(int lanes)
-        {
-            var m = new double[32 * lanes];
-            for (int d = 0; d < 4; d++) m.AsSpan(2 * (d * 4 + d) * lanes, lanes).Fill(1);
-            return m;
         }
 
         /// <summary>ρ = |0…0⟩⟨0…0| (angle encoding) or aa†/|a|² (amplitude; padding lanes copy a real sample).</summary>
@@ -251,7 +239,7 @@ public static class DensityMatrix
     /// </summary>
     private static unsafe void ApplySuper(StateBatch<double> s, int qa, int qb, double[] m)
     {
-        int A = s.Bit(qa), B = s.Bit(qb), L = s.Lanes, W = System.Runtime.Intrinsics.Vector256<double>.Count;
+        int A = s.Bit(qa), B = s.Bit(qb), L = s.Lanes, W = Vector256<double>.Count;
         fixed (double* re = s.Re, im = s.Im, mp = m)
             for (int hi = 0; hi < s.Dim; hi += 2 * A)
                 for (int mid = 0; mid < A; mid += 2 * B)

@@ -166,11 +166,11 @@ public sealed partial class CpuDevice
     public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
     {
         int k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW;
-        int per = ImagesPerChunk((long)k * plane, plane, g.Batch), chunks = (g.Batch + per - 1) / per;
+        var (per, chunks) = Chunking((long)k * plane, plane, g.Batch);
         CpuParallel.For(chunks, new ChunkJob(A(x), (int)x.Offset, A(w), (int)w.Offset, A(y), (int)y.Offset, bias, g, per), static (j, ci) =>
         {
             var g = j.G;
-            int n0 = ci * j.PerChunk, nb = Math.Min(j.PerChunk, g.Batch - n0);
+            var (n0, nb) = ChunkImages(ci, j.PerChunk, g.Batch);
             int k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW, p = nb * plane;
             var col = FloatPool.Rent(k * p); var yT = FloatPool.Rent(g.OutChannels * p);
             Im2Col(j.X, j.Xo + n0 * g.InChannels * g.InH * g.InW, col, g with { Batch = nb });
@@ -184,20 +184,15 @@ public sealed partial class CpuDevice
     public void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
     {
         int k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW;
-        if (db is not null)
-        {
-            var d = S(db); var gy = S(dy);
-            for (int n = 0; n < g.Batch; n++)
-                for (int c = 0; c < g.OutChannels; c++) d[c] += TensorPrimitives.Sum(gy.Slice((n * g.OutChannels + c) * plane, plane));
-        }
+        if (db is not null) AddChannelSums(dy, db, g.Batch, g.OutChannels, plane);
         if (dx is null && dw is null) return;
-        int per = ImagesPerChunk((long)k * plane, plane, g.Batch), chunks = (g.Batch + per - 1) / per;
+        var (per, chunks) = Chunking((long)k * plane, plane, g.Batch);
         var parts = dw is null ? null : FloatPool.Rent(chunks * g.OutChannels * k);
         var job = new BackJob(A(x), (int)x.Offset, A(w), (int)w.Offset, A(dy), (int)dy.Offset, dx is null ? null : A(dx), dx is null ? 0 : (int)dx.Offset, parts, g, per);
         CpuParallel.For(chunks, job, static (j, ci) =>
         {
             var g = j.G;
-            int n0 = ci * j.PerChunk, nb = Math.Min(j.PerChunk, g.Batch - n0);
+            var (n0, nb) = ChunkImages(ci, j.PerChunk, g.Batch);
             var gc = g with { Batch = nb };
             int k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW, p = nb * plane;
             var dyT = FloatPool.Rent(g.OutChannels * p); var col = FloatPool.Rent(k * p);
@@ -227,6 +222,24 @@ public sealed partial class CpuDevice
     private static int ImagesPerChunk(long colFloatsPerImage, int plane, int batch) =>
         (int)Math.Clamp(Math.Min(Math.Max((128 * 1024) / Math.Max(1, colFloatsPerImage), (256 + plane - 1) / plane), (batch + 3) / 4), 1, batch);
 
+    /// <summary>Images per chunk (<see cref="ImagesPerChunk"/>) and the number of chunks.</summary>
+    private static (int Per, int Chunks) Chunking(long colFloatsPerImage, int plane, int batch)
+    {
+        int per = ImagesPerChunk(colFloatsPerImage, plane, batch);
+        return (per, (batch + per - 1) / per);
+    }
+
+    /// <summary>Chunk ci's first image and its number of images.</summary>
+    private static (int First, int Count) ChunkImages(int ci, int per, int batch) => (ci * per, Math.Min(per, batch - ci * per));
+
+    /// <summary>db[c] += Σ over images and the plane of channel c of dy (N, C, plane), image by image.</summary>
+    private static void AddChannelSums(Tensor dy, Tensor db, int batch, int channels, int plane)
+    {
+        var d = S(db); var gy = S(dy);
+        for (int n = 0; n < batch; n++)
+            for (int c = 0; c < channels; c++) d[c] += TensorPrimitives.Sum(gy.Slice((n * channels + c) * plane, plane));
+    }
+
     private readonly record struct ChunkJob(float[] X, int Xo, float[] W, int Wo, float[] Y, int Yo, Tensor? Bias, ConvGeometry G, int PerChunk);
 
     // In g the transposed conv's input (N, Cin, H, W) is the "out" side, its output (N, Cout, OH, OW) the "in" side.
@@ -234,11 +247,11 @@ public sealed partial class CpuDevice
     public void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
     {
         int k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW;
-        int per = ImagesPerChunk((long)k * plane, plane, g.Batch), chunks = (g.Batch + per - 1) / per;
+        var (per, chunks) = Chunking((long)k * plane, plane, g.Batch);
         CpuParallel.For(chunks, new ChunkJob(A(x), (int)x.Offset, A(w), (int)w.Offset, A(y), (int)y.Offset, bias, g, per), static (j, ci) =>
         {
             var g = j.G;
-            int n0 = ci * j.PerChunk, nb = Math.Min(j.PerChunk, g.Batch - n0);
+            var (n0, nb) = ChunkImages(ci, j.PerChunk, g.Batch);
             var gc = g with { Batch = nb };
             int cin = g.OutChannels, k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW, p = nb * plane;
             int outPlane = g.InH * g.InW;
@@ -268,21 +281,16 @@ public sealed partial class CpuDevice
     // parts are added to dW in chunk order (a fixed order: the same bits on any thread count).
     public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
     {
-        if (db is not null)
-        {
-            var d = S(db); var gy = S(dy); int outPlane = g.InH * g.InW;
-            for (int n = 0; n < g.Batch; n++)
-                for (int c = 0; c < g.InChannels; c++) d[c] += TensorPrimitives.Sum(gy.Slice((n * g.InChannels + c) * outPlane, outPlane));
-        }
+        if (db is not null) AddChannelSums(dy, db, g.Batch, g.InChannels, g.InH * g.InW);
         if (dx is null && dw is null) return;
         int cin = g.OutChannels, k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW;
-        int per = ImagesPerChunk((long)k * plane, plane, g.Batch), chunks = (g.Batch + per - 1) / per;
+        var (per, chunks) = Chunking((long)k * plane, plane, g.Batch);
         var parts = dw is null ? null : FloatPool.Rent(chunks * cin * k);
         var job = new BackJob(A(x), (int)x.Offset, A(w), (int)w.Offset, A(dy), (int)dy.Offset, dx is null ? null : A(dx), dx is null ? 0 : (int)dx.Offset, parts, g, per);
         CpuParallel.For(chunks, job, static (j, ci) =>
         {
             var g = j.G;
-            int n0 = ci * j.PerChunk, nb = Math.Min(j.PerChunk, g.Batch - n0);
+            var (n0, nb) = ChunkImages(ci, j.PerChunk, g.Batch);
             var gc = g with { Batch = nb };
             int cin = g.OutChannels, k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW, p = nb * plane;
             var col = FloatPool.Rent(k * p); var xT = FloatPool.Rent(cin * p);
