@@ -100,16 +100,18 @@ public sealed class QuantumLayer : Layer
     /// <summary>
     /// On an ILGPU device (cuda, opencl, ilgpu-cpu): the simulator's kernels on the device's own accelerator and stream,
     /// reading the inputs and angles where they are and writing the readout and gradients into device tensors - no
-    /// host round trip, forward or backward (shots, noise and parameter-shift take the host path).
+    /// host round trip, forward or backward (shots, noise and parameter-shift take the host path). When a gradient
+    /// will be wanted the forward keeps each circuit's final state, and the backward is the adjoint pass alone from it.
     /// </summary>
     private static Tensor ApplyOnDevice(Tensor x, Tensor weight, Circuit c, Readout r, QGenEngine.Kernels.Gpu.IlgpuDevice dev)
     {
         var sim = Gpu.IlgpuSimulator.On(dev);
-        var y = sim.Forward(dev, c, x, weight, r);
-        if (Graph.Needs(x, weight))
+        bool grad = Graph.Needs(x, weight);
+        var (y, state) = sim.Forward(dev, c, x, weight, r, keepState: grad);
+        if (grad)
             Graph.Record(y, [x, weight], g =>
             {
-                var (wg, ig) = sim.Backward(dev, c, x, weight, r, g);
+                var (wg, ig) = sim.Backward(dev, c, x, weight, state!, r, g);
                 if (weight.RequiresGrad) Graph.Accumulate(weight, c.WeightCount == 0 ? Tensor.Zeros(dev, weight.Shape) : wg.Reshape(weight.Shape));
                 if (x.RequiresGrad) Graph.Accumulate(x, ig);
             });

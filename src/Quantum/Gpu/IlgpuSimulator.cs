@@ -8,10 +8,11 @@ namespace QGenEngine.Quantum.Gpu;
 
 /// <summary>
 /// The batched simulator as ILGPU kernels: one launch runs every circuit of a batch (a thread group per
-/// circuit, its state in group shared memory), one launch runs the adjoint backward for the whole
-/// batch. Never a launch per gate. The same kernels run on CUDA, or on ILGPU's CPU accelerator
-/// (`ilgpu-cpu`, slow, for tests). Shared memory holds 2·2^n floats forward and 4·2^n backward, so
-/// n ≤ 12 forward and n ≤ 11 backward (48 KB); larger circuits use the CPU simulator.
+/// circuit, its state in group shared memory) and, when a gradient will be wanted, leaves each circuit's final
+/// state in device memory; one launch runs the adjoint backward for the whole batch as its own pass over the gate
+/// list, starting from that saved state (nothing recomputed). Never a launch per gate. The same kernels run on CUDA,
+/// or on ILGPU's CPU accelerator (`ilgpu-cpu`, slow, for tests). Shared memory holds 2·2^n floats forward and 4·2^n
+/// backward, so n ≤ 12 forward and n ≤ 11 backward (48 KB); larger circuits use the CPU simulator.
 /// </summary>
 public sealed class IlgpuSimulator : IDisposable
 {
@@ -19,13 +20,14 @@ public sealed class IlgpuSimulator : IDisposable
     private readonly Context _context;
     public Accelerator Accelerator { get; }
 
-    private readonly Action<KernelConfig, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs> _forward;
-    private readonly Action<KernelConfig, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs> _backward;
+    private readonly Action<KernelConfig, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs> _forward;
+    private readonly Action<KernelConfig, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs> _backward;
 
-    /// <summary>Scalar arguments of both kernels.</summary>
-    public readonly struct KernelArgs(int qubits, int inputCount, int weightCount, int width, int expval, int amplitude)
+    /// <summary>Scalar arguments of both kernels. SaveState: the forward writes each circuit's final state (re, then im) to its state view.</summary>
+    public readonly struct KernelArgs(int qubits, int inputCount, int weightCount, int width, int expval, int amplitude, int saveState)
     {
-        public readonly int Qubits = qubits, InputCount = inputCount, WeightCount = weightCount, Width = width, Expval = expval, Amplitude = amplitude;
+        public readonly int Qubits = qubits, InputCount = inputCount, WeightCount = weightCount, Width = width, Expval = expval, Amplitude = amplitude,
+                            SaveState = saveState;
     }
 
     private readonly bool _owns;   // false on a tensor device's accelerator, which the device disposes
@@ -34,8 +36,8 @@ public sealed class IlgpuSimulator : IDisposable
     {
         _context = context!; _owns = context is not null; Accelerator = accelerator;
         // Loading compiles (hundreds of ms): once per simulator, typed launchers.
-        _forward = accelerator.LoadStreamKernel<ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs>(ForwardKernel);
-        _backward = accelerator.LoadStreamKernel<ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs>(BackwardKernel);
+        _forward = accelerator.LoadStreamKernel<ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs>(ForwardKernel);
+        _backward = accelerator.LoadStreamKernel<ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KernelArgs>(BackwardKernel);
     }
 
     /// <summary>ILGPU's CPU accelerator: runs the very kernels on the host (slowly).</summary>
@@ -80,33 +82,52 @@ public sealed class IlgpuSimulator : IDisposable
         }
     }
 
-    /// <summary>The readout (B, width) of inputs x (B, InputCount) and angles w on the tensor device: queued, nothing read back.</summary>
-    public Tensor Forward(QGenEngine.Kernels.Gpu.IlgpuDevice dev, Circuit c, Tensor x, Tensor w, Readout r)
+    /// <summary>
+    /// The readout (B, width) of inputs x (B, InputCount) and angles w on the tensor device: queued, nothing read back.
+    /// With keepState, also each circuit's final state (B, 2·2^n: re then im), which <see cref="Backward"/> starts from.
+    /// </summary>
+    public (Tensor Readout, Tensor? State) Forward(QGenEngine.Kernels.Gpu.IlgpuDevice dev, Circuit c, Tensor x, Tensor w, Readout r, bool keepState)
     {
-        int batch = x.Shape[0], width = r.Width(c.Qubits);
-        var y = Tensor.Empty(dev, batch, width);
-        var cfg = new KernelConfig(new Index1D(batch), new Index1D(GroupSize(c.Dim)), SharedMemoryConfig.RequestDynamic<float>(2 * c.Dim));
+        int batch = x.Shape[0];
+        var y = Tensor.Empty(dev, batch, r.Width(c.Qubits));
+        var state = keepState ? Tensor.Empty(dev, batch, 2 * c.Dim) : null;
         dev.CountLaunch();
-        _forward(cfg, Gates(c), c.Gates.Count, dev.DeviceView(x), dev.DeviceView(w), dev.DeviceView(y), Args(c, r));
-        return y;
+        LaunchForward(c, Gates(c), batch, dev.DeviceView(x), dev.DeviceView(w), dev.DeviceView(y), state is null ? dev.DeviceView(y) : dev.DeviceView(state), r, state is not null);
+        return (y, state);
     }
 
     /// <summary>
-    /// The adjoint backward on the tensor device: each circuit's angle gradients (B, W), summed over the batch by the
-    /// device's own reduction (a fixed order: deterministic), and the input gradients (B, InputCount). Nothing read back.
+    /// The adjoint backward on the tensor device, from the forward's saved final states: each circuit's angle gradients
+    /// (B, W), summed over the batch by the device's own reduction (a fixed order: deterministic), and the input
+    /// gradients (B, InputCount). Nothing read back.
     /// </summary>
-    public (Tensor WeightGrad, Tensor InputGrad) Backward(QGenEngine.Kernels.Gpu.IlgpuDevice dev, Circuit c, Tensor x, Tensor w, Readout r, Tensor cotangent)
+    public (Tensor WeightGrad, Tensor InputGrad) Backward(QGenEngine.Kernels.Gpu.IlgpuDevice dev, Circuit c, Tensor x, Tensor w, Tensor state, Readout r, Tensor cotangent)
     {
-        int batch = x.Shape[0], dim = c.Dim, group = GroupSize(dim), weights = Math.Max(1, c.WeightCount);
+        int batch = x.Shape[0], weights = Math.Max(1, c.WeightCount);
         var parts = Tensor.Empty(dev, batch, weights);
         var ig = Tensor.Empty(dev, batch, c.InputCount);
         dev.Fill(parts, 0f); dev.Fill(ig, 0f);
-        var cfg = new KernelConfig(new Index1D(batch), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>(4 * dim + group));
         dev.CountLaunch();
-        _backward(cfg, Gates(c), c.Gates.Count, dev.DeviceView(x), dev.DeviceView(w), dev.DeviceView(cotangent), dev.DeviceView(parts), dev.DeviceView(ig), Args(c, r));
+        LaunchBackward(c, Gates(c), batch, dev.DeviceView(x), dev.DeviceView(w), dev.DeviceView(state), dev.DeviceView(cotangent), dev.DeviceView(parts), dev.DeviceView(ig), r);
         var wg = Tensor.Empty(dev, weights);
         dev.SumAxis(parts, 1, batch, weights, wg, 1f);
         return (wg, ig);
+    }
+
+    /// <summary>One forward launch for the batch; state receives the final states when save is set (any view otherwise).</summary>
+    private void LaunchForward(Circuit c, ArrayView<int> gates, int batch, ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, ArrayView<float> state, Readout r, bool save)
+    {
+        var cfg = new KernelConfig(new Index1D(batch), new Index1D(GroupSize(c.Dim)), SharedMemoryConfig.RequestDynamic<float>(2 * c.Dim));
+        _forward(cfg, gates, c.Gates.Count, x, w, y, state, Args(c, r, save));
+    }
+
+    /// <summary>One adjoint launch for the batch: per-circuit weight gradients into parts (B, W), input gradients into ig (both zeroed by the caller).</summary>
+    private void LaunchBackward(Circuit c, ArrayView<int> gates, int batch, ArrayView<float> x, ArrayView<float> w, ArrayView<float> state,
+                                ArrayView<float> cot, ArrayView<float> parts, ArrayView<float> ig, Readout r)
+    {
+        int group = GroupSize(c.Dim);
+        var cfg = new KernelConfig(new Index1D(batch), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>(4 * c.Dim + group));
+        _backward(cfg, gates, c.Gates.Count, x, w, state, cot, parts, ig, Args(c, r, false));
     }
 
     /// <summary>Compiles one of this class's kernels to PTX for sm_90 with no GPU present (catches CUDA compile failures anywhere).</summary>
@@ -123,48 +144,50 @@ public sealed class IlgpuSimulator : IDisposable
 
     private int GroupSize(int dim) => Math.Clamp(dim / 2, 1, Math.Min(256, Accelerator.MaxNumThreadsPerGroup));
 
+    /// <summary>The readout of a batch, from host arrays (tests, bench): the same launch as on a tensor device.</summary>
     public float[] Run(Circuit c, float[] inputs, int batch, float[] weights, Readout r)
     {
         Simulator.Check(c, inputs, batch, weights);
         if (r.Kind == ReadoutKind.Shots) throw new ArgumentException("the GPU kernel returns probs or expval; sample shots from probs on the host");
         if (c.Qubits > MaxForwardQubits) throw new ArgumentException($"{c.Qubits} qubits do not fit the kernel's shared memory (at most {MaxForwardQubits}); use the CPU simulator");
-        int width = r.Width(c.Qubits), dim = c.Dim;
         using var g = Accelerator.Allocate1D(Encode(c));
         using var x = Accelerator.Allocate1D(inputs);
         using var w = Accelerator.Allocate1D(weights.Length == 0 ? new float[1] : weights);
-        using var y = Accelerator.Allocate1D<float>(batch * width);
-        var cfg = new KernelConfig(new Index1D(batch), new Index1D(GroupSize(dim)), SharedMemoryConfig.RequestDynamic<float>(2 * dim));
-        _forward(cfg, g.View, c.Gates.Count, x.View, w.View, y.View, Args(c, r));
+        using var y = Accelerator.Allocate1D<float>(batch * r.Width(c.Qubits));
+        LaunchForward(c, g.View, batch, x.View, w.View, y.View, y.View, r, save: false);
         Accelerator.Synchronize();
         return y.GetAsArray1D();
     }
 
+    /// <summary>Readout and adjoint gradients of a batch, from host arrays (tests, bench): forward keeping its states, then the adjoint pass.</summary>
     public (float[] Readout, float[] WeightGrad, float[] InputGrad) Adjoint(Circuit c, float[] inputs, int batch, float[] weights, Readout r, float[] cotangent)
     {
         Simulator.Check(c, inputs, batch, weights);
+        if (r.Kind == ReadoutKind.Shots) throw new ArgumentException("the GPU kernel returns probs or expval; sample shots from probs on the host");
         if (c.Qubits > MaxBackwardQubits) throw new ArgumentException($"{c.Qubits} qubits do not fit the backward kernel's shared memory (at most {MaxBackwardQubits}); use the CPU simulator");
-        int width = r.Width(c.Qubits), dim = c.Dim, group = GroupSize(dim);
+        int width = r.Width(c.Qubits);
         if (cotangent.Length != batch * width) throw new ArgumentException($"cotangent has {cotangent.Length} values; expected {batch * width}");
-        var y = Run(c, inputs, batch, weights, r.Kind == ReadoutKind.Shots ? Readout.Probs : r);
         using var g = Accelerator.Allocate1D(Encode(c));
         using var x = Accelerator.Allocate1D(inputs);
         using var w = Accelerator.Allocate1D(weights.Length == 0 ? new float[1] : weights);
+        using var y = Accelerator.Allocate1D<float>(batch * width);
+        using var state = Accelerator.Allocate1D<float>(batch * 2 * c.Dim);
         using var cot = Accelerator.Allocate1D(cotangent);
         using var wg = Accelerator.Allocate1D<float>(Math.Max(1, batch * c.WeightCount));
         using var ig = Accelerator.Allocate1D<float>(batch * c.InputCount);
         wg.MemSetToZero(); ig.MemSetToZero();
-        var cfg = new KernelConfig(new Index1D(batch), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>(4 * dim + group));
-        _backward(cfg, g.View, c.Gates.Count, x.View, w.View, cot.View, wg.View, ig.View, Args(c, r));
+        LaunchForward(c, g.View, batch, x.View, w.View, y.View, state.View, r, save: true);
+        LaunchBackward(c, g.View, batch, x.View, w.View, state.View, cot.View, wg.View, ig.View, r);
         Accelerator.Synchronize();
         // Per-circuit weight gradients, summed on the host in a fixed order (deterministic).
         var parts = wg.GetAsArray1D();
         var sum = new float[c.WeightCount];
         for (int b = 0; b < batch; b++) for (int k = 0; k < c.WeightCount; k++) sum[k] += parts[b * c.WeightCount + k];
-        return (y, sum, ig.GetAsArray1D());
+        return (y.GetAsArray1D(), sum, ig.GetAsArray1D());
     }
 
-    private static KernelArgs Args(Circuit c, Readout r) =>
-        new(c.Qubits, c.InputCount, c.WeightCount, r.Width(c.Qubits), r.Kind == ReadoutKind.Expval ? 1 : 0, c.Encoding == Encoding.Amplitude ? 1 : 0);
+    private static KernelArgs Args(Circuit c, Readout r, bool saveState) =>
+        new(c.Qubits, c.InputCount, c.WeightCount, r.Width(c.Qubits), r.Kind == ReadoutKind.Expval ? 1 : 0, c.Encoding == Encoding.Amplitude ? 1 : 0, saveState ? 1 : 0);
 
     // ---- kernels ------------------------------------------------------------------------------------
 
@@ -192,8 +215,11 @@ public sealed class IlgpuSimulator : IDisposable
         return source == (int)AngleSource.Input ? inputs[b * a.InputCount + index] : source == (int)AngleSource.Weight ? weights[index] : 0f;
     }
 
-    /// <summary>Applies gate k (or its inverse) to one state; every thread of the group takes a share of the pairs.</summary>
-    private static void ApplyGate(ArrayView<float> re, ArrayView<float> im, ArrayView<int> gates, int k, float angle, bool inverse, int n)
+    /// <summary>
+    /// Applies gate k (or its inverse) to one state; every thread of the group takes a share of the pairs. Without the
+    /// closing barrier (barrier false) a thread has touched only its own pairs: another state may be updated right after.
+    /// </summary>
+    private static void ApplyGate(ArrayView<float> re, ArrayView<float> im, ArrayView<int> gates, int k, float angle, bool inverse, int n, bool barrier = true)
     {
         int kind = gates[5 * k], wire = gates[5 * k + 1], wire2 = gates[5 * k + 2], dim = 1 << n;
         if (kind == (int)GateKind.CNOT || kind == (int)GateKind.CZ)
@@ -209,7 +235,7 @@ public sealed class IlgpuSimulator : IDisposable
                     float tr = re[i], ti = im[i]; re[i] = re[j]; im[i] = im[j]; re[j] = tr; im[j] = ti;
                 }
             }
-            Group.Barrier();
+            if (barrier) Group.Barrier();
             return;
         }
         float a = inverse ? -angle : angle, c = MathF.Cos(a / 2), s = MathF.Sin(a / 2), h = 0.70710678118654752f;
@@ -229,16 +255,19 @@ public sealed class IlgpuSimulator : IDisposable
             re[i1] = u10r * xr - u10i * xi + u11r * yr - u11i * yi;
             im[i1] = u10r * xi + u10i * xr + u11r * yi + u11i * yr;
         }
-        Group.Barrier();
+        if (barrier) Group.Barrier();
     }
 
-    private static void ForwardKernel(ArrayView<int> gates, int gateCount, ArrayView<float> inputs, ArrayView<float> weights, ArrayView<float> output, KernelArgs a)
+    private static void ForwardKernel(ArrayView<int> gates, int gateCount, ArrayView<float> inputs, ArrayView<float> weights, ArrayView<float> output,
+                                      ArrayView<float> state, KernelArgs a)
     {
         int b = Grid.IdxX, n = a.Qubits, dim = 1 << n;
         var sm = SharedMemory.GetDynamic<float>();
         var re = sm.SubView(0, dim); var im = sm.SubView(dim, dim);
         Prepare(re, im, inputs, b, a, dim);
         for (int k = 0; k < gateCount; k++) ApplyGate(re, im, gates, k, Angle(gates, k, inputs, weights, b, a), false, n);
+        if (a.SaveState != 0)
+            for (int i = Group.IdxX; i < dim; i += Group.DimX) { state[(long)b * 2 * dim + i] = re[i]; state[(long)b * 2 * dim + dim + i] = im[i]; }
         if (a.Expval == 0)
             for (int i = Group.IdxX; i < dim; i += Group.DimX) output[b * a.Width + i] = re[i] * re[i] + im[i] * im[i];
         else
@@ -268,7 +297,8 @@ public sealed class IlgpuSimulator : IDisposable
         return r;
     }
 
-    private static void BackwardKernel(ArrayView<int> gates, int gateCount, ArrayView<float> inputs, ArrayView<float> weights,
+    /// <summary>The adjoint pass: from the forward's final state ψ and λ = Gψ, every gate un-applied to both in reverse order.</summary>
+    private static void BackwardKernel(ArrayView<int> gates, int gateCount, ArrayView<float> inputs, ArrayView<float> weights, ArrayView<float> state,
                                        ArrayView<float> cot, ArrayView<float> weightGrad, ArrayView<float> inputGrad, KernelArgs a)
     {
         int b = Grid.IdxX, n = a.Qubits, dim = 1 << n;
@@ -276,9 +306,8 @@ public sealed class IlgpuSimulator : IDisposable
         var re = sm.SubView(0, dim); var im = sm.SubView(dim, dim);
         var lr = sm.SubView(2 * dim, dim); var li = sm.SubView(3 * dim, dim);
         var scratch = sm.SubView(4 * dim, Group.DimX);
-        Prepare(re, im, inputs, b, a, dim);
-        for (int k = 0; k < gateCount; k++) ApplyGate(re, im, gates, k, Angle(gates, k, inputs, weights, b, a), false, n);
-        // λ = G ψ, G diagonal: the cotangent (probs) or Σ_q g_q z_q(i) (expval).
+        for (int i = Group.IdxX; i < dim; i += Group.DimX) { re[i] = state[(long)b * 2 * dim + i]; im[i] = state[(long)b * 2 * dim + dim + i]; }
+        // λ = G ψ (each thread reads back only the amplitudes it wrote), G diagonal: the cotangent (probs) or Σ_q g_q z_q(i) (expval).
         for (int i = Group.IdxX; i < dim; i += Group.DimX)
         {
             float d = 0;
@@ -312,7 +341,7 @@ public sealed class IlgpuSimulator : IDisposable
                     else inputGrad[b * a.InputCount + index] += total;
                 }
             }
-            ApplyGate(re, im, gates, k, angle, true, n);
+            ApplyGate(re, im, gates, k, angle, true, n, barrier: false);   // ψ and λ in one step: one barrier
             ApplyGate(lr, li, gates, k, angle, true, n);
         }
         if (a.Amplitude != 0)
