@@ -15,6 +15,7 @@ var suites = new Dictionary<string, Func<BenchArgs, List<Record>>>
     ["profile"] = Suites.Profile,
     ["sample"] = Suites.Sample,
     ["quantum"] = QuantumSuite.Run,
+    ["circuit"] = QuantumSuite.CircuitAlone,
     ["targets"] = Targets.Run,
 };
 if (args.Length > 0 && args[0] == "compare") return Compare.Run(args[1..]);

@@ -79,6 +79,37 @@ public static class QuantumSuite
         return rows;
     }
 
+    /// <summary>
+    /// The quantum layer's circuit alone (8 qubits, 3 layers, probs), the row of issue #15's table that is about the
+    /// simulator: forward (with its readout) and forward + full adjoint gradient, at batch 8, 64 and 256, on every thread
+    /// and on one - quick to rerun while working on the simulator.
+    /// </summary>
+    public static List<Record> CircuitAlone(BenchArgs a)
+    {
+        var rows = new List<Record>();
+        var c = QGenEngine.Quantum.Circuit.Template(8, 3, Entangler.Linear);
+        int all = QGenEngine.Kernels.Cpu.CpuParallel.Threads;
+        foreach (int t in all > 1 ? new[] { all, 1 } : new[] { 1 })
+        {
+            QGenEngine.Kernels.Cpu.CpuParallel.Threads = t;
+            foreach (int b in a.Quick ? new[] { 64 } : new[] { 8, 64, 256 })
+            {
+                var rnd = new Random(1);
+                var x = Enumerable.Range(0, b * 8).Select(_ => (float)(rnd.NextDouble() * Math.PI)).ToArray();
+                var w = Enumerable.Range(0, c.WeightCount).Select(_ => (float)(rnd.NextDouble() * 2 * Math.PI)).ToArray();
+                var g = Enumerable.Range(0, b * 256).Select(_ => (float)rnd.NextDouble()).ToArray();
+                int reps = a.Quick ? 51 : 201;
+                double fwd = Timing.Median(() => Simulator.Run(c, x, b, w, Readout.Probs), reps, 5);
+                double adj = Timing.Median(() => Simulator.Adjoint(c, x, b, w, Readout.Probs, g), reps, 5);
+                rows.Add(new Record("circuit", "forward", "cpu", b, fwd).With("threads", t).With("us_per_circuit", fwd * 1e3 / b));
+                rows.Add(new Record("circuit", "forward + adjoint gradient", "cpu", b, adj).With("threads", t).With("us_per_circuit", adj * 1e3 / b)
+                    .With("gflops", Targets.CircuitFlops(c) * b / (adj / 1e3) / 1e9));
+            }
+        }
+        QGenEngine.Kernels.Cpu.CpuParallel.Threads = all;
+        return rows;
+    }
+
     private static Record Q(string method, int b, int n, int l, double ms) =>
         new Record("quantum", $"{method} fwd+grad", "cpu", b, ms).With("method", method).With("qubits", n).With("layers", l);
 }

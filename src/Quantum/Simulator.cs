@@ -125,74 +125,122 @@ public static class Simulator
             _ => 0,
         };
 
+        private readonly List<FusedOp> _ops = Fusion.Fuse(c.Gates);
+
         public void RunGroup(int group)
         {
             int b0 = group * lanes, n = c.Qubits, dim = c.Dim;
             var psi = new StateBatch<T>(n, lanes);
             var mat = new T[8 * lanes];   // per group: groups run on different threads
             Prepare(psi, b0);
-            foreach (var op in Fusion.Fuse(c.Gates)) ApplyOp(psi, op, b0, inverse: false, mat);
+            foreach (var op in _ops) ApplyOp(psi, op, b0, inverse: false, mat);
 
             // Readout: p_i = |ψ_i|²; expval ⟨Z_q⟩ = Σ_i p_i (1 − 2·bit_q(i)); shots sample from p.
-            int width = r.Width(n);
-            var p = new double[dim];
-            for (int lane = 0; lane < lanes && b0 + lane < batch; lane++)
+            int width = r.Width(n), valid = Math.Min(lanes, batch - b0);
+            if (r.Kind == ReadoutKind.Probs)
+                for (int i = 0; i < dim; i++)   // straight from the (amplitude × lane) layout, a row at a time
+                    for (int lane = 0; lane < valid; lane++)
+                    {
+                        T re = psi.Re[i * lanes + lane], im = psi.Im[i * lanes + lane];
+                        Output[(b0 + lane) * width + i] = double.CreateTruncating(re * re + im * im);
+                    }
+            else
             {
-                for (int i = 0; i < dim; i++) { double re = double.CreateTruncating(psi.Re[i * lanes + lane]), im = double.CreateTruncating(psi.Im[i * lanes + lane]); p[i] = re * re + im * im; }
-                var o = Output.AsSpan((b0 + lane) * width, width);
-                Readouts.FromProbabilities(p, n, r, seed, (ulong)(b0 + lane), o);
+                var p = new double[dim];
+                for (int lane = 0; lane < valid; lane++)
+                {
+                    for (int i = 0; i < dim; i++) { double re = double.CreateTruncating(psi.Re[i * lanes + lane]), im = double.CreateTruncating(psi.Im[i * lanes + lane]); p[i] = re * re + im * im; }
+                    Readouts.FromProbabilities(p, n, r, seed, (ulong)(b0 + lane), Output.AsSpan((b0 + lane) * width, width));
+                }
             }
             if (cot is null) return;
-
-            // λ = G ψ with G diagonal: g_i for probs (and shots), Σ_q g_q z_q(i) for expval.
+            // λ = G ψ with G diagonal: g_i for probs (and shots), Σ_q g_q z_q(i) for expval; zero in padding lanes.
             var lam = new StateBatch<T>(n, lanes);
-            for (int lane = 0; lane < lanes; lane++)
+            var d = new T[dim * lanes];
+            for (int lane = 0; lane < valid; lane++)
             {
-                bool valid = b0 + lane < batch;
-                for (int i = 0; i < dim; i++)
-                {
-                    double d = 0;
-                    if (valid)
+                var g = cot.AsSpan((b0 + lane) * width, width);
+                if (r.Kind == ReadoutKind.Expval)
+                    for (int i = 0; i < dim; i++)
                     {
-                        var g = cot.AsSpan((b0 + lane) * width, width);
-                        if (r.Kind == ReadoutKind.Expval) for (int q = 0; q < n; q++) d += ((i & psi.Bit(q)) == 0 ? 1 : -1) * g[q];
-                        else d = g[i];
+                        double e = 0;
+                        for (int q = 0; q < n; q++) e += ((i & psi.Bit(q)) == 0 ? 1 : -1) * g[q];
+                        d[i * lanes + lane] = T.CreateTruncating(e);
                     }
-                    int k = i * lanes + lane;
-                    lam.Re[k] = T.CreateTruncating(d) * psi.Re[k];
-                    lam.Im[k] = T.CreateTruncating(d) * psi.Im[k];
+                else
+                    for (int i = 0; i < dim; i++) d[i * lanes + lane] = T.CreateTruncating(g[i]);
+            }
+            System.Numerics.Tensors.TensorPrimitives.Multiply<T>(d, psi.Re, lam.Re);
+            System.Numerics.Tensors.TensorPrimitives.Multiply<T>(d, psi.Im, lam.Im);
+
+            var wgrad = WeightGradParts![group];
+            if (psi.BlockAdjointFits)
+            {
+                // The fused program backwards, a block of one-qubit gates per pass (gates that commute were reordered by
+                // the fusion, which leaves each gate's Im⟨λ|P|φ⟩ unchanged); two-qubit gates are their own inverses.
+                int most = _ops.Max(o => o.Block.Length);
+                var coef = new T[2 * most * lanes];
+                var acc = new T[most * lanes];
+                var kinds = new GateKind[most];
+                var grads = new bool[most];
+                for (int oi = _ops.Count - 1; oi >= 0; oi--)
+                {
+                    var op = _ops[oi];
+                    if (op.Wire2 >= 0)
+                    {
+                        if (op.Kind == GateKind.CNOT) { psi.Cnot(op.Wire, op.Wire2); lam.Cnot(op.Wire, op.Wire2); }
+                        else { psi.Cz(op.Wire, op.Wire2); lam.Cz(op.Wire, op.Wire2); }
+                        continue;
+                    }
+                    int count = op.Block.Length;
+                    for (int j = 0; j < count; j++)
+                    {
+                        var g = op.Block[count - 1 - j];   // reverse order
+                        kinds[j] = g.Kind; grads[j] = g.Source != AngleSource.None;
+                        if (g.Kind != GateKind.H) FillRotation(g, b0, coef, j);
+                    }
+                    Array.Clear(acc, 0, count * lanes);
+                    StateBatch<T>.AdjointBlock(lam, psi, op.Wire, kinds.AsSpan(0, count), grads.AsSpan(0, count), coef, acc);
+                    for (int j = 0; j < count; j++)
+                        if (grads[j]) AddGradient(op.Block[count - 1 - j], acc.AsSpan(j * lanes, lanes), b0, wgrad);
                 }
             }
-            var acc = new T[lanes];
-            var wgrad = WeightGradParts![group];
-            for (int gi = c.Gates.Count - 1; gi >= 0; gi--)
+            else
             {
-                var g = c.Gates[gi];
-                if (!g.IsTwoQubit && psi.FusedAdjointFits)
+                var acc = new T[lanes];
+                for (int gi = c.Gates.Count - 1; gi >= 0; gi--)
                 {
-                    // Expectation and un-application in one pass over both states.
-                    bool grad = g.Source != AngleSource.None;
-                    if (grad) Array.Clear(acc);
-                    FillMatrix(new FusedOp(GateKind.H, g.Wire, -1, [g]), b0, inverse: true, mat);
-                    StateBatch<T>.AdjointStep(lam, psi, g.Wire, g.Kind, grad, mat, acc);
-                    if (grad) AddGradient(g, acc, b0, wgrad);
-                    continue;
+                    var g = c.Gates[gi];
+                    if (g.Source != AngleSource.None)
+                    {
+                        Array.Clear(acc);
+                        StateBatch<T>.PauliExpectationIm(lam, psi, g.Wire, g.Kind, acc);
+                        AddGradient(g, acc, b0, wgrad);
+                    }
+                    Unapply(psi, lam, g, b0, mat);
                 }
-                if (g.Source != AngleSource.None)
-                {
-                    Array.Clear(acc);
-                    StateBatch<T>.PauliExpectationIm(lam, psi, g.Wire, g.Kind, acc);
-                    if (g.Source == AngleSource.Weight)
-                        for (int lane = 0; lane < lanes; lane++) wgrad[g.Index] += double.CreateTruncating(acc[lane]);
-                    else
-                        for (int lane = 0; lane < lanes && b0 + lane < batch; lane++) InputGrad![(b0 + lane) * c.InputCount + g.Index] += double.CreateTruncating(acc[lane]);
-                }
-                Unapply(psi, lam, g, b0, mat);
             }
             if (c.Encoding == Encoding.Amplitude) AmplitudeInputGrad(psi, lam, b0);
         }
 
-        private void AddGradient(Gate g, T[] acc, int b0, double[] wgrad)
+        /// <summary>Rows 2j and 2j + 1 of coef: cos and sin of half the negated angle of rotation g, per lane (once when the angle is shared).</summary>
+        private void FillRotation(Gate g, int b0, T[] coef, int j)
+        {
+            var cs = coef.AsSpan(2 * j * lanes, lanes); var sn = coef.AsSpan((2 * j + 1) * lanes, lanes);
+            if (g.Source != AngleSource.Input)
+            {
+                double a = -Angle(g, b0, 0) / 2;
+                cs.Fill(T.CreateTruncating(Math.Cos(a))); sn.Fill(T.CreateTruncating(Math.Sin(a)));
+                return;
+            }
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                double a = -Angle(g, b0, lane) / 2;
+                cs[lane] = T.CreateTruncating(Math.Cos(a)); sn[lane] = T.CreateTruncating(Math.Sin(a));
+            }
+        }
+
+        private void AddGradient(Gate g, ReadOnlySpan<T> acc, int b0, double[] wgrad)
         {
             if (g.Source == AngleSource.Weight)
                 for (int lane = 0; lane < lanes; lane++) wgrad[g.Index] += double.CreateTruncating(acc[lane]);
