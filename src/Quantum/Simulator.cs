@@ -29,9 +29,9 @@ public static class Simulator
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(c, inputs, batch, weights);
-        var job = new Job<T>(c, Wide(inputs), batch, Wide(weights), r, seed, null, LanesFor<T>(batch));
+        var job = new Job<T>(c, In<T>(inputs), batch, Wide(weights), r, seed, null, LanesFor<T>(batch));
         CpuParallel.For(job.Groups, job, static (j, g) => j.RunGroup(g));
-        return Narrow(job.Output);
+        return Out(job.Output);
     }
 
     /// <summary>
@@ -54,17 +54,25 @@ public static class Simulator
         return (job.Output, wg, job.InputGrad);
     }
 
-    private static double[] Wide(ReadOnlySpan<float> x)
+    private static double[] Wide(ReadOnlySpan<float> x) => In<double>(x);
+
+    private static float[] Narrow(double[] x) => Out(x);
+
+    /// <summary>The values in the simulation's precision: one copy (a float run takes float inputs and cotangents as they are).</summary>
+    private static T[] In<T>(ReadOnlySpan<float> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var d = new double[x.Length];
-        for (int i = 0; i < d.Length; i++) d[i] = x[i];
+        if (typeof(T) == typeof(float)) return (T[])(object)x.ToArray();
+        var d = GC.AllocateUninitializedArray<T>(x.Length);
+        for (int i = 0; i < d.Length; i++) d[i] = T.CreateTruncating(x[i]);
         return d;
     }
 
-    private static float[] Narrow(double[] x)
+    /// <summary>The values as float: a float run's array itself, otherwise rounded.</summary>
+    private static float[] Out<T>(T[] x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var f = new float[x.Length];
-        for (int i = 0; i < f.Length; i++) f[i] = (float)x[i];
+        if (typeof(T) == typeof(float)) return (float[])(object)x;
+        var f = GC.AllocateUninitializedArray<float>(x.Length);
+        for (int i = 0; i < f.Length; i++) f[i] = float.CreateTruncating(x[i]);
         return f;
     }
 
@@ -84,13 +92,13 @@ public static class Simulator
         int width = r.Width(c.Qubits);
         if (cotangent.Length != batch * width)
             throw new ArgumentException($"cotangent has {cotangent.Length} values; expected batch × width = {batch} × {width}");
-        var job = new Job<T>(c, Wide(inputs), batch, Wide(weights), r, seed, Wide(cotangent), LanesFor<T>(batch));
+        var job = new Job<T>(c, In<T>(inputs), batch, Wide(weights), r, seed, In<T>(cotangent), LanesFor<T>(batch));
         CpuParallel.For(job.Groups, job, static (j, g) => j.RunGroup(g));
         // Sum the groups' weight gradients in a fixed order (deterministic whatever the thread count).
         var wg = new float[c.WeightCount];
         foreach (var part in job.WeightGradParts!)
             for (int k = 0; k < wg.Length; k++) wg[k] += (float)part[k];
-        return (Narrow(job.Output), wg, Narrow(job.InputGrad!));
+        return (Out(job.Output), wg, Out(job.InputGrad!));
     }
 
     internal static void Check(Circuit c, ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<float> weights)
@@ -109,18 +117,19 @@ public static class Simulator
             }
     }
 
-    private sealed class Job<T>(Circuit c, double[] inputs, int batch, double[] weights, Readout r, ulong seed, double[]? cot, int lanes)
+    /// <summary>One batch's simulation: inputs, cotangent, readout and input gradients in the simulation's precision T.</summary>
+    private sealed class Job<T>(Circuit c, T[] inputs, int batch, double[] weights, Readout r, ulong seed, T[]? cot, int lanes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public readonly int Groups = (batch + lanes - 1) / lanes;
-        public readonly double[] Output = new double[batch * r.Width(c.Qubits)];
-        public readonly double[]? InputGrad = cot is null ? null : new double[batch * c.InputCount];
+        public readonly T[] Output = GC.AllocateUninitializedArray<T>(batch * r.Width(c.Qubits));   // every value written by its group
+        public readonly T[]? InputGrad = cot is null ? null : new T[batch * c.InputCount];
         public readonly double[][]? WeightGradParts = cot is null ? null : Enumerable.Range(0, (batch + lanes - 1) / lanes).Select(_ => new double[c.WeightCount]).ToArray();
 
         /// <summary>The angle of gate g in each lane of group starting at sample b0.</summary>
         private double Angle(Gate g, int b0, int lane) => g.Source switch
         {
-            AngleSource.Input => b0 + lane < batch ? inputs[(b0 + lane) * c.InputCount + g.Index] : 0,
+            AngleSource.Input => b0 + lane < batch ? double.CreateTruncating(inputs[(b0 + lane) * c.InputCount + g.Index]) : 0,
             AngleSource.Weight => weights[g.Index],
             _ => 0,
         };
@@ -130,8 +139,8 @@ public static class Simulator
         public void RunGroup(int group)
         {
             int b0 = group * lanes, n = c.Qubits, dim = c.Dim;
-            var psi = new StateBatch<T>(n, lanes);
-            var mat = new T[8 * lanes];   // per group: groups run on different threads
+            var psi = StateBatch<T>.Scratch(n, lanes, 0);   // this thread's: groups run on different threads
+            var mat = new T[8 * lanes];
             Prepare(psi, b0);
             foreach (var op in _ops) ApplyOp(psi, op, b0, inverse: false, mat);
 
@@ -142,21 +151,23 @@ public static class Simulator
                     for (int lane = 0; lane < valid; lane++)
                     {
                         T re = psi.Re[i * lanes + lane], im = psi.Im[i * lanes + lane];
-                        Output[(b0 + lane) * width + i] = double.CreateTruncating(re * re + im * im);
+                        Output[(b0 + lane) * width + i] = re * re + im * im;
                     }
             else
             {
                 var p = new double[dim];
+                var o = new double[width];
                 for (int lane = 0; lane < valid; lane++)
                 {
                     for (int i = 0; i < dim; i++) { double re = double.CreateTruncating(psi.Re[i * lanes + lane]), im = double.CreateTruncating(psi.Im[i * lanes + lane]); p[i] = re * re + im * im; }
-                    Readouts.FromProbabilities(p, n, r, seed, (ulong)(b0 + lane), Output.AsSpan((b0 + lane) * width, width));
+                    Readouts.FromProbabilities(p, n, r, seed, (ulong)(b0 + lane), o);
+                    for (int k = 0; k < width; k++) Output[(b0 + lane) * width + k] = T.CreateTruncating(o[k]);
                 }
             }
             if (cot is null) return;
             // λ = G ψ with G diagonal: g_i for probs (and shots), Σ_q g_q z_q(i) for expval; zero in padding lanes.
-            var lam = new StateBatch<T>(n, lanes);
-            var d = new T[dim * lanes];
+            var lam = StateBatch<T>.Scratch(n, lanes, 1);
+            var d = lam.Re;   // the diagonal first, then λ = d ψ in place
             for (int lane = 0; lane < valid; lane++)
             {
                 var g = cot.AsSpan((b0 + lane) * width, width);
@@ -164,14 +175,14 @@ public static class Simulator
                     for (int i = 0; i < dim; i++)
                     {
                         double e = 0;
-                        for (int q = 0; q < n; q++) e += ((i & psi.Bit(q)) == 0 ? 1 : -1) * g[q];
+                        for (int q = 0; q < n; q++) e += ((i & psi.Bit(q)) == 0 ? 1 : -1) * double.CreateTruncating(g[q]);
                         d[i * lanes + lane] = T.CreateTruncating(e);
                     }
                 else
-                    for (int i = 0; i < dim; i++) d[i * lanes + lane] = T.CreateTruncating(g[i]);
+                    for (int i = 0; i < dim; i++) d[i * lanes + lane] = g[i];
             }
-            System.Numerics.Tensors.TensorPrimitives.Multiply<T>(d, psi.Re, lam.Re);
             System.Numerics.Tensors.TensorPrimitives.Multiply<T>(d, psi.Im, lam.Im);
+            System.Numerics.Tensors.TensorPrimitives.Multiply<T>(d, psi.Re, lam.Re);
 
             var wgrad = WeightGradParts![group];
             if (psi.BlockAdjointFits)
@@ -245,7 +256,7 @@ public static class Simulator
             if (g.Source == AngleSource.Weight)
                 for (int lane = 0; lane < lanes; lane++) wgrad[g.Index] += double.CreateTruncating(acc[lane]);
             else
-                for (int lane = 0; lane < lanes && b0 + lane < batch; lane++) InputGrad![(b0 + lane) * c.InputCount + g.Index] += double.CreateTruncating(acc[lane]);
+                for (int lane = 0; lane < lanes && b0 + lane < batch; lane++) InputGrad![(b0 + lane) * c.InputCount + g.Index] += acc[lane];
         }
 
         private void Prepare(StateBatch<T> s, int b0)
@@ -258,10 +269,8 @@ public static class Simulator
             for (int lane = 0; lane < lanes; lane++)
             {
                 int b = Math.Min(b0 + lane, batch - 1);   // padding lanes copy a real sample (their cotangent is zero)
-                double norm = 0;
-                for (int i = 0; i < c.Dim; i++) norm += inputs[b * c.Dim + i] * inputs[b * c.Dim + i];
-                norm = Math.Sqrt(norm);
-                for (int i = 0; i < c.Dim; i++) s.Re[i * lanes + lane] = T.CreateTruncating(inputs[b * c.Dim + i] / norm);
+                double norm = Norm(b);
+                for (int i = 0; i < c.Dim; i++) s.Re[i * lanes + lane] = T.CreateTruncating(double.CreateTruncating(inputs[b * c.Dim + i]) / norm);
             }
         }
 
@@ -271,16 +280,22 @@ public static class Simulator
             for (int lane = 0; lane < lanes && b0 + lane < batch; lane++)
             {
                 int b = b0 + lane;
-                double norm = 0, dot = 0;
-                for (int i = 0; i < c.Dim; i++) norm += inputs[b * c.Dim + i] * inputs[b * c.Dim + i];
-                norm = Math.Sqrt(norm);
+                double norm = Norm(b), dot = 0;
                 for (int i = 0; i < c.Dim; i++) dot += double.CreateTruncating(psi0.Re[i * lanes + lane]) * 2 * double.CreateTruncating(lam0.Re[i * lanes + lane]);
                 for (int i = 0; i < c.Dim; i++)
                 {
                     double v = 2 * double.CreateTruncating(lam0.Re[i * lanes + lane]);
-                    InputGrad![b * c.Dim + i] = (v - double.CreateTruncating(psi0.Re[i * lanes + lane]) * dot) / norm;
+                    InputGrad![b * c.Dim + i] = T.CreateTruncating((v - double.CreateTruncating(psi0.Re[i * lanes + lane]) * dot) / norm);
                 }
             }
+        }
+
+        /// <summary>|a| of sample b's amplitude input, in double.</summary>
+        private double Norm(int b)
+        {
+            double s = 0;
+            for (int i = 0; i < c.Dim; i++) { double v = double.CreateTruncating(inputs[b * c.Dim + i]); s += v * v; }
+            return Math.Sqrt(s);
         }
 
         private void ApplyOp(StateBatch<T> s, FusedOp op, int b0, bool inverse, T[] mat)

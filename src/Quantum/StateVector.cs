@@ -22,6 +22,23 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
         Re = new T[(long)Dim * lanes]; Im = new T[(long)Dim * lanes];
     }
 
+    [ThreadStatic] private static StateBatch<T>?[]? _scratch;
+
+    /// <summary>
+    /// A zeroed batch from this thread's two scratch slots, reused from call to call when small (a batch of the report's
+    /// circuit is 2 × 64 KB: allocating it per call made the collector run every few calls); a new one when large. The
+    /// caller must be done with it before it asks for the same slot again.
+    /// </summary>
+    public static StateBatch<T> Scratch(int qubits, int lanes, int slot)
+    {
+        if (((long)lanes << qubits) > 1 << 16) return new StateBatch<T>(qubits, lanes);
+        var cache = _scratch ??= new StateBatch<T>?[2];
+        var s = cache[slot];
+        if (s is null || s.Qubits != qubits || s.Lanes != lanes) return cache[slot] = new StateBatch<T>(qubits, lanes);
+        Array.Clear(s.Re); Array.Clear(s.Im);
+        return s;
+    }
+
     public void CopyFrom(StateBatch<T> o) { o.Re.CopyTo(Re, 0); o.Im.CopyTo(Im, 0); }
 
     /// <summary>Bit of wire q in a basis index (wire 0 is the most significant).</summary>

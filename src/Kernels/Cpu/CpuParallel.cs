@@ -53,11 +53,18 @@ public static class CpuParallel
         _go = go;
     }
 
+    /// <summary>How long an idle worker polls for the next kernel before it blocks.</summary>
+    public static int SpinMicroseconds = 200;
+
     private static void WorkerLoop(ManualResetEventSlim go)
     {
         _inside = true;
         while (true)
         {
+            // Kernels come in quick succession (a training step is hundreds of them): stay awake a little before
+            // blocking, because waking a blocked thread costs tens of microseconds on a VM - longer than many kernels.
+            long until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 1000 * SpinMicroseconds / 1000;
+            while (!go.IsSet && System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(20);
             go.Wait();
             go.Reset();
             RunChunks();
