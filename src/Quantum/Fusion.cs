@@ -44,7 +44,14 @@ public readonly record struct Gates2x2(double R00, double I00, double R01, doubl
     /// <summary>The gates of QUANTUM.md.</summary>
     public static Gates2x2 Of(GateKind k, double a)
     {
-        double c = Math.Cos(a / 2), s = Math.Sin(a / 2), h = 1 / Math.Sqrt(2);
+        var (s, c) = Math.SinCos(a / 2);
+        return Of(k, c, s);
+    }
+
+    /// <summary>The gate of kind k from c = cos(a/2) and s = sin(a/2) of its angle a (ignored by H).</summary>
+    public static Gates2x2 Of(GateKind k, double c, double s)
+    {
+        double h = 1 / Math.Sqrt(2);
         return k switch
         {
             GateKind.H => new(h, 0, h, 0, h, 0, -h, 0),

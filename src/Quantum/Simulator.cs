@@ -141,8 +141,9 @@ public static class Simulator
             int b0 = group * lanes, n = c.Qubits, dim = c.Dim;
             var psi = StateBatch<T>.Scratch(n, lanes, 0);   // this thread's: groups run on different threads
             var mat = new T[8 * lanes];
+            var half = HalfInputAngles(b0);
             Prepare(psi, b0);
-            foreach (var op in _ops) ApplyOp(psi, op, b0, inverse: false, mat);
+            foreach (var op in _ops) ApplyOp(psi, op, b0, inverse: false, mat, half);
 
             // Readout: p_i = |ψ_i|²; expval ⟨Z_q⟩ = Σ_i p_i (1 − 2·bit_q(i)); shots sample from p.
             int width = r.Width(n), valid = Math.Min(lanes, batch - b0);
@@ -208,7 +209,7 @@ public static class Simulator
                     {
                         var g = op.Block[count - 1 - j];   // reverse order
                         kinds[j] = g.Kind; grads[j] = g.Source != AngleSource.None;
-                        if (g.Kind != GateKind.H) FillRotation(g, b0, coef, j);
+                        if (g.Kind != GateKind.H) FillRotation(g, b0, coef, j, half);
                     }
                     Array.Clear(acc, 0, count * lanes);
                     StateBatch<T>.AdjointBlock(lam, psi, op.Wire, kinds.AsSpan(0, count), grads.AsSpan(0, count), coef, acc);
@@ -228,26 +229,47 @@ public static class Simulator
                         StateBatch<T>.PauliExpectationIm(lam, psi, g.Wire, g.Kind, acc);
                         AddGradient(g, acc, b0, wgrad);
                     }
-                    Unapply(psi, lam, g, b0, mat);
+                    Unapply(psi, lam, g, b0, mat, half);
                 }
             }
             if (c.Encoding == Encoding.Amplitude) AmplitudeInputGrad(psi, lam, b0);
         }
 
+        /// <summary>
+        /// cos and sin of half of every input angle of the group, per lane ([input · lanes + lane]; 1 and 0 in padding lanes):
+        /// computed once a group, for the forward's block matrices and the sweep's rotations alike.
+        /// </summary>
+        private (double[] Cos, double[] Sin) HalfInputAngles(int b0)
+        {
+            if (!_inputGates) return ([], []);
+            var cs = new double[c.InputCount * lanes]; var sn = new double[c.InputCount * lanes];
+            for (int k = 0; k < c.InputCount; k++)
+                for (int lane = 0; lane < lanes; lane++)
+                    (sn[k * lanes + lane], cs[k * lanes + lane]) = b0 + lane < batch ? Math.SinCos(double.CreateTruncating(inputs[(b0 + lane) * c.InputCount + k]) / 2) : (0, 1);
+            return (cs, sn);
+        }
+
+        private readonly bool _inputGates = c.Gates.Any(g => g.Source == AngleSource.Input);
+
+        /// <summary>Gate g's matrix in one lane, input angles from the group's table.</summary>
+        private Gates2x2 Matrix(Gate g, int b0, int lane, (double[] Cos, double[] Sin) half) => g.Source == AngleSource.Input
+            ? Gates2x2.Of(g.Kind, half.Cos[g.Index * lanes + lane], half.Sin[g.Index * lanes + lane])
+            : Gates2x2.Of(g.Kind, Angle(g, b0, lane));
+
         /// <summary>Rows 2j and 2j + 1 of coef: cos and sin of half the negated angle of rotation g, per lane (once when the angle is shared).</summary>
-        private void FillRotation(Gate g, int b0, T[] coef, int j)
+        private void FillRotation(Gate g, int b0, T[] coef, int j, (double[] Cos, double[] Sin) half)
         {
             var cs = coef.AsSpan(2 * j * lanes, lanes); var sn = coef.AsSpan((2 * j + 1) * lanes, lanes);
             if (g.Source != AngleSource.Input)
             {
-                double a = -Angle(g, b0, 0) / 2;
-                cs.Fill(T.CreateTruncating(Math.Cos(a))); sn.Fill(T.CreateTruncating(Math.Sin(a)));
+                var (s, co) = Math.SinCos(-Angle(g, b0, 0) / 2);
+                cs.Fill(T.CreateTruncating(co)); sn.Fill(T.CreateTruncating(s));
                 return;
             }
             for (int lane = 0; lane < lanes; lane++)
             {
-                double a = -Angle(g, b0, lane) / 2;
-                cs[lane] = T.CreateTruncating(Math.Cos(a)); sn[lane] = T.CreateTruncating(Math.Sin(a));
+                cs[lane] = T.CreateTruncating(half.Cos[g.Index * lanes + lane]);
+                sn[lane] = T.CreateTruncating(-half.Sin[g.Index * lanes + lane]);   // sin(−a/2)
             }
         }
 
@@ -298,30 +320,42 @@ public static class Simulator
             return Math.Sqrt(s);
         }
 
-        private void ApplyOp(StateBatch<T> s, FusedOp op, int b0, bool inverse, T[] mat)
+        private void ApplyOp(StateBatch<T> s, FusedOp op, int b0, bool inverse, T[] mat, (double[] Cos, double[] Sin) half)
         {
             if (op.Kind == GateKind.CNOT) { s.Cnot(op.Wire, op.Wire2); return; }
             if (op.Kind == GateKind.CZ) { s.Cz(op.Wire, op.Wire2); return; }
-            FillMatrix(op, b0, inverse, mat);
+            FillMatrix(op, b0, inverse, mat, half);
             s.Apply1(op.Wire, mat);
         }
 
-        /// <summary>The block's product matrix per lane (its adjoint when inverse); computed once when no gate reads a per-sample input.</summary>
-        private void FillMatrix(FusedOp op, int b0, bool inverse, T[] mat)
+        /// <summary>
+        /// The block's product matrix per lane (its adjoint when inverse). The gates that read no per-sample input are
+        /// multiplied once into the constant pieces between the input gates, so a lane costs one product per input gate.
+        /// </summary>
+        private void FillMatrix(FusedOp op, int b0, bool inverse, T[] mat, (double[] Cos, double[] Sin) half)
         {
-            bool perLane = op.Block.Any(g => g.Source == AngleSource.Input);
-            for (int lane = 0; lane < (perLane ? lanes : 1); lane++)
+            int count = op.Block.Length, k = 0;
+            var before = new Gates2x2[count];   // before[i]: the constant product between input gate i − 1 and input gate i
+            var at = new Gate[count];
+            var cur = Gates2x2.Identity;
+            foreach (var g in op.Block)
+            {
+                if (g.Source == AngleSource.Input) { before[k] = cur; at[k++] = g; cur = Gates2x2.Identity; }
+                else cur = Gates2x2.Of(g.Kind, Angle(g, b0, 0)) * cur;
+            }
+            for (int lane = 0; lane < (k > 0 ? lanes : 1); lane++)
             {
                 var m = Gates2x2.Identity;
-                foreach (var g in op.Block) m = Gates2x2.Of(g.Kind, Angle(g, b0, lane)) * m;
+                for (int i = 0; i < k; i++) m = Matrix(at[i], b0, lane, half) * (before[i] * m);
+                m = cur * m;
                 if (inverse) m = m.Adjoint();
-                if (perLane) m.Store(mat, lane, lanes);
+                if (k > 0) m.Store(mat, lane, lanes);
                 else for (int l = 0; l < lanes; l++) m.Store(mat, l, lanes);
             }
         }
 
         /// <summary>Un-applies one gate from both the state and the adjoint state (one matrix for both).</summary>
-        private void Unapply(StateBatch<T> psi, StateBatch<T> lam, Gate g, int b0, T[] mat)
+        private void Unapply(StateBatch<T> psi, StateBatch<T> lam, Gate g, int b0, T[] mat, (double[] Cos, double[] Sin) half)
         {
             if (g.IsTwoQubit)
             {
@@ -329,7 +363,7 @@ public static class Simulator
                 else { psi.Cz(g.Wire, g.Wire2); lam.Cz(g.Wire, g.Wire2); }
                 return;
             }
-            FillMatrix(new FusedOp(GateKind.H, g.Wire, -1, [g]), b0, inverse: true, mat);
+            FillMatrix(new FusedOp(GateKind.H, g.Wire, -1, [g]), b0, inverse: true, mat, half);
             psi.Apply1(g.Wire, mat);
             lam.Apply1(g.Wire, mat);
         }
