@@ -12,14 +12,13 @@ namespace QGenEngine.Quantum;
 /// </summary>
 public static class Simulator
 {
-    /// <summary>Lanes per group: a multiple of the SIMD width, at most 32, enough groups for every thread.</summary>
-    private static int LanesFor<T>(int batch) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int w = System.Runtime.Intrinsics.Vector256<T>.Count;
-        if (batch == 1) return 1;
-        int perThread = (batch + CpuParallel.Threads - 1) / CpuParallel.Threads;
-        return Math.Clamp((perThread + w - 1) / w * w, w, 32);
-    }
+    /// <summary>
+    /// Lanes per group: one SIMD vector (8 floats, 4 doubles), so that a row of the state is one register and a group's
+    /// state fits L1 (8 qubits: 16 KB); groups are shared out among the threads as they come. 1 for a single circuit
+    /// (its gates then vectorise along the state instead).
+    /// </summary>
+    private static int LanesFor<T>(int batch) where T : unmanaged, IFloatingPointIeee754<T> =>
+        batch == 1 ? 1 : System.Runtime.Intrinsics.Vector256<T>.Count;
 
     /// <summary>Readout of every sample: (B × width) values.</summary>
     public static float[] Run(Circuit c, ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<float> weights, Readout r, ulong seed = 0)
@@ -135,6 +134,34 @@ public static class Simulator
         };
 
         private readonly List<FusedOp> _ops = Fusion.Fuse(c.Gates);
+        private BlockPlan?[]? _plans;
+
+        /// <summary>
+        /// What a one-qubit block needs that no sample changes, worked out once a batch: the constant products between its
+        /// input gates (Before[i] precedes input gate At[i], Tail follows the last), and cos/sin of half of each gate's
+        /// negated angle (for the sweep; unused for input gates, whose angles differ by lane).
+        /// </summary>
+        private sealed record BlockPlan(Gates2x2[] Before, Gate[] At, Gates2x2 Tail, double[] NegCos, double[] NegSin);
+
+        private BlockPlan Plan(FusedOp op)
+        {
+            int count = op.Block.Length, k = 0;
+            var before = new Gates2x2[count]; var at = new Gate[count];
+            var negCos = new double[count]; var negSin = new double[count];
+            var cur = Gates2x2.Identity;
+            for (int j = 0; j < count; j++)
+            {
+                var g = op.Block[j];
+                if (g.Source == AngleSource.Input) { before[k] = cur; at[k++] = g; cur = Gates2x2.Identity; continue; }
+                double a = Angle(g, 0, 0);
+                cur = Gates2x2.Of(g.Kind, a) * cur;
+                (negSin[j], negCos[j]) = Math.SinCos(-a / 2);
+            }
+            return new BlockPlan(before[..k], at[..k], cur, negCos, negSin);
+        }
+
+        /// <summary>The plans of the fused program's blocks (null for two-qubit gates), made by whichever group needs them first.</summary>
+        private BlockPlan?[] Plans => LazyInitializer.EnsureInitialized(ref _plans, () => _ops.Select(o => o.Wire2 < 0 ? Plan(o) : null).ToArray());
 
         public void RunGroup(int group)
         {
@@ -143,7 +170,8 @@ public static class Simulator
             var mat = new T[8 * lanes];
             var half = HalfInputAngles(b0);
             Prepare(psi, b0);
-            foreach (var op in _ops) ApplyOp(psi, op, b0, inverse: false, mat, half);
+            var plans = Plans;
+            for (int oi = 0; oi < _ops.Count; oi++) ApplyOp(psi, _ops[oi], plans[oi], b0, inverse: false, mat, half);
 
             // Readout: p_i = |ψ_i|²; expval ⟨Z_q⟩ = Σ_i p_i (1 − 2·bit_q(i)); shots sample from p.
             int width = r.Width(n), valid = Math.Min(lanes, batch - b0);
@@ -209,7 +237,7 @@ public static class Simulator
                     {
                         var g = op.Block[count - 1 - j];   // reverse order
                         kinds[j] = g.Kind; grads[j] = g.Source != AngleSource.None;
-                        if (g.Kind != GateKind.H) FillRotation(g, b0, coef, j, half);
+                        if (g.Kind != GateKind.H) FillRotation(g, plans[oi]!, count - 1 - j, coef, j, half);
                     }
                     Array.Clear(acc, 0, count * lanes);
                     StateBatch<T>.AdjointBlock(lam, psi, op.Wire, kinds.AsSpan(0, count), grads.AsSpan(0, count), coef, acc);
@@ -256,14 +284,13 @@ public static class Simulator
             ? Gates2x2.Of(g.Kind, half.Cos[g.Index * lanes + lane], half.Sin[g.Index * lanes + lane])
             : Gates2x2.Of(g.Kind, Angle(g, b0, lane));
 
-        /// <summary>Rows 2j and 2j + 1 of coef: cos and sin of half the negated angle of rotation g, per lane (once when the angle is shared).</summary>
-        private void FillRotation(Gate g, int b0, T[] coef, int j, (double[] Cos, double[] Sin) half)
+        /// <summary>Rows 2j and 2j + 1 of coef: cos and sin of half the negated angle of rotation g (gate i of its block), per lane.</summary>
+        private void FillRotation(Gate g, BlockPlan plan, int i, T[] coef, int j, (double[] Cos, double[] Sin) half)
         {
             var cs = coef.AsSpan(2 * j * lanes, lanes); var sn = coef.AsSpan((2 * j + 1) * lanes, lanes);
             if (g.Source != AngleSource.Input)
             {
-                var (s, co) = Math.SinCos(-Angle(g, b0, 0) / 2);
-                cs.Fill(T.CreateTruncating(co)); sn.Fill(T.CreateTruncating(s));
+                cs.Fill(T.CreateTruncating(plan.NegCos[i])); sn.Fill(T.CreateTruncating(plan.NegSin[i]));
                 return;
             }
             for (int lane = 0; lane < lanes; lane++)
@@ -320,34 +347,23 @@ public static class Simulator
             return Math.Sqrt(s);
         }
 
-        private void ApplyOp(StateBatch<T> s, FusedOp op, int b0, bool inverse, T[] mat, (double[] Cos, double[] Sin) half)
+        private void ApplyOp(StateBatch<T> s, FusedOp op, BlockPlan? plan, int b0, bool inverse, T[] mat, (double[] Cos, double[] Sin) half)
         {
             if (op.Kind == GateKind.CNOT) { s.Cnot(op.Wire, op.Wire2); return; }
             if (op.Kind == GateKind.CZ) { s.Cz(op.Wire, op.Wire2); return; }
-            FillMatrix(op, b0, inverse, mat, half);
+            FillMatrix(plan!, b0, inverse, mat, half);
             s.Apply1(op.Wire, mat);
         }
 
-        /// <summary>
-        /// The block's product matrix per lane (its adjoint when inverse). The gates that read no per-sample input are
-        /// multiplied once into the constant pieces between the input gates, so a lane costs one product per input gate.
-        /// </summary>
-        private void FillMatrix(FusedOp op, int b0, bool inverse, T[] mat, (double[] Cos, double[] Sin) half)
+        /// <summary>The block's product matrix per lane (its adjoint when inverse): one 2×2 product per input gate a lane, the rest from the plan.</summary>
+        private void FillMatrix(BlockPlan plan, int b0, bool inverse, T[] mat, (double[] Cos, double[] Sin) half)
         {
-            int count = op.Block.Length, k = 0;
-            var before = new Gates2x2[count];   // before[i]: the constant product between input gate i − 1 and input gate i
-            var at = new Gate[count];
-            var cur = Gates2x2.Identity;
-            foreach (var g in op.Block)
-            {
-                if (g.Source == AngleSource.Input) { before[k] = cur; at[k++] = g; cur = Gates2x2.Identity; }
-                else cur = Gates2x2.Of(g.Kind, Angle(g, b0, 0)) * cur;
-            }
+            int k = plan.At.Length;
             for (int lane = 0; lane < (k > 0 ? lanes : 1); lane++)
             {
                 var m = Gates2x2.Identity;
-                for (int i = 0; i < k; i++) m = Matrix(at[i], b0, lane, half) * (before[i] * m);
-                m = cur * m;
+                for (int i = 0; i < k; i++) m = Matrix(plan.At[i], b0, lane, half) * (plan.Before[i] * m);
+                m = plan.Tail * m;
                 if (inverse) m = m.Adjoint();
                 if (k > 0) m.Store(mat, lane, lanes);
                 else for (int l = 0; l < lanes; l++) m.Store(mat, l, lanes);
@@ -363,7 +379,7 @@ public static class Simulator
                 else { psi.Cz(g.Wire, g.Wire2); lam.Cz(g.Wire, g.Wire2); }
                 return;
             }
-            FillMatrix(new FusedOp(GateKind.H, g.Wire, -1, [g]), b0, inverse: true, mat, half);
+            FillMatrix(Plan(new FusedOp(GateKind.H, g.Wire, -1, [g])), b0, inverse: true, mat, half);
             psi.Apply1(g.Wire, mat);
             lam.Apply1(g.Wire, mat);
         }

@@ -54,6 +54,20 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
         int bit = Bit(q), L = Lanes, W = Vector256<T>.Count;
         fixed (T* re = Re, im = Im, mp = m)
         {
+            if (L == W && Vector256.IsHardwareAccelerated)
+            {
+                // One vector a row (the simulator's lane groups): the matrix stays in registers for the whole pass.
+                var u00r = Vector256.Load(mp); var u00i = Vector256.Load(mp + W); var u01r = Vector256.Load(mp + 2 * W); var u01i = Vector256.Load(mp + 3 * W);
+                var u10r = Vector256.Load(mp + 4 * W); var u10i = Vector256.Load(mp + 5 * W); var u11r = Vector256.Load(mp + 6 * W); var u11i = Vector256.Load(mp + 7 * W);
+                long off = (long)bit * W;
+                for (int hi = 0; hi < Dim; hi += 2 * bit)
+                {
+                    T* ar = re + (long)hi * W, ai = im + (long)hi * W, end = ar + off;
+                    for (; ar < end; ar += W, ai += W)
+                        PairVec(ar, ai, ar + off, ai + off, u00r, u00i, u01r, u01i, u10r, u10i, u11r, u11i);
+                }
+                return;
+            }
             if (L == 1 && bit >= W && Vector256.IsHardwareAccelerated)
             {
                 // One state: the matrix is the same for every pair; vectorise along the run.
@@ -229,6 +243,7 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
                                            T[] coef, T[] acc)
     {
         int bit = phi.Bit(q), L = phi.Lanes, W = Vector256<T>.Count, count = kinds.Length;
+        if (L == W) { AdjointBlockRow(lam, phi, q, kinds, grads, coef, acc); return; }
         var h = Vector256.Create(T.CreateTruncating(0.70710678118654752));
         Span<int> kind = stackalloc int[count];
         Span<bool> grad = stackalloc bool[count];
@@ -284,6 +299,77 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
                         Vector256.Store(l1r, lr + i1 + v); Vector256.Store(l1i, li + i1 + v);
                     }
                 }
+    }
+
+    /// <summary>
+    /// <see cref="AdjointBlock"/> with one vector a row (the simulator's lane groups): the gates' coefficients and the
+    /// gradient sums sit in a small stack array for the whole pass, and a pair's rows are two pointers apart by a constant.
+    /// Same sums in the same order.
+    /// </summary>
+    private static unsafe void AdjointBlockRow(StateBatch<T> lam, StateBatch<T> phi, int q, ReadOnlySpan<GateKind> kinds, ReadOnlySpan<bool> grads,
+                                               T[] coef, T[] acc)
+    {
+        int bit = phi.Bit(q), W = Vector256<T>.Count, count = kinds.Length;
+        long off = (long)bit * W;
+        var h = Vector256.Create(T.CreateTruncating(0.70710678118654752));
+        Span<int> kind = stackalloc int[count];
+        Span<Vector256<T>> cs = stackalloc Vector256<T>[2 * count];
+        Span<Vector256<T>> sums = stackalloc Vector256<T>[count];
+        for (int j = 0; j < count; j++)
+        {
+            kind[j] = grads[j] ? (int)kinds[j] : -1 - (int)kinds[j];   // negative: no gradient wanted
+            cs[2 * j] = Vector256.Create(coef.AsSpan(2 * j * W, W)); cs[2 * j + 1] = Vector256.Create(coef.AsSpan((2 * j + 1) * W, W));
+            sums[j] = Vector256.Create(acc.AsSpan(j * W, W));
+        }
+        fixed (T* lr = lam.Re, li = lam.Im, pr = phi.Re, pi = phi.Im)
+            for (int hi = 0; hi < phi.Dim; hi += 2 * bit)
+            {
+                long start = (long)hi * W;
+                for (long i0 = start; i0 < start + off; i0 += W)
+                {
+                    long i1 = i0 + off;
+                    var l0r = Vector256.Load(lr + i0); var l0i = Vector256.Load(li + i0);
+                    var l1r = Vector256.Load(lr + i1); var l1i = Vector256.Load(li + i1);
+                    var p0r = Vector256.Load(pr + i0); var p0i = Vector256.Load(pi + i0);
+                    var p1r = Vector256.Load(pr + i1); var p1i = Vector256.Load(pi + i1);
+                    for (int j = 0; j < count; j++)
+                    {
+                        int k = kind[j];
+                        if (k >= 0)
+                            sums[j] += k == (int)GateKind.RX ? l0r * p1i - l0i * p1r + l1r * p0i - l1i * p0r
+                                     : k == (int)GateKind.RY ? l1r * p0r + l1i * p0i - l0r * p1r - l0i * p1i
+                                     : l0r * p0i - l0i * p0r - l1r * p1i + l1i * p1r;
+                        else k = -1 - k;
+                        if (k == (int)GateKind.H)
+                        {
+                            (p0r, p1r) = (h * (p0r + p1r), h * (p0r - p1r)); (p0i, p1i) = (h * (p0i + p1i), h * (p0i - p1i));
+                            (l0r, l1r) = (h * (l0r + l1r), h * (l0r - l1r)); (l0i, l1i) = (h * (l0i + l1i), h * (l0i - l1i));
+                            continue;
+                        }
+                        var c = cs[2 * j]; var s = cs[2 * j + 1];
+                        if (k == (int)GateKind.RY)
+                        {
+                            (p0r, p1r) = (c * p0r - s * p1r, s * p0r + c * p1r); (p0i, p1i) = (c * p0i - s * p1i, s * p0i + c * p1i);
+                            (l0r, l1r) = (c * l0r - s * l1r, s * l0r + c * l1r); (l0i, l1i) = (c * l0i - s * l1i, s * l0i + c * l1i);
+                        }
+                        else if (k == (int)GateKind.RZ)
+                        {
+                            (p0r, p0i) = (c * p0r + s * p0i, c * p0i - s * p0r); (p1r, p1i) = (c * p1r - s * p1i, c * p1i + s * p1r);
+                            (l0r, l0i) = (c * l0r + s * l0i, c * l0i - s * l0r); (l1r, l1i) = (c * l1r - s * l1i, c * l1i + s * l1r);
+                        }
+                        else
+                        {
+                            (p0r, p0i, p1r, p1i) = (c * p0r + s * p1i, c * p0i - s * p1r, c * p1r + s * p0i, c * p1i - s * p0r);
+                            (l0r, l0i, l1r, l1i) = (c * l0r + s * l1i, c * l0i - s * l1r, c * l1r + s * l0i, c * l1i - s * l0r);
+                        }
+                    }
+                    Vector256.Store(p0r, pr + i0); Vector256.Store(p0i, pi + i0);
+                    Vector256.Store(p1r, pr + i1); Vector256.Store(p1i, pi + i1);
+                    Vector256.Store(l0r, lr + i0); Vector256.Store(l0i, li + i0);
+                    Vector256.Store(l1r, lr + i1); Vector256.Store(l1i, li + i1);
+                }
+            }
+        for (int j = 0; j < count; j++) sums[j].CopyTo(acc.AsSpan(j * W, W));
     }
 
     /// <summary>Whether <see cref="AdjointBlock"/> applies: SIMD hardware and whole vectors of lanes.</summary>
