@@ -52,13 +52,22 @@ public sealed class Circuit
 
     public Circuit(int qubits, int layers, Entangler entangler, Encoding encoding, IReadOnlyList<Gate> gates, int weightCount)
     {
-        Qubits = qubits; Layers = layers; Entangler = entangler; Encoding = encoding; Gates = gates; WeightCount = weightCount;
+        Qubits = qubits; Layers = layers; Entangler = entangler; Encoding = encoding; Gates = gates.ToArray(); WeightCount = weightCount;
         foreach (var g in gates)
         {
             if ((uint)g.Wire >= (uint)qubits || (g.IsTwoQubit && ((uint)g.Wire2 >= (uint)qubits || g.Wire2 == g.Wire)))
                 throw new ArgumentException($"gate {g.Kind} on wires ({g.Wire}, {g.Wire2}) does not fit {qubits} qubits");
         }
     }
+
+    private List<FusedOp>? _fused;
+    private BatchedProgram? _scheduled;
+
+    /// <summary>The fused program (<see cref="Fusion.Fuse"/>), worked out once per circuit (its gates are a private copy).</summary>
+    internal List<FusedOp> Fused => _fused ??= Fusion.Fuse(Gates);
+
+    /// <summary>The program for batched simulation (<see cref="Fusion.Schedule"/>) and its permutations' inverses, once per circuit.</summary>
+    internal BatchedProgram Scheduled => _scheduled ??= BatchedProgram.Of(this);
 
     /// <summary>
     /// The report's `attention` / `generator` template (QUANTUM.md): H and RY(x_q) on every qubit (angle
@@ -131,3 +140,13 @@ public readonly record struct Readout(ReadoutKind Kind, int Shots = 0)
 public enum ReadoutKind { Probs, Expval, Shots }
 
 public enum GradMethod { Adjoint, Shift, Fd }
+
+/// <summary>A circuit's program for batched simulation: the scheduled ops, and by op index the inverse of each permutation (for the adjoint sweep).</summary>
+internal sealed record BatchedProgram(List<FusedOp> Ops, Permutation?[] Inverses)
+{
+    public static BatchedProgram Of(Circuit c)
+    {
+        var ops = Fusion.Schedule(c.Gates, c.Qubits);
+        return new BatchedProgram(ops, ops.Select(o => o.Perm?.Inverse()).ToArray());
+    }
+}

@@ -133,7 +133,9 @@ public static class Simulator
             _ => 0,
         };
 
-        private readonly List<FusedOp> _ops = Fusion.Fuse(c.Gates);
+        // Batched: the entangling runs as one permutation pass each; a single circuit keeps the per-gate passes, which
+        // vectorise along its state (a gather would not, and would need a second state of its size).
+        private readonly List<FusedOp> _ops = lanes > 1 ? c.Scheduled.Ops : c.Fused;
         private BlockPlan?[]? _plans;
 
         /// <summary>
@@ -161,7 +163,7 @@ public static class Simulator
         }
 
         /// <summary>The plans of the fused program's blocks (null for two-qubit gates), made by whichever group needs them first.</summary>
-        private BlockPlan?[] Plans => LazyInitializer.EnsureInitialized(ref _plans, () => _ops.Select(o => o.Wire2 < 0 ? Plan(o) : null).ToArray());
+        private BlockPlan?[] Plans => LazyInitializer.EnsureInitialized(ref _plans, () => _ops.Select(o => o.Perm is null && o.Wire2 < 0 ? Plan(o) : null).ToArray());
 
         public void RunGroup(int group)
         {
@@ -226,6 +228,13 @@ public static class Simulator
                 for (int oi = _ops.Count - 1; oi >= 0; oi--)
                 {
                     var op = _ops[oi];
+                    if (op.Perm is not null)
+                    {
+                        var inverse = c.Scheduled.Inverses[oi]!;
+                        var spare = StateBatch<T>.Scratch(n, lanes, 2, clear: false);
+                        psi.Permute(inverse, spare); lam.Permute(inverse, spare);
+                        continue;
+                    }
                     if (op.Wire2 >= 0)
                     {
                         if (op.Kind == GateKind.CNOT) { psi.Cnot(op.Wire, op.Wire2); lam.Cnot(op.Wire, op.Wire2); }
@@ -349,6 +358,7 @@ public static class Simulator
 
         private void ApplyOp(StateBatch<T> s, FusedOp op, BlockPlan? plan, int b0, bool inverse, T[] mat, (double[] Cos, double[] Sin) half)
         {
+            if (op.Perm is not null) { s.Permute(op.Perm, StateBatch<T>.Scratch(s.Qubits, s.Lanes, 2, clear: false)); return; }
             if (op.Kind == GateKind.CNOT) { s.Cnot(op.Wire, op.Wire2); return; }
             if (op.Kind == GateKind.CZ) { s.Cz(op.Wire, op.Wire2); return; }
             FillMatrix(plan!, b0, inverse, mat, half);

@@ -14,7 +14,8 @@ namespace QGenEngine.Quantum;
 internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public readonly int Qubits, Lanes, Dim;
-    public readonly T[] Re, Im;
+    public T[] Re { get; private set; }
+    public T[] Im { get; private set; }
 
     public StateBatch(int qubits, int lanes)
     {
@@ -29,14 +30,40 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
     /// circuit is 2 × 64 KB: allocating it per call made the collector run every few calls); a new one when large. The
     /// caller must be done with it before it asks for the same slot again.
     /// </summary>
-    public static StateBatch<T> Scratch(int qubits, int lanes, int slot)
+    public static StateBatch<T> Scratch(int qubits, int lanes, int slot, bool clear = true)
     {
         if (((long)lanes << qubits) > 1 << 16) return new StateBatch<T>(qubits, lanes);
-        var cache = _scratch ??= new StateBatch<T>?[2];
+        var cache = _scratch ??= new StateBatch<T>?[3];
         var s = cache[slot];
         if (s is null || s.Qubits != qubits || s.Lanes != lanes) return cache[slot] = new StateBatch<T>(qubits, lanes);
-        Array.Clear(s.Re); Array.Clear(s.Im);
+        if (clear) { Array.Clear(s.Re); Array.Clear(s.Im); }
         return s;
+    }
+
+    /// <summary>
+    /// Applies a signed permutation of the basis (a run of CNOT/CZ gates) in one pass: row i becomes Sign[i] · row
+    /// Gather[i], gathered into <paramref name="spare"/>'s arrays, which this batch then takes (the spare gets the old ones).
+    /// </summary>
+    public unsafe void Permute(Permutation p, StateBatch<T> spare)
+    {
+        int L = Lanes, W = Vector256<T>.Count;
+        fixed (T* re = Re, im = Im, ore = spare.Re, oim = spare.Im)
+            for (int i = 0; i < Dim; i++)
+            {
+                long to = (long)i * L, from = (long)p.Gather[i] * L;
+                bool neg = p.Sign is { } sg && sg[i] < 0;
+                int v = 0;
+                if (Vector256.IsHardwareAccelerated)
+                    for (; v <= L - W; v += W)
+                    {
+                        var a = Vector256.Load(re + from + v); var b = Vector256.Load(im + from + v);
+                        if (neg) { a = -a; b = -b; }
+                        Vector256.Store(a, ore + to + v); Vector256.Store(b, oim + to + v);
+                    }
+                for (; v < L; v++) { ore[to + v] = neg ? -re[from + v] : re[from + v]; oim[to + v] = neg ? -im[from + v] : im[from + v]; }
+            }
+        (Re, spare.Re) = (spare.Re, Re);
+        (Im, spare.Im) = (spare.Im, Im);
     }
 
     public void CopyFrom(StateBatch<T> o) { o.Re.CopyTo(Re, 0); o.Im.CopyTo(Im, 0); }

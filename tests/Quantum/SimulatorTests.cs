@@ -103,6 +103,44 @@ public class SimulatorTests
     }
 
     [Test]
+    public void Runs_of_cnot_and_cz_composed_into_permutations_match_the_dense_reference_and_their_gradients()
+    {
+        // Batched circuits run each run of two-qubit gates as one signed permutation (Fusion.Schedule), forward and
+        // inverted in the adjoint sweep; CZ brings the signs, rotations on inputs and weights sit between the runs.
+        var gates = new List<Gate>();
+        for (int q = 0; q < 3; q++) { gates.Add(new Gate(GateKind.H, q)); gates.Add(new Gate(GateKind.RY, q, -1, AngleSource.Input, q)); }
+        gates.AddRange([new Gate(GateKind.CZ, 0, 1), new Gate(GateKind.CNOT, 1, 2), new Gate(GateKind.CZ, 2, 0), new Gate(GateKind.CNOT, 2, 1),
+                        new Gate(GateKind.RX, 1, -1, AngleSource.Weight, 0), new Gate(GateKind.CNOT, 0, 2), new Gate(GateKind.CZ, 1, 2),
+                        new Gate(GateKind.RZ, 0, -1, AngleSource.Weight, 1), new Gate(GateKind.RY, 2, -1, AngleSource.Weight, 2), new Gate(GateKind.CNOT, 2, 0),
+                        new Gate(GateKind.RY, 1, -1, AngleSource.Weight, 3), new Gate(GateKind.RX, 0, -1, AngleSource.Input, 1)]);
+        var c = new Circuit(3, 1, Entangler.Linear, Encoding.Angle, gates, 4);
+        var program = Fusion.Schedule(c.Gates, 3);
+        // CZ(0,1) CNOT(1,2) CZ(2,0) CNOT(2,1) and CNOT(0,2), which touches no wire of RX(1) in between, are one run.
+        Assert.That(program.Count(o => o.Perm is not null), Is.EqualTo(1), "one permutation");
+        Assert.That(program.Count(o => o.Perm is null && o.Wire2 >= 0), Is.EqualTo(2), "CZ(1,2) and CNOT(2,0) alone between blocks");
+        Assert.That(program.Any(o => o.Perm?.Sign is not null), "with signs from CZ");
+        int batch = 11;
+        var inputs = Rand(21, batch * 3); var weights = Rand(22, 4); var cot = Rand(23, batch * 8, 1);
+        var got = Simulator.Run(c, inputs, batch, weights, Readout.Probs);
+        for (int b = 0; b < batch; b++)
+            Close.Assert(got.AsSpan(b * 8, 8), DenseReference.Readout(c, inputs.AsSpan(b * 3, 3).ToArray(), weights, Readout.Probs), 2e-6, 1e-5, $"sample {b}");
+        var (_, wa, ia) = Simulator.Adjoint(c, inputs, batch, weights, Readout.Probs, cot);
+        var (_, wf, iff) = Gradients.FiniteDifferences(c, inputs, batch, weights, Readout.Probs, cot);
+        Close.Assert(wa, wf, 5e-4, 2e-3, "weight gradient: adjoint vs finite differences");
+        Close.Assert(ia, iff, 5e-4, 2e-3, "input gradient: adjoint vs finite differences");
+        Assert.That(wa.Any(v => Math.Abs(v) > 1e-3), "a non-trivial gradient");
+    }
+
+    [Test]
+    public void The_report_circuit_is_scheduled_as_a_block_per_wire_and_layer_and_a_permutation_per_chain()
+    {
+        var program = Fusion.Schedule(Circuit.Template(8, 3, Entangler.Linear).Gates, 8);
+        Assert.That(program.Count(o => o.Perm is not null), Is.EqualTo(3));
+        Assert.That(program.Count(o => o.Perm is null && o.Wire2 < 0), Is.EqualTo(24));
+        Assert.That(program.Count, Is.EqualTo(27), "nothing else: every CNOT is inside a permutation");
+    }
+
+    [Test]
     public void The_last_layers_rz_angles_have_zero_gradient_under_probs()
     {
         var c = Circuit.Template(6, 3, Entangler.Circular);
