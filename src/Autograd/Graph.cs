@@ -48,7 +48,8 @@ public static class Graph
         if (!x.RequiresGrad) { grad.Dispose(); return; }
         if (!Shape.Equal(x.Shape, grad.Shape))
             throw new InvalidOperationException($"gradient of shape {Shape.Format(grad.Shape)} for a tensor of shape {Shape.Format(x.Shape)}");
-        if (x.Grad is null)
+        if (x.TakeZeroedGrad() is { } zeroed) x.Device.Copy2D(grad, 0, 0, zeroed, 0, 0, 1, (int)grad.Numel);   // 0 + g, without reading the 0
+        else if (x.Grad is null)
         {
             if (x.Node is not null) { x.Grad = grad; return; }     // intermediate: adopt
             using (TensorScope.Suspend()) x.Grad = Tensor.Empty(x.Device, x.Shape); // leaf: lives beyond the step

@@ -20,7 +20,31 @@ public sealed class Tensor : IDisposable
     public GradNode? Node { get; set; }
     public bool RequiresGrad { get; set; }
     /// <summary>Accumulated gradient of a leaf (parameters); intermediate gradients are freed during backward.</summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad
+    {
+        get
+        {
+            if (_gradIsZero) { _grad!.Device.Fill(_grad, 0f); _gradIsZero = false; }   // zeroed lazily: a reader sees zeros
+            return _grad;
+        }
+        set { _grad = value; _gradIsZero = false; }
+    }
+    private Tensor? _grad;
+    private bool _gradIsZero;
+
+    /// <summary>
+    /// Makes the gradient zero without writing its memory (an optimiser's zero_grad): the next accumulation writes the
+    /// gradient instead of adding it to zeros, and whoever reads <see cref="Grad"/> first sees zeros. Keeps the buffer.
+    /// </summary>
+    public void ZeroGrad() { if (_grad is not null) _gradIsZero = true; }
+
+    /// <summary>The gradient buffer when it is logically zero (after <see cref="ZeroGrad"/>, not yet written); it counts as written from then on.</summary>
+    internal Tensor? TakeZeroedGrad()
+    {
+        if (!_gradIsZero) return null;
+        _gradIsZero = false;
+        return _grad;
+    }
     public string? Name { get; set; }
 
     public Storage Storage

@@ -18,11 +18,15 @@ public abstract class Optimizer
         LearningRate = lr;
     }
 
-    /// <summary>Zeroes every gradient (keeping the buffers, so later steps allocate nothing).</summary>
+    /// <summary>
+    /// Zeroes every gradient, keeping the buffers (later steps allocate nothing) without writing them: the backward's
+    /// first accumulation into each writes instead of adding to zeros (what PyTorch's set_to_none saves, with the same
+    /// numbers as zeros would give; a gradient read before it is written reads as zeros).
+    /// </summary>
     public void ZeroGrad()
     {
         using var scope = Profiler.Scope("zero_grad");
-        foreach (var (_, p) in Params) if (p.Grad is { } g) g.Device.Fill(g, 0f);
+        foreach (var (_, p) in Params) p.ZeroGrad();
     }
 
     public void Step()
