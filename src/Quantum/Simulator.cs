@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using QGenEngine.Kernels.Cpu;
 
 namespace QGenEngine.Quantum;
@@ -177,7 +178,23 @@ public static class Simulator
 
             // Readout: p_i = |ψ_i|²; expval ⟨Z_q⟩ = Σ_i p_i (1 − 2·bit_q(i)); shots sample from p.
             int width = r.Width(n), valid = Math.Min(lanes, batch - b0);
-            if (r.Kind == ReadoutKind.Probs)
+            if (r.Kind == ReadoutKind.Probs && Transposable(valid))
+                unsafe
+                {
+                    // Eight rows of |ψ|² at a time, transposed in registers into eight samples' runs of the output.
+                    float* block = stackalloc float[64];
+                    fixed (T* pr = psi.Re, pi = psi.Im, po = Output)
+                        for (int i0 = 0; i0 < dim; i0 += 8)
+                        {
+                            for (int k = 0; k < 8; k++)
+                            {
+                                var re = Vector256.Load((float*)pr + (i0 + k) * 8); var im = Vector256.Load((float*)pi + (i0 + k) * 8);
+                                Vector256.Store(re * re + im * im, block + k * 8);
+                            }
+                            QGenEngine.Kernels.Cpu.Sgemm.Transpose8x8(block, 8, (float*)po + (long)b0 * width + i0, width);
+                        }
+                }
+            else if (r.Kind == ReadoutKind.Probs)
                 for (int i = 0; i < dim; i++)   // straight from the (amplitude × lane) layout, a row at a time
                     for (int lane = 0; lane < valid; lane++)
                     {
@@ -199,6 +216,15 @@ public static class Simulator
             // λ = G ψ with G diagonal: g_i for probs (and shots), Σ_q g_q z_q(i) for expval; zero in padding lanes.
             var lam = StateBatch<T>.Scratch(n, lanes, 1);
             var d = lam.Re;   // the diagonal first, then λ = d ψ in place
+            if (r.Kind != ReadoutKind.Expval && Transposable(valid))
+                unsafe
+                {
+                    // Eight samples' runs of the cotangent at a time, transposed into eight rows of the lane layout.
+                    fixed (T* pc = cot, pd = d)
+                        for (int i0 = 0; i0 < dim; i0 += 8)
+                            QGenEngine.Kernels.Cpu.Sgemm.Transpose8x8((float*)pc + (long)b0 * width + i0, width, (float*)pd + i0 * 8, 8);
+                }
+            else
             for (int lane = 0; lane < valid; lane++)
             {
                 var g = cot.AsSpan((b0 + lane) * width, width);
@@ -285,6 +311,10 @@ public static class Simulator
                     (sn[k * lanes + lane], cs[k * lanes + lane]) = b0 + lane < batch ? Math.SinCos(double.CreateTruncating(inputs[(b0 + lane) * c.InputCount + k]) / 2) : (0, 1);
             return (cs, sn);
         }
+
+        /// <summary>Whether the readout and cotangent can move as 8 × 8 float blocks: float lanes of 8, all of them samples, 8 or more amplitudes, AVX.</summary>
+        private bool Transposable(int valid) =>
+            typeof(T) == typeof(float) && lanes == 8 && valid == 8 && c.Dim >= 8 && System.Runtime.Intrinsics.X86.Avx.IsSupported;
 
         private readonly bool _inputGates = c.Gates.Any(g => g.Source == AngleSource.Input);
 

@@ -194,8 +194,8 @@ public static unsafe class Sgemm
                     if (rs == 1 && w == NR && Avx.IsSupported && p + 8 <= kc)
                     {
                         // B stored transposed (contiguous along k): 8 k-steps of the strip at a time, as two 8×8 transposes.
-                        Transpose8x8(src, cs, d);
-                        Transpose8x8(src + 8 * cs, cs, d + 8);
+                        Transpose8x8(src, cs, d, NR);
+                        Transpose8x8(src + 8 * cs, cs, d + 8, NR);
                         p += 7; d += 7 * NR;
                     }
                     else if (cs == 1 && w == NR)
@@ -229,9 +229,9 @@ public static unsafe class Sgemm
         }
     }
 
-    /// <summary>dst[q·NR + i] = src[i·ld + q] for i, q &lt; 8: eight rows of eight become eight columns of the packed strip.</summary>
+    /// <summary>dst[q·ldDst + i] = src[i·ld + q] for i, q &lt; 8: eight rows of eight become eight columns (AVX).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* src, long ld, float* dst)
+    public static void Transpose8x8(float* src, long ld, float* dst, long ldDst)
     {
         var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + ld);
         var r2 = Avx.LoadVector256(src + 2 * ld); var r3 = Avx.LoadVector256(src + 3 * ld);
@@ -245,10 +245,10 @@ public static unsafe class Sgemm
         var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
         var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
         var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20)); Avx.Store(dst + NR, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 2 * NR, Avx.Permute2x128(u2, u6, 0x20)); Avx.Store(dst + 3 * NR, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 4 * NR, Avx.Permute2x128(u0, u4, 0x31)); Avx.Store(dst + 5 * NR, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 6 * NR, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dst + 7 * NR, Avx.Permute2x128(u3, u7, 0x31));
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20)); Avx.Store(dst + ldDst, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldDst, Avx.Permute2x128(u2, u6, 0x20)); Avx.Store(dst + 3 * ldDst, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldDst, Avx.Permute2x128(u0, u4, 0x31)); Avx.Store(dst + 5 * ldDst, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldDst, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dst + 7 * ldDst, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     private readonly struct MacroState(float* a, long rsA, long csA, float* pb, float* c, int ldc, int m, int nc, int kc, int strips, float alpha, int nChunks, bool overwrite)
