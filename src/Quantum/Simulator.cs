@@ -6,10 +6,12 @@ namespace QGenEngine.Quantum;
 
 /// <summary>
 /// Batched state-vector simulation on the CPU: B circuits (each with its own inputs, all sharing the
-/// weights) in one pass. The batch is cut into lane groups that run on separate threads; within a
-/// group every gate is one SIMD sweep over the (2^n × lanes) state. Forward runs a fused gate list;
-/// gradients replay the plain list backwards (adjoint method, Jones &amp; Gacon 2020), starting from
-/// the cotangent, so one backward sweep gives the whole vector-Jacobian product.
+/// weights) in one pass. The batch is cut into lane groups of one SIMD vector (a row of the (2^n × lanes) state is
+/// one register) that the threads take as they come. A group runs the circuit's scheduled program (Fusion.Schedule:
+/// a 2×2 matrix per wire's block of one-qubit gates, a gather per entangling chain); gradients replay it backwards
+/// (adjoint method, Jones &amp; Gacon 2020) from the cotangent, a block per pass with its gates' gradients taken in
+/// registers, so one backward sweep gives the whole vector-Jacobian product. A single circuit (one lane) runs the
+/// fused gates vectorised along its state instead, and its sweep replays the plain gate list.
 /// </summary>
 public static class Simulator
 {
@@ -244,8 +246,9 @@ public static class Simulator
             var wgrad = WeightGradParts![group];
             if (psi.BlockAdjointFits)
             {
-                // The fused program backwards, a block of one-qubit gates per pass (gates that commute were reordered by
-                // the fusion, which leaves each gate's Im⟨λ|P|φ⟩ unchanged); two-qubit gates are their own inverses.
+                // The scheduled program backwards, a block of one-qubit gates per pass (gates that commute were reordered by
+                // the fusion and the schedule, which leaves each gate's Im⟨λ|P|φ⟩ unchanged); a chain's gather is undone
+                // by its inverse, a lone two-qubit gate is its own inverse.
                 int most = _ops.Max(o => o.Block.Length);
                 var coef = new T[2 * most * lanes];
                 var acc = new T[most * lanes];

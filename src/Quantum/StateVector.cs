@@ -258,82 +258,16 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
     }
 
     /// <summary>
-    /// One fused block of the adjoint sweep in a single pass over the amplitude pairs of wire q: each pair of φ and of λ
-    /// is loaded once, and the block's gates are taken in reverse order in registers - for gate j, Im⟨λ|P_j|φ⟩ per lane
-    /// is added into acc[j·Lanes …] when grads[j] (P the generator of kinds[j], as in <see cref="PauliExpectationIm"/>),
-    /// then the gate is un-applied to both with the arithmetic of its kind (H, or R(a) with c = cos(a/2), s = sin(a/2)
-    /// per lane in coef rows 2j and 2j + 1, a the negated angle): a rotation costs 12 FLOPs a state instead of a general
-    /// 2×2 matrix's 28. The gradient sums run over the pairs in the order <see cref="PauliExpectationIm"/> uses. Needs
-    /// lanes a multiple of the SIMD width (<see cref="BlockAdjointFits"/>).
+    /// One fused block of the adjoint sweep in a single pass over the amplitude pairs of wire q, for lane groups of one
+    /// SIMD vector (a row of the state is one register): each pair of φ and of λ is loaded once, and the block's gates are
+    /// taken in reverse order in registers - for gate j, Im⟨λ|P_j|φ⟩ per lane is added into acc[j·Lanes …] when grads[j]
+    /// (P the generator of kinds[j], as in <see cref="PauliExpectationIm"/>), then the gate is un-applied to both with the
+    /// arithmetic of its kind (H, or R(a) with c = cos(a/2), s = sin(a/2) per lane in coef rows 2j and 2j + 1, a the
+    /// negated angle): a rotation costs 12 FLOPs a state instead of a general 2×2 matrix's 28. The coefficients and the
+    /// gradient sums sit in a small stack array for the whole pass; the sums run over the pairs in the order
+    /// <see cref="PauliExpectationIm"/> uses. Needs <see cref="BlockAdjointFits"/>.
     /// </summary>
     public static unsafe void AdjointBlock(StateBatch<T> lam, StateBatch<T> phi, int q, ReadOnlySpan<GateKind> kinds, ReadOnlySpan<bool> grads,
-                                           T[] coef, T[] acc)
-    {
-        int bit = phi.Bit(q), L = phi.Lanes, W = Vector256<T>.Count, count = kinds.Length;
-        if (L == W) { AdjointBlockRow(lam, phi, q, kinds, grads, coef, acc); return; }
-        var h = Vector256.Create(T.CreateTruncating(0.70710678118654752));
-        Span<int> kind = stackalloc int[count];
-        Span<bool> grad = stackalloc bool[count];
-        for (int j = 0; j < count; j++) { kind[j] = (int)kinds[j]; grad[j] = grads[j]; }
-        fixed (T* lr = lam.Re, li = lam.Im, pr = phi.Re, pi = phi.Im, ac = acc, cf = coef)
-            for (int hi = 0; hi < phi.Dim; hi += 2 * bit)
-                for (int lo = 0; lo < bit; lo++)
-                {
-                    long i0 = (long)(hi + lo) * L, i1 = (long)(hi + lo + bit) * L;
-                    for (int v = 0; v < L; v += W)
-                    {
-                        var l0r = Vector256.Load(lr + i0 + v); var l0i = Vector256.Load(li + i0 + v);
-                        var l1r = Vector256.Load(lr + i1 + v); var l1i = Vector256.Load(li + i1 + v);
-                        var p0r = Vector256.Load(pr + i0 + v); var p0i = Vector256.Load(pi + i0 + v);
-                        var p1r = Vector256.Load(pr + i1 + v); var p1i = Vector256.Load(pi + i1 + v);
-                        for (int j = 0; j < count; j++)
-                        {
-                            int k = kind[j];
-                            if (grad[j])
-                            {
-                                var term = k == (int)GateKind.RX ? l0r * p1i - l0i * p1r + l1r * p0i - l1i * p0r
-                                         : k == (int)GateKind.RY ? l1r * p0r + l1i * p0i - l0r * p1r - l0i * p1i
-                                         : l0r * p0i - l0i * p0r - l1r * p1i + l1i * p1r;
-                                T* a = ac + j * L + v;
-                                Vector256.Store(Vector256.Load(a) + term, a);
-                            }
-                            if (k == (int)GateKind.H)
-                            {
-                                (p0r, p1r) = (h * (p0r + p1r), h * (p0r - p1r)); (p0i, p1i) = (h * (p0i + p1i), h * (p0i - p1i));
-                                (l0r, l1r) = (h * (l0r + l1r), h * (l0r - l1r)); (l0i, l1i) = (h * (l0i + l1i), h * (l0i - l1i));
-                                continue;
-                            }
-                            var c = Vector256.Load(cf + 2 * j * L + v); var s = Vector256.Load(cf + (2 * j + 1) * L + v);
-                            if (k == (int)GateKind.RY)
-                            {   // [[c, −s], [s, c]]
-                                (p0r, p1r) = (c * p0r - s * p1r, s * p0r + c * p1r); (p0i, p1i) = (c * p0i - s * p1i, s * p0i + c * p1i);
-                                (l0r, l1r) = (c * l0r - s * l1r, s * l0r + c * l1r); (l0i, l1i) = (c * l0i - s * l1i, s * l0i + c * l1i);
-                            }
-                            else if (k == (int)GateKind.RZ)
-                            {   // diag(c − is, c + is)
-                                (p0r, p0i) = (c * p0r + s * p0i, c * p0i - s * p0r); (p1r, p1i) = (c * p1r - s * p1i, c * p1i + s * p1r);
-                                (l0r, l0i) = (c * l0r + s * l0i, c * l0i - s * l0r); (l1r, l1i) = (c * l1r - s * l1i, c * l1i + s * l1r);
-                            }
-                            else
-                            {   // RX: [[c, −is], [−is, c]]
-                                (p0r, p0i, p1r, p1i) = (c * p0r + s * p1i, c * p0i - s * p1r, c * p1r + s * p0i, c * p1i - s * p0r);
-                                (l0r, l0i, l1r, l1i) = (c * l0r + s * l1i, c * l0i - s * l1r, c * l1r + s * l0i, c * l1i - s * l0r);
-                            }
-                        }
-                        Vector256.Store(p0r, pr + i0 + v); Vector256.Store(p0i, pi + i0 + v);
-                        Vector256.Store(p1r, pr + i1 + v); Vector256.Store(p1i, pi + i1 + v);
-                        Vector256.Store(l0r, lr + i0 + v); Vector256.Store(l0i, li + i0 + v);
-                        Vector256.Store(l1r, lr + i1 + v); Vector256.Store(l1i, li + i1 + v);
-                    }
-                }
-    }
-
-    /// <summary>
-    /// <see cref="AdjointBlock"/> with one vector a row (the simulator's lane groups): the gates' coefficients and the
-    /// gradient sums sit in a small stack array for the whole pass, and a pair's rows are two pointers apart by a constant.
-    /// Same sums in the same order.
-    /// </summary>
-    private static unsafe void AdjointBlockRow(StateBatch<T> lam, StateBatch<T> phi, int q, ReadOnlySpan<GateKind> kinds, ReadOnlySpan<bool> grads,
                                                T[] coef, T[] acc)
     {
         int bit = phi.Bit(q), W = Vector256<T>.Count, count = kinds.Length;
@@ -399,6 +333,6 @@ internal sealed class StateBatch<T> where T : unmanaged, IFloatingPointIeee754<T
         for (int j = 0; j < count; j++) sums[j].CopyTo(acc.AsSpan(j * W, W));
     }
 
-    /// <summary>Whether <see cref="AdjointBlock"/> applies: SIMD hardware and whole vectors of lanes.</summary>
-    public bool BlockAdjointFits => Vector256.IsHardwareAccelerated && Lanes % Vector256<T>.Count == 0;
+    /// <summary>Whether <see cref="AdjointBlock"/> applies: SIMD hardware and one vector of lanes.</summary>
+    public bool BlockAdjointFits => Vector256.IsHardwareAccelerated && Lanes == Vector256<T>.Count;
 }
