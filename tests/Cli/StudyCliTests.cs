@@ -176,6 +176,30 @@ public class StudyCliTests : TempDirTest
     }
 
     [Test]
+    public void A_gan_study_reports_the_training_stability_from_eval()
+    {
+        string dir = Path.Combine(Dir, "s");
+        string spec = Spec("""
+            name: stable
+            model: gan
+            options: {epochs: 1, limit: 128, batch-size: 32, eval-images: 10, fid-every: 0}
+            """);
+        var (c1, o1, e1) = Run("study", "run", spec, "--dir", dir);
+        Assert.That(c1, Is.Zero, o1 + e1);
+        var (c2, o2, e2) = Run("study", "report", spec, "--dir", dir, "--n", "20");
+        Assert.That(c2, Is.Zero, o2 + e2);
+        string md = File.ReadAllText(Path.Combine(dir, "REPORT.md"));
+        Assert.That(md, Does.Contain("## Training stability"));
+        var run = QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, dir).Runs.Single();
+        var eval = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Dir, "eval.json")))!;
+        string F3(double v) => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
+        var row = md.Split('\n').Single(l => l.StartsWith("| gan | 1 |", StringComparison.Ordinal) && l.Count(ch => ch == '|') == 8);
+        Assert.That(row, Does.Contain(F3(eval["last_epoch_spread"]!["d_loss"]!.GetValue<double>())).And.Contain(F3(eval["last_epoch_spread"]!["g_loss"]!.GetValue<double>())),
+            "the spreads from the run's eval.json");
+        Assert.That(row, Does.Contain(F3(eval["modes_kl"]!.GetValue<double>())));
+    }
+
+    [Test]
     public void A_prior_runs_on_its_own_seeds_vqvae()
     {
         var (code, o, e) = Run("study", "plan", Spec("""

@@ -105,6 +105,24 @@ public static class StudyReport
             md.AppendLine($"| {g.Key} | {Stat(g.Select(r => EpochsTo(r, "fid", lower: true)), "F1")} | {Stat(g.Select(r => EpochsTo(r, "test_ssim", lower: false)), "F1")} |");
         md.AppendLine();
 
+        var adversarial = groups.Where(g => g.Any(r => r.Eval["last_epoch_spread"] is JsonObject)).ToList();
+        if (adversarial.Count > 0)
+        {
+            md.AppendLine("## Training stability");
+            md.AppendLine();
+            md.AppendLine("How much the losses moved from step to step in each run's last epoch (the standard deviation over its steps, as `eval` " +
+                          "reports it), mean ± sd over seeds; and how evenly the samples cover the ten classes (KL of the class histogram " +
+                          "from uniform). The report claims the quantum GAN's losses varied more.");
+            md.AppendLine();
+            md.AppendLine("| configuration | n | sd of d_loss | sd of g_loss | sd of d_real | sd of d_fake | modes KL ↓ |");
+            md.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var g in adversarial)
+                md.AppendLine($"| {g.Key} | {g.Count()} | " + string.Join(" | ", new[] { "d_loss", "g_loss", "d_real", "d_fake" }.Select(k =>
+                    Stat(g.Select(r => r.Eval["last_epoch_spread"] is JsonObject o && o[k] is JsonValue v ? (double?)EpochMetrics.Number(v) : null), "F3"))) +
+                    $" | {Stat(g.Select(r => r.Evaluated("modes_kl")), "F3")} |");
+            md.AppendLine();
+        }
+
         var perClass = groups.Where(g => g.Any(r => r.Eval["test_ssim_per_class"] is JsonArray)).ToList();
         if (perClass.Count > 0)
         {
