@@ -52,7 +52,7 @@ public sealed class Circuit
 
     public Circuit(int qubits, int layers, Entangler entangler, Encoding encoding, IReadOnlyList<Gate> gates, int weightCount)
     {
-        Qubits = qubits; Layers = layers; Entangler = entangler; Encoding = encoding; Gates = gates.ToArray(); WeightCount = weightCount;
+        Qubits = qubits; Layers = layers; Entangler = entangler; Encoding = encoding; Gates = Array.AsReadOnly(gates.ToArray()); WeightCount = weightCount;
         foreach (var g in gates)
         {
             if ((uint)g.Wire >= (uint)qubits || (g.IsTwoQubit && ((uint)g.Wire2 >= (uint)qubits || g.Wire2 == g.Wire)))
@@ -63,7 +63,7 @@ public sealed class Circuit
     private List<FusedOp>? _fused;
     private BatchedProgram? _scheduled;
 
-    /// <summary>The fused program (<see cref="Fusion.Fuse"/>), worked out once per circuit (its gates are a private copy).</summary>
+    /// <summary>The fused program (<see cref="Fusion.Fuse"/>), worked out once per circuit (its gates are a private, read-only copy, so a cached program stays true).</summary>
     internal List<FusedOp> Fused => _fused ??= Fusion.Fuse(Gates);
 
     /// <summary>The program for batched simulation (<see cref="Fusion.Schedule"/>) and its permutations' inverses, once per circuit.</summary>
