@@ -61,13 +61,13 @@ public sealed class Circuit
     }
 
     private List<FusedOp>? _fused;
-    private BatchedProgram? _scheduled;
+    private List<FusedOp>? _scheduled;
 
     /// <summary>The fused program (<see cref="Fusion.Fuse"/>), worked out once per circuit (its gates are a private, read-only copy, so a cached program stays true).</summary>
     internal List<FusedOp> Fused => _fused ??= Fusion.Fuse(Gates);
 
-    /// <summary>The program for batched simulation (<see cref="Fusion.Schedule"/>) and its permutations' inverses, once per circuit.</summary>
-    internal BatchedProgram Scheduled => _scheduled ??= BatchedProgram.Of(this);
+    /// <summary>The program for batched simulation (<see cref="Fusion.Schedule"/>), once per circuit.</summary>
+    internal List<FusedOp> Scheduled => _scheduled ??= Fusion.Schedule(Gates, Qubits);
 
     /// <summary>
     /// The report's `attention` / `generator` template (QUANTUM.md): H and RY(x_q) on every qubit (angle
@@ -140,13 +140,3 @@ public readonly record struct Readout(ReadoutKind Kind, int Shots = 0)
 public enum ReadoutKind { Probs, Expval, Shots }
 
 public enum GradMethod { Adjoint, Shift, Fd }
-
-/// <summary>A circuit's program for batched simulation: the scheduled ops, and by op index the inverse of each permutation (for the adjoint sweep).</summary>
-internal sealed record BatchedProgram(List<FusedOp> Ops, Permutation?[] Inverses)
-{
-    public static BatchedProgram Of(Circuit c)
-    {
-        var ops = Fusion.Schedule(c.Gates, c.Qubits);
-        return new BatchedProgram(ops, ops.Select(o => o.Perm?.Inverse()).ToArray());
-    }
-}

@@ -10,8 +10,11 @@ internal readonly record struct FusedOp(GateKind Kind, int Wire, int Wire2, Gate
 /// A signed permutation of the 2^n basis states as a gather: the new amplitude i is Sign[i] · old[Gather[i]]
 /// (Sign null: all +1). CNOT(c, t) gathers from i with bit t flipped where bit c is set; CZ negates where both are set.
 /// </summary>
-internal sealed record Permutation(int[] Gather, sbyte[]? Sign)
+internal sealed class Permutation(int[] gather, sbyte[]? sign)
 {
+    public int[] Gather { get; } = gather;
+    public sbyte[]? Sign { get; } = sign;
+
     public static Permutation Of(IEnumerable<Gate> gates, int qubits)
     {
         int dim = 1 << qubits;
@@ -35,8 +38,12 @@ internal sealed record Permutation(int[] Gather, sbyte[]? Sign)
         return new Permutation(gather, signed ? sign : null);
     }
 
-    /// <summary>The inverse: old[j] = Sign[π⁻¹(j)] · new[π⁻¹(j)] (signs are ±1).</summary>
-    public Permutation Inverse()
+    private Permutation? _inverse;
+
+    /// <summary>The inverse (for the adjoint sweep), made once: old[j] = Sign[π⁻¹(j)] · new[π⁻¹(j)] (signs are ±1).</summary>
+    public Permutation Inverse => _inverse ??= Invert();
+
+    private Permutation Invert()
     {
         var inv = new int[Gather.Length];
         for (int i = 0; i < inv.Length; i++) inv[Gather[i]] = i;

@@ -31,7 +31,7 @@ public static class Simulator
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(c, inputs, batch, weights);
-        var job = new Job<T>(c, In<T>(inputs), batch, Wide(weights), r, seed, null, LanesFor<T>(batch));
+        var job = new Job<T>(c, In<T>(inputs), batch, In<double>(weights), r, seed, null, LanesFor<T>(batch));
         CpuParallel.For(job.Groups, job, static (j, g) => j.RunGroup(g));
         return Out(job.Output);
     }
@@ -44,7 +44,7 @@ public static class Simulator
     public static (double[] Readout, double[]? WeightGrad, double[]? InputGrad) RunExact(Circuit c, double[] inputs, int batch, double[] weights, Readout r,
                                                                                       double[]? cotangent = null, ulong seed = 0)
     {
-        Check(c, Narrow(inputs), batch, Narrow(weights));
+        Check(c, Out(inputs), batch, Out(weights));
         if (cotangent is not null && cotangent.Length != batch * r.Width(c.Qubits))
             throw new ArgumentException($"cotangent has {cotangent.Length} values; expected batch × width = {batch} × {r.Width(c.Qubits)}");
         var job = new Job<double>(c, inputs, batch, weights, r, seed, cotangent, LanesFor<double>(batch));
@@ -55,10 +55,6 @@ public static class Simulator
             for (int k = 0; k < wg.Length; k++) wg[k] += part[k];
         return (job.Output, wg, job.InputGrad);
     }
-
-    private static double[] Wide(ReadOnlySpan<float> x) => In<double>(x);
-
-    private static float[] Narrow(double[] x) => Out(x);
 
     /// <summary>The values in the simulation's precision: one copy (a float run takes float inputs and cotangents as they are).</summary>
     private static T[] In<T>(ReadOnlySpan<float> x) where T : unmanaged, IFloatingPointIeee754<T>
@@ -94,7 +90,7 @@ public static class Simulator
         int width = r.Width(c.Qubits);
         if (cotangent.Length != batch * width)
             throw new ArgumentException($"cotangent has {cotangent.Length} values; expected batch × width = {batch} × {width}");
-        var job = new Job<T>(c, In<T>(inputs), batch, Wide(weights), r, seed, In<T>(cotangent), LanesFor<T>(batch));
+        var job = new Job<T>(c, In<T>(inputs), batch, In<double>(weights), r, seed, In<T>(cotangent), LanesFor<T>(batch));
         CpuParallel.For(job.Groups, job, static (j, g) => j.RunGroup(g));
         // Sum the groups' weight gradients in a fixed order (deterministic whatever the thread count).
         var wg = new float[c.WeightCount];
@@ -138,7 +134,7 @@ public static class Simulator
 
         // Batched: the entangling runs as one permutation pass each; a single circuit keeps the per-gate passes, which
         // vectorise along its state (a gather would not, and would need a second state of its size).
-        private readonly List<FusedOp> _ops = lanes > 1 ? c.Scheduled.Ops : c.Fused;
+        private readonly List<FusedOp> _ops = lanes > 1 ? c.Scheduled : c.Fused;
         private BlockPlan?[]? _plans;
 
         /// <summary>
@@ -257,11 +253,10 @@ public static class Simulator
                 for (int oi = _ops.Count - 1; oi >= 0; oi--)
                 {
                     var op = _ops[oi];
-                    if (op.Perm is not null)
+                    if (op.Perm is { } perm)
                     {
-                        var inverse = c.Scheduled.Inverses[oi]!;
                         var spare = StateBatch<T>.Scratch(n, lanes, 2, clear: false);
-                        psi.Permute(inverse, spare); lam.Permute(inverse, spare);
+                        psi.Permute(perm.Inverse, spare); lam.Permute(perm.Inverse, spare);
                         continue;
                     }
                     if (op.Wire2 >= 0)

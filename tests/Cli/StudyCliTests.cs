@@ -154,6 +154,16 @@ public class StudyCliTests : TempDirTest
         Assert.That(File.ReadAllText(Path.Combine(plan[0].Dir, "train.log")), Does.Contain("--resume"), "the interrupted run resumed from its checkpoint");
     }
 
+    /// <summary>`study run` then `study report` (both must succeed); the report's text.</summary>
+    private string RunAndReport(string spec, string dir, params string[] reportOptions)
+    {
+        var (c1, o1, e1) = Run("study", "run", spec, "--dir", dir);
+        Assert.That(c1, Is.Zero, o1 + e1);
+        var (c2, o2, e2) = Run(["study", "report", spec, "--dir", dir, .. reportOptions]);
+        Assert.That(c2, Is.Zero, o2 + e2);
+        return File.ReadAllText(Path.Combine(dir, "REPORT.md"));
+    }
+
     [Test]
     public void A_study_with_a_router_reports_the_routing_table()
     {
@@ -163,11 +173,7 @@ public class StudyCliTests : TempDirTest
             models: [vae, qvae, {model: router, options: {classical: "@vae", quantum: "@qvae"}}]
             options: {epochs: 1, limit: 128, batch-size: 32, eval-images: 10, fid-every: 0}
             """);
-        var (c1, o1, e1) = Run("study", "run", spec, "--dir", dir);
-        Assert.That(c1, Is.Zero, o1 + e1);
-        var (c2, o2, e2) = Run("study", "report", spec, "--dir", dir, "--n", "20", "--route-images", "200");
-        Assert.That(c2, Is.Zero, o2 + e2);
-        string md = File.ReadAllText(Path.Combine(dir, "REPORT.md"));
+        string md = RunAndReport(spec, dir, "--n", "20", "--route-images", "200");
         Assert.That(md, Does.Contain("## Router").And.Contain("| oracle |").And.Contain("| all-quantum |"));
         var router = QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, dir).Runs.Single(r => r.Model == "router");
         var route = JsonNode.Parse(File.ReadAllText(Path.Combine(router.Dir, "route.json")))!;
@@ -184,11 +190,7 @@ public class StudyCliTests : TempDirTest
             model: gan
             options: {epochs: 1, limit: 128, batch-size: 32, eval-images: 10, fid-every: 0}
             """);
-        var (c1, o1, e1) = Run("study", "run", spec, "--dir", dir);
-        Assert.That(c1, Is.Zero, o1 + e1);
-        var (c2, o2, e2) = Run("study", "report", spec, "--dir", dir, "--n", "20");
-        Assert.That(c2, Is.Zero, o2 + e2);
-        string md = File.ReadAllText(Path.Combine(dir, "REPORT.md"));
+        string md = RunAndReport(spec, dir, "--n", "20");
         Assert.That(md, Does.Contain("## Training stability"));
         var run = QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, dir).Runs.Single();
         var eval = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Dir, "eval.json")))!;

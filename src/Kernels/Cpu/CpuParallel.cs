@@ -54,7 +54,7 @@ public static class CpuParallel
     }
 
     /// <summary>How long an idle worker polls for the next kernel before it blocks.</summary>
-    public static int SpinMicroseconds = 200;
+    public const int SpinMicroseconds = 200;
 
     private static void WorkerLoop(ManualResetEventSlim go)
     {
