@@ -14,6 +14,29 @@ public class AutogradTests
     private static Tensor Leaf(float[] v, params int[] shape) { var t = Tensor.FromArray(Dev, v, shape); t.RequiresGrad = true; return t; }
 
     [Test]
+    public void Zero_grad_without_writing_reads_as_zeros_and_the_next_backward_writes_the_gradient()
+    {
+        // Optimizer.ZeroGrad marks gradients zero instead of filling them (Tensor.ZeroGrad): the next accumulation must
+        // give exactly what accumulating into zeros gave, a reader before it must see zeros, and the buffer is kept.
+        var a = Leaf([1, -2, 3], 3); var b = Leaf([0.5f, 4, -1], 3);
+        var opt = new QGenEngine.Autograd.Optim.Sgd([("a", a), ("b", b)], 0.1f);
+        Graph.Backward(a.Mul(b).Sum());
+        var bufA = a.Grad; var bufB = b.Grad;
+        opt.ZeroGrad();
+        Graph.Backward(a.Square().Mul(b).Sum());            // reaches a and b: written, not added
+        Assert.That(a.Grad!.ToArray(), Is.EqualTo(new[] { 2 * 1 * 0.5f, 2 * -2 * 4f, 2 * 3 * -1f }));
+        Assert.That(b.Grad!.ToArray(), Is.EqualTo(new[] { 1f, 4, 9 }));
+        Assert.That(a.Grad, Is.SameAs(bufA), "the buffer is kept");
+        opt.ZeroGrad();
+        Graph.Backward(a.Mul(3f).Sum());                     // reaches a only
+        Assert.That(a.Grad!.ToArray(), Is.EqualTo(new[] { 3f, 3, 3 }));
+        Assert.That(b.Grad!.ToArray(), Is.EqualTo(new[] { 0f, 0, 0 }), "b got no gradient this step: it reads as zeros");
+        Assert.That(b.Grad, Is.SameAs(bufB));
+        Graph.Backward(a.Sum());                             // a second backward adds as before
+        Assert.That(a.Grad!.ToArray(), Is.EqualTo(new[] { 4f, 4, 4 }));
+    }
+
+    [Test]
     public void Gradients_accumulate_across_backward_calls()
     {
         var x = Leaf([1, 2, 3], 3);
