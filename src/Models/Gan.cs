@@ -12,10 +12,13 @@ namespace QGenEngine.Models;
 /// generator going 4w → 2w → w → 1 channels and the discriminator 1 → w → 2w → 4w (MODELS.md: w = 32).
 /// Tests use a small w; the study uses the defaults.
 /// </summary>
-public sealed record GanConfig(int Latent = 100, int Width = 32, QuantumParts Quantum = QuantumParts.None, CircuitConfig? Circuit = null)
+public sealed record GanConfig(int Latent = 100, int Width = 32, QuantumParts Quantum = QuantumParts.None, CircuitConfig? Circuit = null,
+                               GeneratorControl Control = GeneratorControl.None)
 {
     public CircuitConfig Circuit { get; init; } = Circuit ?? new CircuitConfig();
     public bool QuantumGenerator => Quantum is QuantumParts.Generator or QuantumParts.Both;
+    /// <summary>Whether the generator's noise is the circuit's input: n angles ~ U[0, π) (the qgan and its controls) instead of z ~ N(0, I).</summary>
+    public bool AngleNoise => QuantumGenerator || Control != GeneratorControl.None;
     public bool QuantumDiscriminator => Quantum is QuantumParts.Discriminator or QuantumParts.Both;
 
     public static QuantumParts ParseQuantum(string s) => s switch
@@ -23,6 +26,21 @@ public sealed record GanConfig(int Latent = 100, int Width = 32, QuantumParts Qu
         "none" => QuantumParts.None, "generator" => QuantumParts.Generator, "discriminator" => QuantumParts.Discriminator, "both" => QuantumParts.Both,
         _ => throw new ArgumentException($"--quantum: '{s}'; expected generator, discriminator or both"),
     };
+}
+
+/// <summary>
+/// The classical controls of the quantum generator (issue #23): what the qgan's generator becomes with its circuit
+/// replaced, everything after it unchanged, so that a difference to the qgan isolates the circuit.
+/// </summary>
+public enum GeneratorControl
+{
+    None,
+    /// <summary>`qgan-control`: the circuit's interface kept - n angles ~ U[0, π) in, a 2^n-way probability vector out - made
+    /// by softmax(Linear(n → 2^n)) (2,304 parameters at 8 qubits against the circuit's 48 angles).</summary>
+    Softmax,
+    /// <summary>`gan-uniform`: no probability vector at all - the n angles go straight into the generator's first Linear,
+    /// so qgan-control against gan-uniform isolates the 2^n-way bottleneck, and gan-uniform against gan the noise.</summary>
+    Direct,
 }
 
 /// <summary>
@@ -42,6 +60,7 @@ public sealed record GanConfig(int Latent = 100, int Width = 32, QuantumParts Qu
 /// The quantum GAN (`qgan`, MODELS.md) swaps parts for circuits (the `generator` template, QUANTUM.md):
 ///   generator: z ~ U[0, π)^n as input angles → 0 circuit (probs, 2^n) → 1 c = 2^n·p − 1 → 2 Linear(2^n→4w·49) 3 BatchNorm1d
 ///              4 ReLU 5 Unflatten, then the GAN's transposed convolutions (6 ... 13 Tanh)
+///   (qgan-control: 0 Linear(n→2^n) 1 c = 2^n·softmax − 1, then as above from 2; gan-uniform: the angles into 0 Linear(n→4w·49) as the GAN's z)
 ///   discriminator: the GAN's 0 … 9 (features, 4w·16) → 10 Linear(4w·16→n) = angles → 11 circuit (probs) → 12 ⟨Z_0⟩ = Σ_b p_b·(−1)^bit0(b)
 ///              → 13 Linear(1→1): logit = a·⟨Z_0⟩ + b
 /// ⟨Z_0⟩ is read from the probabilities so that a shots readout (estimated probabilities) serves both parts alike.
@@ -71,6 +90,14 @@ public sealed class Gan : Module, ITrainable, IGenerative, IEpochStatistics
             g.Add(new Lambda(p => p.Affine(dim, -1f)));       // c = 2^n p − 1: mean 0 over the basis states
             gIn = dim;
         }
+        else if (c.Control == GeneratorControl.Softmax)
+        {
+            int dim = 1 << c.Circuit.Qubits;
+            g.Add(new Linear(dev, rng, c.Circuit.Qubits, dim));
+            g.Add(new Lambda(l => l.Softmax(1).Affine(dim, -1f)));   // the circuit's readout, c = 2^n p − 1, from a classical probability vector
+            gIn = dim;
+        }
+        else if (c.Control == GeneratorControl.Direct) gIn = c.Circuit.Qubits;
         g.AddRange([
             new Linear(dev, rng, gIn, 4 * w * 49), new BatchNorm(dev, 4 * w * 49), Lambda.ReLU(), Lambda.Unflatten(4 * w, 7, 7),
             new ConvTranspose2d(dev, rng, 4 * w, 2 * w, 4, 2, 1), new BatchNorm(dev, 2 * w), Lambda.ReLU(),     // 2w x 14 x 14
@@ -154,9 +181,9 @@ public sealed class Gan : Module, ITrainable, IGenerative, IEpochStatistics
 
     public (IReadOnlyList<(string Name, JsonNode Value)> Values, string? Warning) EndEpoch() => (CircuitStatistics.EndEpoch(this), null);
 
-    /// <summary>z ~ N(0, I) of Latent, or for a quantum generator n input angles ~ U[0, π).</summary>
-    public int LatentSize => Config.QuantumGenerator ? Config.Circuit.Qubits : Config.Latent;
-    public Tensor SampleLatents(IDevice dev, int n, ulong seed) => Config.QuantumGenerator
+    /// <summary>z ~ N(0, I) of Latent, or for a quantum generator (and its controls) n input angles ~ U[0, π).</summary>
+    public int LatentSize => Config.AngleNoise ? Config.Circuit.Qubits : Config.Latent;
+    public Tensor SampleLatents(IDevice dev, int n, ulong seed) => Config.AngleNoise
         ? Tensor.Uniform(dev, seed, 0f, MathF.PI, n, LatentSize)
         : Tensor.Normal(dev, seed, 0f, 1f, n, Config.Latent);
     public Tensor Generate(Tensor z) => ModelMode.Eval(this, () => Generator.Forward(z).Affine(0.5f, 0.5f));

@@ -47,6 +47,13 @@ public static class ModelCatalog
         new("qgan", "the quantum GAN: the generator's latent code (or the discriminator's logit) from an 8-qubit circuit (--quantum)",
             new TrainOptions { Model = "qgan", BatchSize = 64, Lr = 2e-4f, Beta1 = 0.5f, Latent = 100, Cosine = false, ClipNorm = 0, Augment = false },
             (dev, o) => new Gan(dev, o.Seed, o.GanConfig())),
+        // The qgan's classical controls (issue #23): its generator with the circuit replaced, everything else the qgan's.
+        new("qgan-control", "the classical control of qgan's generator: softmax(Linear(8 -> 256)) in the circuit's place (same U[0, pi)^8 noise)",
+            new TrainOptions { Model = "qgan-control", BatchSize = 64, Lr = 2e-4f, Beta1 = 0.5f, Latent = 100, Cosine = false, ClipNorm = 0, Augment = false, Quantum = "none" },
+            (dev, o) => new Gan(dev, o.Seed, o.GanConfig() with { Control = GeneratorControl.Softmax })),
+        new("gan-uniform", "the GAN fed qgan's noise: 8 angles ~ U[0, pi) straight into its first Linear (no probability vector)",
+            new TrainOptions { Model = "gan-uniform", BatchSize = 64, Lr = 2e-4f, Beta1 = 0.5f, Latent = 100, Cosine = false, ClipNorm = 0, Augment = false, Quantum = "none" },
+            (dev, o) => new Gan(dev, o.Seed, o.GanConfig() with { Control = GeneratorControl.Direct })),
         new("vqvae", "VQ-VAE (512 codes of 64 over a 7x7 grid; generates through `prior`)",
             // Every codebook fix on: it measured best (README, "VQ-VAE"); --ema false --kmeans-init false --restart-dead 0 is the plain VQ-VAE.
             new TrainOptions { Model = "vqvae", BatchSize = 64, Cosine = false, ClipNorm = 0, FidEvery = 0, Ema = true, KMeansInit = true, RestartDead = 100 },

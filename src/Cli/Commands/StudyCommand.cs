@@ -24,12 +24,16 @@ public static class StudyCommand
         return o.ToString().Trim();
     }
 
+    /// <summary>Where study directories go without --dir: $QGEN_STUDIES (a folder that outlives a checkout), else runs/studies.</summary>
+    public const string StudiesVariable = "QGEN_STUDIES";
+    public static string StudiesRoot => Environment.GetEnvironmentVariable(StudiesVariable) is { Length: > 0 } d ? d : Path.Combine("runs", "studies");
+
     /// <summary>The spec's runs, checked: every run's options resolved as `train` would.</summary>
     public static (StudySpec Spec, string Dir, IReadOnlyList<PlannedRun> Runs) Load(string specPath, string? profile, string? dir)
     {
         var names = TrainOptionNames();
         var spec = StudySpec.Load(specPath, names.Keys.ToHashSet(), profile);
-        string studyDir = dir ?? Path.Combine("runs", "studies", spec.Name + (profile is null ? "" : "-" + profile));
+        string studyDir = dir ?? Path.Combine(StudiesRoot, spec.Name + (profile is null ? "" : "-" + profile));
         return (spec, studyDir, spec.Plan(studyDir, k => names[k], Resolve));
     }
 
@@ -38,7 +42,7 @@ public static class StudyCommand
         var cmd = new Command("study", "A study's runs from a YAML spec (models, options, seeds, one-at-a-time ablations, grids): plan, run, status");
         Argument<string> Spec() => new("spec") { Description = "the study spec (YAML), e.g. studies/compare.yaml" };
         Option<string?> Profile() => new("--profile") { Description = "a profile of the spec (its profiles: section), e.g. quick" };
-        Option<string?> Dir() => new("--dir") { Description = "the study directory (default runs/studies/<name>[-<profile>])" };
+        Option<string?> Dir() => new("--dir") { Description = "the study directory (default $QGEN_STUDIES/<name>[-<profile>], or runs/studies/... without QGEN_STUDIES)" };
 
         var spec1 = Spec(); var prof1 = Profile(); var dir1 = Dir();
         var json = new Option<bool>("--json") { Description = "print JSON" };

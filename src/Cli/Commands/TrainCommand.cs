@@ -143,7 +143,8 @@ public static class TrainCommand
         var sb = new System.Text.StringBuilder($"epoch {em.Epoch}/{epochs} ");
         foreach (var (k, node) in v)
         {
-            if (k is "epoch" or "seconds" or "samples_per_s" or "lr" or "is_std" or "fid_samples" or "modes_kl" or "device" or "threads" || node is JsonArray) continue;
+            if (k is "epoch" or "seconds" or "samples_per_s" or "lr" or "is_std" or "fid_samples" or "modes_kl" or "threads"
+                || node is not JsonValue value || value.GetValueKind() != System.Text.Json.JsonValueKind.Number) continue;   // device, build, histograms
             double x = EpochMetrics.Number(node!);
             string key = k.Replace('_', ' ');
             sb.Append(k switch

@@ -74,6 +74,16 @@ public static class StudyRunner
     private static extern int kill(int pid, int sig);
     private const int SigTerm = 15;   // not SIGINT: a process started in the background ignores SIGINT, and so do its children
 
+    /// <summary>
+    /// The order runs start in: every configuration's first seed, then every second seed, ... (the spec's order within
+    /// a seed), so that a study stopped part-way holds one run of everything before it holds three of anything.
+    /// </summary>
+    public static IEnumerable<int> SeedMajor(IReadOnlyList<PlannedRun> runs)
+    {
+        var seeds = runs.Select(r => r.Seed).Distinct().ToList();   // in the spec's order of seeds
+        return Enumerable.Range(0, runs.Count).OrderBy(i => seeds.IndexOf(runs[i].Seed)).ThenBy(i => i);
+    }
+
     /// <summary>Runs what is not finished, <paramref name="jobs"/> at a time; returns the exit code (0 when every run finished).</summary>
     public static int RunLocal(IReadOnlyList<PlannedRun> runs, int jobs, TextWriter stdout, CancellationToken cancel)
     {
@@ -99,7 +109,7 @@ public static class StudyRunner
             // Start what can start: not finished, not failed this time, everything it needs finished.
             while (!stopping && running.Count < jobs)
             {
-                int next = Enumerable.Range(0, runs.Count).FirstOrDefault(i => state[i] is RunState.Pending or RunState.Interrupted or RunState.Failed
+                int next = SeedMajor(runs).FirstOrDefault(i => state[i] is RunState.Pending or RunState.Interrupted or RunState.Failed
                                                                              && !failed.Contains(i) && !running.ContainsKey(i)
                                                                              && runs[i].Needs.All(d => state[d] == RunState.Done), -1);
                 if (next < 0) break;

@@ -157,6 +157,10 @@ public sealed record TrainOptions
             if (r.Kind == QGenEngine.Quantum.ReadoutKind.Expval) throw new ArgumentException("--readout: the quantum GAN reads probabilities (probs or shots:N); expval is the attention block's");
             if ((1 << Qubits) > 4096) throw new ArgumentException($"--qubits: {Qubits} gives 2^{Qubits} probabilities; the quantum GAN takes at most 12 qubits");
         }
+        if (Model is "qgan-control" or "gan-uniform")
+        {
+            if (Quantum != "none") throw new ArgumentException($"--quantum: {Model} has no circuit (it is qgan's classical control); train qgan for circuits");
+        }
         QGenEngine.Quantum.QuantumLayer.Check(r, GradMethod(), NoiseModel());
         ModelCatalog.Get(Model);
     }

@@ -264,7 +264,7 @@ public sealed class Trainer
             _lastHistogram = sc.Modes.Histogram;
         }
         rec["seconds"] = _epochSeconds; rec["samples_per_s"] = steps * b / _epochSeconds; rec["lr"] = Parts.All[0].Optimizer.LearningRate;
-        rec["device"] = Device.Name;
+        rec["device"] = Device.Name; rec["build"] = BuildInfo.Commit;   // which binary trained this epoch (a resumed run may show two)
         if (Device.Name == "cpu") rec["threads"] = QGenEngine.Kernels.Cpu.CpuParallel.Threads;
         File.AppendAllText(Path.Combine(RunDir, MetricsFile), rec.ToJsonString() + "\n");
         return new EpochMetrics(_epoch + 1, rec, lost, warning);
