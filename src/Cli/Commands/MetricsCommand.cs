@@ -40,7 +40,7 @@ public static class MetricsCommand
 
     public static Command Build(TextWriter stdout)
     {
-        var cmd = new Command("metrics", "FID, IS, SSIM and modes of image sets (mnist:train[:N], mnist:test[:N], fashion:test, an IDX file, a PNG folder, a run directory)");
+        var cmd = new Command("metrics", "FID, IS, SSIM, modes and precision/recall of image sets (mnist:train[:N], mnist:test[:N], fashion:test, an IDX file, a PNG folder, a run directory)");
         var json = new Option<bool>("--json") { Description = "print JSON" };
         var n = new Option<int>("--n") { Description = "images a run directory generates", DefaultValueFactory = _ => 10_000 };
         var device = DeviceOption.Create();
@@ -111,9 +111,30 @@ public static class MetricsCommand
                   string.Join(" ", m.Histogram.Select((h, c) => $"{c}:{h:P1}")));
             return 0;
         });
-        cmd.Subcommands.Add(fid); cmd.Subcommands.Add(isCmd); cmd.Subcommands.Add(ssim); cmd.Subcommands.Add(modes);
+        var prReal = new Option<string>("--real") { Required = true, Description = "the reference set" };
+        var prFake = new Option<string>("--fake") { Required = true, Description = "the set to score" };
+        var k = new Option<int>("--k") { Description = "nearest neighbours that make each point's ball (default 5, Naeem et al.)", DefaultValueFactory = _ => Prdc.DefaultK };
+        var prdc = new Command("prdc", "Precision and recall (Kynkäänniemi et al. 2019), density and coverage (Naeem et al. 2020) in the metric classifier's feature space")
+            { prReal, prFake, k, n, json, device };
+        prdc.SetAction(p =>
+        {
+            var dev = Device(p.GetValue(device));
+            var a = ImageSets.Load(p.GetValue(prReal)!, dev, p.GetValue(n)); var b = ImageSets.Load(p.GetValue(prFake)!, dev, p.GetValue(n));
+            int kk = p.GetValue(k);
+            if (kk < 1 || kk >= Math.Min(a.Count, b.Count)) throw new CliException($"--k: {kk} must be at least 1 and below both sets' sizes ({a.Count}, {b.Count})");
+            var clf = MetricClassifier.Load(dev, DatasetOf(a, b));
+            var r = Prdc.Compute(clf.Embed(dev, a.Pixels, a.Count).Features, a.Count, clf.Embed(dev, b.Pixels, b.Count).Features, b.Count, Classifier.FeatureSize, kk);
+            stdout.WriteLine(p.GetValue(json)
+                ? new JsonObject { ["precision"] = r.Precision, ["recall"] = r.Recall, ["density"] = r.Density, ["coverage"] = r.Coverage, ["k"] = r.K, ["real"] = a.Description, ["fake"] = b.Description }.ToJsonString()
+                : $"precision {r.Precision:F4}  recall {r.Recall:F4}  density {r.Density:F4}  coverage {r.Coverage:F4}  (k = {r.K}; {a.Description} vs {b.Description})");
+            return 0;
+        });
+        cmd.Subcommands.Add(fid); cmd.Subcommands.Add(isCmd); cmd.Subcommands.Add(prdc); cmd.Subcommands.Add(ssim); cmd.Subcommands.Add(modes);
         return cmd;
     }
+
+    /// <summary>What scores a data set's samples: its metric classifier, named with the data set.</summary>
+    public static string ScoredBy(string dataset) => $"models/{MetricClassifier.FileFor(dataset)} ({(dataset == "fashion" ? "Fashion-MNIST" : "MNIST")} metric classifier)";
 
     public static JsonObject ModesJson(ModeStats m) => new()
     {
@@ -139,7 +160,13 @@ public static class MetricsCommand
             if (count < 10) throw new CliException($"--n: {count} must be ≥ 10");
             var (model, o) = ModelCatalog.LoadRun(dir, dev);
             var test = ImageSets.Load(o.Dataset == "fashion" ? "fashion:test" : "mnist:test", dev);
-            var result = new JsonObject { ["model"] = o.Model, ["can"] = new JsonArray(ModelEntry.Capabilities(model).Select(c => (JsonNode)c).ToArray()) };
+            var result = new JsonObject
+            {
+                ["model"] = o.Model, ["can"] = new JsonArray(ModelEntry.Capabilities(model).Select(c => (JsonNode)c).ToArray()),
+                ["parameters"] = model.ParameterCount,
+                ["circuit_angles"] = model.NamedModules().Select(m => m.Module).OfType<QGenEngine.Quantum.QuantumLayer>().Sum(l => l.Weight.Numel),
+                ["dataset"] = o.Dataset, ["scored_by"] = ScoredBy(o.Dataset),
+            };
             var line = new List<string>();
             if (model is IGenerative g)
             {
@@ -147,13 +174,20 @@ public static class MetricsCommand
                 var sw = Stopwatch.StartNew();
                 var samples = Evaluation.Generate(g, dev, count, 7);
                 double genRate = count / sw.Elapsed.TotalSeconds;
-                var reference = Evaluation.ReferenceStats(clf, dev, test.Description, test.Pixels, test.Count);
-                var sc = Evaluation.Score(clf, dev, reference, samples, count);
+                var realFeatures = clf.Embed(dev, test.Pixels, test.Count).Features;
+                var q = SampleQuality.Compute(clf, dev, realFeatures, test.Count, test.Labels, samples, count, seed: 7);
+                var sc = q.Scores;
                 result["fid"] = sc.Fid; result["is"] = sc.Is; result["is_std"] = sc.IsStd;
                 result["modes"] = sc.Modes.Modes; result["modes_kl"] = sc.Modes.Kl;
                 result["class_histogram"] = new JsonArray(sc.Modes.Histogram.Select(h => (JsonNode)h).ToArray());
                 result["samples"] = count; result["sampling_images_per_s"] = genRate; result["fid_note"] = FidNote;
-                line.Add($"FID {sc.Fid:F3} (MNIST-classifier features), IS {sc.Is:F3} ± {sc.IsStd:F3}, modes {sc.Modes.Modes}/10 (KL {sc.Modes.Kl:F3}), sampling {genRate:F0} images/s");
+                result["fid_bootstrap_sd"] = q.FidBootstrapSd; result["fid_bootstraps"] = q.Bootstraps;
+                result["precision"] = q.Prdc.Precision; result["recall"] = q.Prdc.Recall; result["density"] = q.Prdc.Density; result["coverage"] = q.Prdc.Coverage;
+                result["prdc_k"] = q.Prdc.K;
+                result["per_class"] = new JsonArray(q.PerClass.Select(c => (JsonNode)new JsonObject
+                    { ["class"] = c.Class, ["share"] = c.Share, ["count"] = c.Count, ["fid"] = c.Fid }).ToArray());
+                line.Add($"FID {sc.Fid:F3} ± {q.FidBootstrapSd:F3} (bootstrap sd; {ScoredBy(o.Dataset)} features), IS {sc.Is:F3} ± {sc.IsStd:F3}, modes {sc.Modes.Modes}/10 (KL {sc.Modes.Kl:F3}), " +
+                         $"precision {q.Prdc.Precision:F3} recall {q.Prdc.Recall:F3} density {q.Prdc.Density:F3} coverage {q.Prdc.Coverage:F3}, sampling {genRate:F0} images/s");
             }
             if (model is IReconstructive r)
             {
