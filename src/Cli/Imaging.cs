@@ -26,6 +26,42 @@ public static class Imaging
         AtomicFile.Write(path, s => data.SaveTo(s));
     }
 
+    /// <summary>
+    /// Rows of 28×28 images in [0, 1], each row named in the picture itself (its label at the left, white on dark grey),
+    /// so that a reader never counts rows against a caption. A null row's images draw as an empty row (a run not finished).
+    /// </summary>
+    public static void SaveLabelledRows(string path, IReadOnlyList<(string Label, float[]? Images)> rows, int perRow, int scale = 2)
+    {
+        const int pad = 2, labelWidth = 190;
+        int cell = 28 * scale + pad;
+        int W = labelWidth + perRow * cell + pad, H = rows.Count * cell + pad;
+        var info = new SKImageInfo(W, H, SKColorType.Rgba8888, SKAlphaType.Premul);
+        using var surface = SKSurface.Create(info);
+        var canvas = surface.Canvas;
+        canvas.Clear(new SKColor(60, 60, 60));
+        using var font = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans") ?? SKTypeface.Default, 13);
+        using var paint = new SKPaint { Color = SKColors.White, IsAntialias = true };
+        using var bmp = new SKBitmap(28 * scale, 28 * scale, SKColorType.Gray8, SKAlphaType.Opaque);
+        var px = new byte[28 * scale * 28 * scale];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            int y0 = pad + r * cell;
+            canvas.DrawText(rows[r].Label, 6, y0 + 28 * scale / 2f + 5, SKTextAlign.Left, font, paint);
+            if (rows[r].Images is not { } images) continue;
+            for (int k = 0; k < Math.Min(perRow, images.Length / 784); k++)
+            {
+                for (int y = 0; y < 28 * scale; y++)
+                    for (int x = 0; x < 28 * scale; x++)
+                        px[y * 28 * scale + x] = (byte)Math.Clamp(MathF.Round(images[k * 784 + y / scale * 28 + x / scale] * 255), 0, 255);
+                System.Runtime.InteropServices.Marshal.Copy(px, 0, bmp.GetPixels(), px.Length);
+                canvas.DrawBitmap(bmp, labelWidth + k * cell, y0);
+            }
+        }
+        using var image = surface.Snapshot();
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        AtomicFile.Write(path, s => data.SaveTo(s));
+    }
+
     /// <summary>One h×w grey image, pixel for pixel (what `metrics` reads back).</summary>
     public static void SaveImage(string path, ReadOnlySpan<float> image, int h = 28, int w = 28)
     {

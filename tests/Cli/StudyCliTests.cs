@@ -117,7 +117,7 @@ public class StudyCliTests : TempDirTest
         Assert.That(c4, Is.Zero, e4 + o4);
         Assert.That(File.Exists(Path.Combine(good, "eval.json")));
         string md = File.ReadAllText(Path.Combine(dir, "REPORT.md"));
-        Assert.That(md, Does.Contain("## Models").And.Contain("## Quality").And.Contain("## Reconstruction SSIM per digit").And.Contain("Not finished (1)"));
+        Assert.That(md, Does.Contain("## Models").And.Contain("## Quality").And.Contain("## Reconstruction SSIM per class").And.Contain("Not finished (1)"));
         var eval = JsonNode.Parse(File.ReadAllText(Path.Combine(good, "eval.json")))!;
         Assert.That(md, Does.Contain(eval["test_ssim"]!.GetValue<double>().ToString("F4", System.Globalization.CultureInfo.InvariantCulture)), "numbers from the run's eval");
         var csv = File.ReadAllLines(Path.Combine(dir, "results.csv"));
@@ -202,6 +202,38 @@ public class StudyCliTests : TempDirTest
     }
 
     [Test]
+    public void Runs_start_seed_by_seed_so_a_stopped_study_holds_one_of_everything()
+    {
+        var runs = QGenEngine.Cli.Commands.StudyCommand.Load(Spec("""
+            name: order
+            models: [vae, gan, {model: vqvae}, {model: prior, options: {vqvae: "@vqvae"}}]
+            seeds: [3, 1, 2]
+            """), null, Path.Combine(Dir, "o")).Runs;
+        var order = QGenEngine.Cli.Study.StudyRunner.SeedMajor(runs).Select(i => (runs[i].Model, runs[i].Seed)).ToList();
+        Assert.That(order.Take(4), Is.EqualTo(new[] { ("vae", 3), ("gan", 3), ("vqvae", 3), ("prior", 3) }), "the spec's first seed, every model, in the spec's order");
+        Assert.That(order.Skip(4).Take(4).Select(x => x.Seed), Has.All.EqualTo(1));
+        Assert.That(order.Skip(8).Select(x => x.Seed), Has.All.EqualTo(2));
+        // Every run's dependencies come before it in this order.
+        foreach (var r in runs)
+            foreach (int d in r.Needs) Assert.That(order.IndexOf((runs[d].Model, runs[d].Seed)), Is.LessThan(order.IndexOf((r.Model, r.Seed))));
+    }
+
+    [Test]
+    public void Study_directories_go_under_QGEN_STUDIES_when_it_is_set()
+    {
+        string spec = Spec("name: where\nmodel: vae\n");
+        string old = Environment.GetEnvironmentVariable(QGenEngine.Cli.Commands.StudyCommand.StudiesVariable) ?? "";
+        try
+        {
+            Environment.SetEnvironmentVariable(QGenEngine.Cli.Commands.StudyCommand.StudiesVariable, Path.Combine(Dir, "elsewhere"));
+            Assert.That(QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, null).Dir, Is.EqualTo(Path.Combine(Dir, "elsewhere", "where")));
+            Environment.SetEnvironmentVariable(QGenEngine.Cli.Commands.StudyCommand.StudiesVariable, null);
+            Assert.That(QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, null).Dir, Is.EqualTo(Path.Combine("runs", "studies", "where")));
+        }
+        finally { Environment.SetEnvironmentVariable(QGenEngine.Cli.Commands.StudyCommand.StudiesVariable, old.Length > 0 ? old : null); }
+    }
+
+    [Test]
     public void A_prior_runs_on_its_own_seeds_vqvae()
     {
         var (code, o, e) = Run("study", "plan", Spec("""
@@ -227,6 +259,8 @@ public class StudyCliTests : TempDirTest
     [TestCase("name: x\nmodel: vea\n", "unknown model 'vea'")]
     [TestCase("name: x\nmodel: vae\noptions: {out: here}\n", "'out' is the study's to set")]
     [TestCase("name: x\nmodel: vae\nseeds: []\n", "'seeds' is empty")]
+    [TestCase("name: x\nmodel: vae\ncomparisons: [[vae, qvae]]\n", "spec.yaml:3: comparison names 'qvae', which the study does not train")]
+    [TestCase("name: x\nmodel: vae\ncomparisons: [vae]\n", "spec.yaml:3: a comparison is a pair of models")]
     [TestCase("name: x\nmodels: [{model: prior, options: {vqvae: \"@vqvae\"}}]\n", "list 'vqvae' first")]
     [TestCase("name: [x\n", "not valid YAML")]
     public void Bad_specs_give_one_line_naming_the_file_and_line(string yaml, string expected)
@@ -238,9 +272,10 @@ public class StudyCliTests : TempDirTest
         Assert.That(Directory.Exists(Path.Combine(Dir, "x")), Is.False, "nothing created");
     }
 
-    [TestCase("compare.yaml", null, 24)]
-    [TestCase("compare.yaml", "quick", 8)]
-    [TestCase("compare.yaml", "fashion-quick", 8)]
+    [TestCase("compare.yaml", null, 30)]
+    [TestCase("compare.yaml", "full", 30)]
+    [TestCase("compare.yaml", "quick", 10)]
+    [TestCase("compare.yaml", "fashion-quick", 10)]
     [TestCase("ablations.yaml", null, 57)]
     [TestCase("ablations.yaml", "quick", 19)]
     public void The_shipped_studies_plan(string file, string? profile, int runs)

@@ -151,6 +151,10 @@ public sealed class Sequential : Layer
         for (int i = 0; i < layers.Length; i++) Child(i.ToString(System.Globalization.CultureInfo.InvariantCulture), layers[i]);
     }
 
+    /// <summary>The i-th layer, as PyTorch's nn.Sequential indexes it.</summary>
+    public Layer this[int i] => _layers[i];
+    public int Count => _layers.Length;
+
     public override Tensor Forward(Tensor x)
     {
         foreach (var l in _layers) x = l.Forward(x);

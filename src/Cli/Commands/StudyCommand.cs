@@ -136,13 +136,16 @@ public static class StudyCommand
         var samples = new Option<int>("--n") { Description = "samples `eval` scores per generative run (default 10000)", DefaultValueFactory = _ => 10_000 };
         var routeImages = new Option<int>("--route-images") { Description = "test images `route` serves for each router run (default 10000)", DefaultValueFactory = _ => 10_000 };
         var device = DeviceOption.Create();
-        var report = new Command("report", "Evaluate what is not yet evaluated, then write REPORT.md, results.csv and the pictures into the study directory") { spec5, prof5, dir5, samples, routeImages, device };
+        var reportOut = new Option<string?>("--out") { Description = "the report's directory: REPORT.md, results.csv, pictures and each finished run's summary (runs/RUN/); default the study directory. " +
+                                                                         "A report is rebuilt from the summaries there, so it needs no checkpoint" };
+        var report = new Command("report", "Evaluate what is not yet evaluated, summarise each finished run, then write REPORT.md, results.csv and the pictures from the summaries")
+            { spec5, prof5, dir5, samples, routeImages, device, reportOut };
         report.SetAction(p =>
         {
             var (spec, dir, runs) = Load(p.GetValue(spec5)!, p.GetValue(prof5), p.GetValue(dir5));
             if (p.GetValue(samples) < 10) throw new CliException($"--n: {p.GetValue(samples)} must be ≥ 10");
             if (p.GetValue(routeImages) < 10) throw new CliException($"--route-images: {p.GetValue(routeImages)} must be ≥ 10");
-            return StudyReport.Write(spec, dir, runs, DeviceOption.Resolve(p.GetValue(device)), p.GetValue(samples), stdout, p.GetValue(routeImages));
+            return StudyReport.Write(spec, dir, runs, DeviceOption.Resolve(p.GetValue(device)), p.GetValue(samples), stdout, p.GetValue(routeImages), p.GetValue(reportOut));
         });
         cmd.Subcommands.Add(plan); cmd.Subcommands.Add(run); cmd.Subcommands.Add(runOne); cmd.Subcommands.Add(status); cmd.Subcommands.Add(report);
         return cmd;

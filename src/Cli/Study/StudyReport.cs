@@ -20,22 +20,15 @@ public static class StudyReport
 {
     public const string ReportFile = "REPORT.md", CsvFile = "results.csv";
 
-    private sealed record RunResult(PlannedRun Run, IReadOnlyList<JsonObject> Epochs, JsonObject Eval, long Parameters, long CircuitAngles)
-    {
-        public double? Final(string key) => Epochs.LastOrDefault(e => e[key] is not null)?[key] is { } v ? EpochMetrics.Number(v) : null;
-        public double? Evaluated(string key) => Eval[key] is JsonValue v ? EpochMetrics.Number(v) : null;
-        public double MeanSecondsPerEpoch => Epochs.Average(e => EpochMetrics.Number(e["seconds"]!));
-        public double MeanImagesPerSecond => Epochs.Average(e => EpochMetrics.Number(e["samples_per_s"]!));
-        public string Group => (Run.Variation == "base" ? Run.Model : $"{Run.Model} {Run.Variation}") + (Run.Aliases.Count > 0 ? $" (= {string.Join(", ", Run.Aliases)})" : "");
-    }
-
+    /// <param name="reportDir">where REPORT.md, results.csv, the pictures and the runs' summaries (runs/RUN/) go; the study directory by default</param>
     /// <param name="routeImages">test images a router run is evaluated on by `route`</param>
-    public static int Write(StudySpec spec, string dir, IReadOnlyList<PlannedRun> runs, IDevice dev, int evalSamples, TextWriter stdout, int routeImages = 10_000)
+    public static int Write(StudySpec spec, string dir, IReadOnlyList<PlannedRun> runs, IDevice dev, int evalSamples, TextWriter stdout, int routeImages = 10_000,
+                            string? reportDir = null)
     {
-        var finished = runs.Where(StudyRunner.Finished).ToList();
-        if (finished.Count == 0) throw new CliException($"{dir}: no run of the study has finished yet; `qgen-engine study run {spec.Path}` first");
-        var results = new List<RunResult>();
-        foreach (var r in finished)
+        reportDir ??= dir;
+        Directory.CreateDirectory(reportDir);
+        // 1. Every run finished in the study directory: evaluated (eval.json; route.json for a router) and summarised into reportDir/runs/.
+        foreach (var r in runs.Where(StudyRunner.Finished))
         {
             var evalPath = Path.Combine(r.Dir, "eval.json");
             var ckpt = Path.Combine(r.Dir, Trainer.CheckpointFile);
@@ -56,19 +49,39 @@ public static class StudyReport
                 if (App.Run(["route", "--router", r.Dir, "--images", set, "--out", r.Dir, "--json", "--device", dev.Name], TextWriter.Null, err) != 0)
                     stdout.WriteLine($"warning: route with {r.Name} failed: {err.ToString().Trim()}");
             }
-            var (model, _) = ModelCatalog.LoadRun(r.Dir, dev);
-            long angles = model.NamedModules().Select(m => m.Module).OfType<QuantumLayer>().Sum(q => q.Weight.Numel);
-            results.Add(new RunResult(r, Trainer.ReadMetrics(r.Dir), JsonNode.Parse(File.ReadAllText(evalPath))!.AsObject(), model.ParameterCount, angles));
+            StudySummaries.Write(r, reportDir, dev);
         }
+        // 2. The report, from the summaries alone (a clean clone holds them; checkpoints are not needed).
+        var results = runs.Select(r => StudySummaries.Read(r, reportDir)).OfType<RunSummary>().ToList();
+        if (results.Count == 0)
+            throw new CliException($"{dir}: no run of the study has finished yet (and {Path.Combine(reportDir, StudySummaries.RunsFolder)} holds no summary); `qgen-engine study run {spec.Path}` first");
+        WriteReport(spec, runs, results, reportDir, evalSamples);
+        int missing = runs.Count - results.Count;
+        stdout.WriteLine($"wrote {Path.Combine(reportDir, ReportFile)}, {CsvFile} and the pictures ({results.Count} runs; {missing} not finished)");
+        return 0;
+    }
 
+    private static void WriteReport(StudySpec spec, IReadOnlyList<PlannedRun> runs, List<RunSummary> results, string dir, int evalSamples)
+    {
         WriteCsv(Path.Combine(dir, CsvFile), results);
         var groups = results.GroupBy(r => r.Group).ToList();
         var md = new StringBuilder();
+        string scoredBy = results.Select(r => r.Eval["scored_by"]?.GetValue<string>()).FirstOrDefault(x => x is not null)
+                          ?? (results.Any(r => r.Eval["dataset"]?.GetValue<string>() == "fashion") ? "the Fashion-MNIST metric classifier" : "the MNIST metric classifier");
+        string dataset = results.Select(r => r.Eval["dataset"]?.GetValue<string>() ?? r.Epochs[0]["dataset"]?.GetValue<string>()).FirstOrDefault(x => x is not null) switch
+        {
+            "fashion" => "Fashion-MNIST", _ => "MNIST",
+        };
+        int samples = results.Select(r => r.Evaluated("samples")).FirstOrDefault(x => x is not null) is { } sn ? (int)sn : evalSamples;
+        var commits = results.SelectMany(r => r.Commits).Distinct().ToList();
         md.AppendLine($"# Study `{spec.Name}`{(spec.Profile is null ? "" : $" (profile `{spec.Profile}`)")}");
         md.AppendLine();
-        md.AppendLine($"{results.Count} of {runs.Count} runs finished and evaluated; made by `qgen-engine study report {spec.Path}` on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. " +
-                      $"Mean ± standard deviation over seeds (n = runs in the group); every run's directory, command and numbers are in the last table and in `{CsvFile}`. " +
-                      $"FID, IS and modes: {evalSamples:N0} samples against the test set with the MNIST metric classifier's features (not Inception-FID). SSIM and BCE: reconstructions of the 10,000 test digits.");
+        md.AppendLine($"{results.Count} of {runs.Count} runs finished and evaluated; made by `qgen-engine study report {spec.Path}` " +
+                      $"from the runs' summaries (`{StudySummaries.RunsFolder}/`). Mean ± standard deviation over seeds (n = runs in the group), and the mean's 95 % " +
+                      $"confidence interval (Student's t) where n ≥ 2. FID, IS, modes, precision/recall and density/coverage: {samples:N0} samples against the " +
+                      $"{dataset} test set in the features of {scoredBy} (not Inception-FID). SSIM and BCE: reconstructions of the 10,000 {dataset} test images. " +
+                      $"Trained by the binaries of commit{(commits.Count > 1 ? "s" : "")} {string.Join(", ", commits.Select(c => $"`{c}`"))}" +
+                      (results.Any(r => r.Commits.Count > 1) ? $"; {results.Count(r => r.Commits.Count > 1)} run(s) were resumed by a binary of another commit (see Runs)." : "."));
         md.AppendLine();
 
         md.AppendLine("## Models");
@@ -87,13 +100,35 @@ public static class StudyReport
 
         md.AppendLine("## Quality");
         md.AppendLine();
-        md.AppendLine("| configuration | n | FID ↓ | IS ↑ | modes | test SSIM ↑ | test BCE ↓ | epochs |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| configuration | n | FID ↓ | FID 95 % CI | FID sampling sd | IS ↑ | modes | test SSIM ↑ | test SSIM 95 % CI | test BCE ↓ | epochs |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var g in groups)
-            md.AppendLine($"| {g.Key} | {g.Count()} | {Stat(g.Select(r => r.Evaluated("fid")), "F1")} | {Stat(g.Select(r => r.Evaluated("is")), "F2")} | " +
-                          $"{Stat(g.Select(r => r.Evaluated("modes")), "F1")} | {Stat(g.Select(r => r.Evaluated("test_ssim")), "F4")} | " +
+            md.AppendLine($"| {g.Key} | {g.Count()} | {Stat(g.Select(r => r.Evaluated("fid")), "F1")} | {Ci(g.Select(r => r.Evaluated("fid")), "F1")} | " +
+                          $"{Stat(g.Select(r => r.Evaluated("fid_bootstrap_sd")), "F2")} | {Stat(g.Select(r => r.Evaluated("is")), "F2")} | " +
+                          $"{Stat(g.Select(r => r.Evaluated("modes")), "F1")} | {Stat(g.Select(r => r.Evaluated("test_ssim")), "F4")} | {Ci(g.Select(r => r.Evaluated("test_ssim")), "F4")} | " +
                           $"{Stat(g.Select(r => r.Evaluated("test_bce")), "F2")} | {g.First().Run.Epochs} |");
         md.AppendLine();
+        md.AppendLine("FID sampling sd: the standard deviation of FID over 20 bootstrap resamples of one run's samples (the test set fixed), mean over seeds - " +
+                      "the noise of the measurement itself, to set beside the seed-to-seed sd.");
+        md.AppendLine();
+
+        var prd = groups.Where(g => g.Any(r => r.Evaluated("precision") is not null)).ToList();
+        if (prd.Count > 0)
+        {
+            md.AppendLine("## Fidelity and diversity");
+            md.AppendLine();
+            md.AppendLine("FID mixes how good samples are with how much of the data they cover. Precision and density measure fidelity, recall and coverage diversity " +
+                          "(Kynkäänniemi et al. 2019; Naeem et al. 2020; k = 5 nearest neighbours in the metric classifier's features; 1.0 is the test set against " +
+                          "itself, and 10,000 training digits against the test set score 0.93-0.95 on all four).");
+            md.AppendLine();
+            md.AppendLine("| configuration | n | precision ↑ | recall ↑ | density ↑ | coverage ↑ |");
+            md.AppendLine("|---|---|---|---|---|---|");
+            foreach (var g in prd)
+                md.AppendLine($"| {g.Key} | {g.Count()} | " + string.Join(" | ", new[] { "precision", "recall", "density", "coverage" }.Select(k => Stat(g.Select(r => r.Evaluated(k)), "F3"))) + " |");
+            md.AppendLine();
+        }
+
+        if (spec.Comparisons.Count > 0) WriteComparisons(md, spec, results);
 
         md.AppendLine("## Convergence");
         md.AppendLine();
@@ -105,7 +140,27 @@ public static class StudyReport
             md.AppendLine($"| {g.Key} | {Stat(g.Select(r => EpochsTo(r, "fid", lower: true)), "F1")} | {Stat(g.Select(r => EpochsTo(r, "test_ssim", lower: false)), "F1")} |");
         md.AppendLine();
 
-        var adversarial = groups.Where(g => g.Any(r => r.Eval["last_epoch_spread"] is JsonObject)).ToList();
+        var perClassFid = groups.Where(g => g.Any(r => r.Eval["per_class"] is JsonArray)).ToList();
+        if (perClassFid.Count > 0)
+        {
+            md.AppendLine("## Generation per class");
+            md.AppendLine();
+            md.AppendLine($"For each class the metric classifier assigns to the samples: its share of them (10 % each when balanced) and, where at least " +
+                          $"{SampleQuality.MinPerClass} samples fell in it, their FID against that class's test images (mean ± sd over seeds; per-class FIDs " +
+                          "come from ~1,000 samples and carry more small-sample bias than the overall FID - compare them across models, not with it). " +
+                          "The report claims the quantum models helped digits 3, 5 and 8.");
+            md.AppendLine();
+            md.AppendLine("| configuration | " + string.Join(" | ", Enumerable.Range(0, 10)) + " |");
+            md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---|", 10)));
+            foreach (var g in perClassFid)
+            {
+                md.AppendLine($"| {g.Key} share | " + string.Join(" | ", Enumerable.Range(0, 10).Select(c => Stat(g.Select(r => PerClass(r, c, "share")), "P1"))) + " |");
+                md.AppendLine($"| {g.Key} FID | " + string.Join(" | ", Enumerable.Range(0, 10).Select(c => Stat(g.Select(r => PerClass(r, c, "fid")), "F1"))) + " |");
+            }
+            md.AppendLine();
+        }
+
+        var adversarial = groups.Where(g => g.Any(r => r.Eval["last_epoch_spread"] is JsonObject o && o["d_loss"] is not null)).ToList();
         if (adversarial.Count > 0)
         {
             md.AppendLine("## Training stability");
@@ -126,7 +181,7 @@ public static class StudyReport
         var perClass = groups.Where(g => g.Any(r => r.Eval["test_ssim_per_class"] is JsonArray)).ToList();
         if (perClass.Count > 0)
         {
-            md.AppendLine("## Reconstruction SSIM per digit");
+            md.AppendLine("## Reconstruction SSIM per class");
             md.AppendLine();
             md.AppendLine("(the report claims the quantum models helped digits 3, 5 and 8)");
             md.AppendLine();
@@ -163,10 +218,10 @@ public static class StudyReport
             md.AppendLine();
         }
 
-        var routers = results.Where(r => File.Exists(Path.Combine(r.Run.Dir, "route.json"))).ToList();
+        var routers = results.Where(r => r.Route is not null).ToList();
         if (routers.Count > 0)
         {
-            var routes = routers.Select(r => JsonNode.Parse(File.ReadAllText(Path.Combine(r.Run.Dir, "route.json")))!).ToList();
+            var routes = routers.Select(r => r.Route!).ToList();
             md.AppendLine("## Router");
             md.AppendLine();
             md.AppendLine($"`route` on the test set with each router run (n = {routers.Count}): the router at its target share beside all-classical, all-quantum, " +
@@ -187,25 +242,21 @@ public static class StudyReport
             md.AppendLine();
         }
 
-        // Pictures: 16 samples of each generative configuration's first seed, one row each; the per-epoch curves overlaid.
-        var gen = new List<(string Label, float[] Images)>();
-        foreach (var g in groups)
+        // Pictures: each generative run's strip of 16 samples (fixed latents), every seed, each row named in the picture.
+        var rows = results.Where(r => r.Strip is not null).OrderBy(r => groups.FindIndex(g => g.Key == r.Group)).ThenBy(r => r.Run.Seed)
+                          .Select(r => ($"{r.Group}  seed {r.Run.Seed}", r.Strip)).ToList();
+        if (rows.Count > 0)
         {
-            var (model, _) = ModelCatalog.LoadRun(g.First().Run.Dir, dev);
-            if (model is IGenerative ig) gen.Add((g.Key, Evaluation.Generate(ig, dev, 16, Trainer.FixedNoiseSeed)));
-        }
-        if (gen.Count > 0)
-        {
-            Imaging.SaveGrid(Path.Combine(dir, "samples.png"), gen.SelectMany(x => x.Images).ToArray(), 16 * gen.Count, 16);
+            Imaging.SaveLabelledRows(Path.Combine(dir, "samples.png"), rows, StudySummaries.StripImages);
             md.AppendLine("## Samples");
             md.AppendLine();
-            md.AppendLine("16 samples per row from fixed latents, first seed of each configuration, rows in order: " + string.Join(", ", gen.Select(x => x.Label)) + ".");
+            md.AppendLine("16 samples per run from the same fixed latents, every seed of each generative configuration; each row is named in the picture.");
             md.AppendLine();
             md.AppendLine("![samples](samples.png)");
             md.AppendLine();
         }
         var curves = new List<string>();
-        foreach (var (key, title) in new[] { ("fid", "FID during training"), ("test_ssim", "test SSIM"), ("loss", "training loss (epoch mean)"), ("g_loss", "generator loss (epoch mean)") })
+        foreach (var (key, title) in new[] { ("fid", "FID during training"), ("test_ssim", "test SSIM"), ("loss", "training loss (epoch mean)"), ("g_loss", "generator loss (epoch mean)"), ("d_real", "discriminator's mean D(real)") })
         {
             string png = $"curves-{key.Replace('_', '-')}.png";
             var series = groups.Select(g => (g.Key, g.First().Epochs.Where(e => e[key] is not null).Select(e => (e["epoch"]!.GetValue<int>(), EpochMetrics.Number(e[key]!))).ToList()))
@@ -222,22 +273,76 @@ public static class StudyReport
 
         md.AppendLine("## Runs");
         md.AppendLine();
-        md.AppendLine("| run | seed | FID | test SSIM | command |");
-        md.AppendLine("|---|---|---|---|---|");
+        md.AppendLine("| run | seed | FID | test SSIM | trained by | command |");
+        md.AppendLine("|---|---|---|---|---|---|");
         foreach (var r in results)
-            md.AppendLine($"| [{r.Run.Name}]({Path.GetRelativePath(dir, r.Run.Dir)}) | {r.Run.Seed} | {Fmt(r.Evaluated("fid"), "F1")} | {Fmt(r.Evaluated("test_ssim"), "F4")} | `{r.Run.CommandLine}` |");
-        var missing = runs.Except(finished).ToList();
+            md.AppendLine($"| [{r.Run.Name}]({Path.GetRelativePath(dir, r.Dir).Replace('\\', '/')}) | {r.Run.Seed} | {Fmt(r.Evaluated("fid"), "F1")} | {Fmt(r.Evaluated("test_ssim"), "F4")} | " +
+                          $"{string.Join(" then ", r.Commits.Select(c => $"`{c}`"))}{(r.Commits.Count > 1 ? " (resumed by another binary)" : "")} | `{r.Run.CommandLine}` |");
+        var missing = runs.Where(r => !results.Any(x => x.Run.Index == r.Index)).ToList();
         if (missing.Count > 0)
         {
             md.AppendLine();
-            md.AppendLine($"Not finished ({missing.Count}): " + string.Join(", ", missing.Select(r => $"{r.Name} ({StudyRunner.State(r).ToString().ToLowerInvariant()})")));
+            md.AppendLine($"Not finished ({missing.Count}): " + string.Join(", ", missing.Select(r => $"{r.Name} ({StudyRunner.State(r).ToString().ToLowerInvariant()})")) + ". " +
+                          $"They complete with `tools/study/start.sh {spec.Path}{(spec.Profile is null ? "" : $" --profile {spec.Profile}")} --jobs 2` " +
+                          $"(or `qgen-engine study run {spec.Path}{(spec.Profile is null ? "" : $" --profile {spec.Profile}")}`), then `qgen-engine study report` as above.");
         }
         QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, ReportFile), md.ToString());
-        stdout.WriteLine($"wrote {Path.Combine(dir, ReportFile)}, {CsvFile} and the pictures ({results.Count} runs; {missing.Count} not finished)");
-        return 0;
     }
 
-    private static double? EpochsTo(RunResult r, string key, bool lower)
+    private static double? PerClass(RunSummary r, int c, string key) =>
+        r.Eval["per_class"] is JsonArray a && c < a.Count && a[c]?[key] is JsonValue v ? EpochMetrics.Number(v) : null;
+
+    /// <summary>The spec's comparisons: for each pair and each score both sides have, the difference of means, its 95 % interval and Welch's p.</summary>
+    private static void WriteComparisons(StringBuilder md, StudySpec spec, List<RunSummary> results)
+    {
+        md.AppendLine("## Comparisons");
+        md.AppendLine();
+        md.AppendLine("Each pair the study is about: the difference of the means (first − second) over seeds, its 95 % confidence interval and the two-sided " +
+                      "p-value of Welch's t-test (unequal variances). With three seeds a side, only large differences reach p < 0.05, and an interval " +
+                      "that spans 0 means the sign is not established; a p-value below 0.05 across the many rows here is also expected by chance once in twenty.");
+        md.AppendLine();
+        md.AppendLine("| comparison | score | first | second | difference | 95 % CI | p (Welch) | reading |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        var scores = new (string Key, string Label, string Format, bool Lower)[]
+        {
+            ("fid", "FID", "F1", true), ("precision", "precision", "F3", false), ("recall", "recall", "F3", false), ("density", "density", "F3", false),
+            ("coverage", "coverage", "F3", false), ("is", "IS", "F2", false), ("test_ssim", "test SSIM", "F4", false), ("test_bce", "test BCE", "F2", true),
+        };
+        foreach (var (a, b) in spec.Comparisons)
+        {
+            var ra = results.Where(r => r.Run.Model == a && r.Run.Variation == "base").ToList();
+            var rb = results.Where(r => r.Run.Model == b && r.Run.Variation == "base").ToList();
+            foreach (var (key, label, format, lower) in scores)
+            {
+                var xa = ra.Select(r => r.Evaluated(key)).OfType<double>().Where(double.IsFinite).ToList();
+                var xb = rb.Select(r => r.Evaluated(key)).OfType<double>().Where(double.IsFinite).ToList();
+                if (xa.Count == 0 || xb.Count == 0) continue;
+                string first = Stat(xa.Select(x => (double?)x), format), second = Stat(xb.Select(x => (double?)x), format);
+                if (xa.Count < 2 || xb.Count < 2)
+                {
+                    md.AppendLine($"| {a} − {b} | {label} | {first} (n={xa.Count}) | {second} (n={xb.Count}) | {(xa.Average() - xb.Average()).ToString(format, CultureInfo.InvariantCulture)} | - | - | n < 2 on a side: no interval yet |");
+                    continue;
+                }
+                var w = Statistics.Welch(xa, xb);
+                string better = (w.Difference < 0) == lower ? a : b;
+                string reading = w.P < 0.05 ? $"{better} better (p < 0.05)" : w.P < 0.1 ? $"{better} better at p < 0.1 only: not established" : "no difference established";
+                md.AppendLine($"| {a} − {b} | {label} | {first} | {second} | {w.Difference.ToString(format, CultureInfo.InvariantCulture)} | " +
+                              $"[{w.Low.ToString(format, CultureInfo.InvariantCulture)}, {w.High.ToString(format, CultureInfo.InvariantCulture)}] | {w.P:F3} | {reading} |");
+            }
+        }
+        md.AppendLine();
+    }
+
+    /// <summary>The mean's 95 % confidence interval (Student's t over seeds), "-" with fewer than two values.</summary>
+    public static string Ci(IEnumerable<double?> values, string format)
+    {
+        var v = values.Where(x => x is { } d && double.IsFinite(d)).Select(x => x!.Value).ToList();
+        if (v.Count < 2) return "-";
+        var s = Statistics.Summarise(v);
+        return $"[{s.Low.ToString(format, CultureInfo.InvariantCulture)}, {s.High.ToString(format, CultureInfo.InvariantCulture)}]";
+    }
+
+    private static double? EpochsTo(RunSummary r, string key, bool lower)
     {
         var pts = r.Epochs.Where(e => e[key] is not null).Select(e => (Epoch: e["epoch"]!.GetValue<int>(), V: EpochMetrics.Number(e[key]!))).ToList();
         if (pts.Count == 0) return null;
@@ -258,16 +363,16 @@ public static class StudyReport
 
     private static string Fmt(double? v, string format) => v is { } d ? d.ToString(format, CultureInfo.InvariantCulture) : "-";
 
-    private static void WriteCsv(string path, List<RunResult> results)
+    private static void WriteCsv(string path, List<RunSummary> results)
     {
-        var keys = new[] { "fid", "is", "is_std", "modes", "modes_kl", "test_ssim", "test_bce", "sampling_images_per_s" };
-        var sb = new StringBuilder("run,model,variation,seed,epochs,parameters,circuit_angles,seconds_per_epoch,training_images_per_s," + string.Join(',', keys) + ",dir,command\n");
+        var keys = new[] { "fid", "fid_bootstrap_sd", "is", "is_std", "modes", "modes_kl", "precision", "recall", "density", "coverage", "test_ssim", "test_bce", "sampling_images_per_s" };
+        var sb = new StringBuilder("run,model,variation,seed,epochs,parameters,circuit_angles,seconds_per_epoch,training_images_per_s," + string.Join(',', keys) + ",commits,dir,command\n");
         foreach (var r in results)
         {
             sb.Append(string.Join(',', r.Run.Name, r.Run.Model, Csv(r.Run.Variation), r.Run.Seed, r.Run.Epochs, r.Parameters, r.CircuitAngles,
                                   r.MeanSecondsPerEpoch.ToString("R", CultureInfo.InvariantCulture), r.MeanImagesPerSecond.ToString("R", CultureInfo.InvariantCulture)));
             foreach (var k in keys) sb.Append(',').Append(r.Evaluated(k)?.ToString("R", CultureInfo.InvariantCulture) ?? "");
-            sb.Append(',').Append(Csv(r.Run.Dir)).Append(',').Append(Csv(r.Run.CommandLine)).Append('\n');
+            sb.Append(',').Append(Csv(string.Join(' ', r.Commits))).Append(',').Append(Csv(r.Run.Dir)).Append(',').Append(Csv(r.Run.CommandLine)).Append('\n');
         }
         QGenEngine.Autograd.AtomicFile.WriteText(path, sb.ToString());
     }

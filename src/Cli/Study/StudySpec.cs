@@ -46,8 +46,10 @@ public sealed class StudySpec
     public IReadOnlyList<(string Option, IReadOnlyList<string> Values)> Vary { get; }
     public IReadOnlyList<(string Option, IReadOnlyList<string> Values)> Grid { get; }
     public string? Profile { get; }
+    /// <summary>Pairs of configurations the report compares (difference of means, its 95 % interval and Welch's p), as "a - b".</summary>
+    public IReadOnlyList<(string A, string B)> Comparisons { get; private init; } = [];
 
-    private static readonly string[] TopKeys = ["name", "model", "models", "options", "seeds", "vary", "grid", "profiles", "description"];
+    private static readonly string[] TopKeys = ["name", "model", "models", "options", "seeds", "vary", "grid", "profiles", "description", "comparisons"];
 
     private StudySpec(string path, string name, IReadOnlyList<(string, IReadOnlyDictionary<string, string>, IReadOnlyList<(string, IReadOnlyList<string>)>?)> models, IReadOnlyDictionary<string, string> options,
                       IReadOnlyList<int> seeds, IReadOnlyList<(string, IReadOnlyList<string>)> vary, IReadOnlyList<(string, IReadOnlyList<string>)> grid, string? profile)
@@ -116,7 +118,22 @@ public sealed class StudySpec
             if (QGenEngine.Models.ModelCatalog.Find(m) is null)
                 throw new CliException($"{path}: unknown model '{m}'; expected one of {QGenEngine.Models.ModelCatalog.Names}");
         if (seeds.Count == 0) throw new CliException($"{path}: 'seeds' is empty; the study would hold no runs");
-        return new StudySpec(path, name, models, options, seeds, vary, grid, profile);
+        var comparisons = new List<(string, string)>();
+        if (Get(root, "comparisons") is { } cn)
+        {
+            if (cn is not YamlSequenceNode cs) throw new CliException($"{At(cn)}: 'comparisons' must be a list of pairs, e.g. [[qvae, vae], [qgan, gan]]");
+            foreach (var pair in cs)
+            {
+                if (pair is not YamlSequenceNode ps || ps.Children.Count != 2)
+                    throw new CliException($"{At(pair)}: a comparison is a pair of models, e.g. [qgan, gan]");
+                string a = Scalar(ps.Children[0], path), b = Scalar(ps.Children[1], path);
+                foreach (var m in new[] { a, b })
+                    if (!models.Any(x => x.Item1 == m))
+                        throw new CliException($"{At(pair)}: comparison names '{m}', which the study does not train; expected one of {string.Join(", ", models.Select(x => x.Item1).Distinct())}");
+                comparisons.Add((a, b));
+            }
+        }
+        return new StudySpec(path, name, models, options, seeds, vary, grid, profile) { Comparisons = comparisons };
     }
 
     private static string Scalar(YamlNode n, string path) => n is YamlScalarNode s ? s.Value ?? "" : throw new CliException($"{path}:{n.Start.Line}: expected a single value");

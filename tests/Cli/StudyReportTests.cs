@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using QGenEngine.Tests.Support;
+
+namespace QGenEngine.Tests.Cli;
+
+/// <summary>
+/// `study report` from committed summaries alone (issue #23): tests/fixtures/study-report holds a tiny study's spec and
+/// each run's summary (config, metrics, eval, a sample strip, summary.json) - no run directory, no checkpoint - and the
+/// REPORT.md and results.csv they gave when they were made (tools/study/make_report_fixture.sh).
+/// </summary>
+[TestFixture]
+public class StudyReportTests : TempDirTest
+{
+    private static string Fixture => Path.Combine(AppContext.BaseDirectory, "fixtures", "study-report");
+
+    private (string Spec, string Dir, string Report) CopyFixture()
+    {
+        string spec = Path.Combine(Dir, "tiny.yaml"), report = Path.Combine(Dir, "report");
+        File.Copy(Path.Combine(Fixture, "tiny.yaml"), spec);
+        foreach (var f in Directory.GetFiles(Path.Combine(Fixture, "report"), "*", SearchOption.AllDirectories))
+        {
+            string dst = Path.Combine(report, Path.GetRelativePath(Path.Combine(Fixture, "report"), f));
+            Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
+            File.Copy(f, dst);
+        }
+        return (spec, Path.Combine(Dir, "runs-that-are-gone"), report);
+    }
+
+    [Test]
+    public void The_report_is_rebuilt_from_the_committed_summaries_without_checkpoints()
+    {
+        var (spec, dir, report) = CopyFixture();
+        File.Delete(Path.Combine(report, "REPORT.md")); File.Delete(Path.Combine(report, "results.csv"));
+        Assert.That(Directory.Exists(dir), Is.False);
+        var (code, o, e) = CliRunner.Run("study", "report", spec, "--dir", dir, "--out", report);
+        Assert.That(code, Is.Zero, o + e);
+        Assert.That(o, Does.Contain("6 runs; 0 not finished"));
+        Assert.That(o, Does.Not.Contain("evaluating"), "nothing to evaluate: there are no run directories");
+        string Expected(string file) => File.ReadAllText(Path.Combine(Fixture, "report", file)).Replace("{SPEC}", spec).Replace("{DIR}", dir);
+        Assert.That(File.ReadAllText(Path.Combine(report, "REPORT.md")), Is.EqualTo(Expected("REPORT.md")));
+        Assert.That(File.ReadAllText(Path.Combine(report, "results.csv")), Is.EqualTo(Expected("results.csv")));
+        foreach (var png in new[] { "samples.png", "curves-test-ssim.png", "curves-g-loss.png" })
+            Assert.That(new FileInfo(Path.Combine(report, png)).Length, Is.GreaterThan(1000), png);
+    }
+
+    [Test]
+    public void The_numbers_are_the_summaries_and_the_statistics_are_welchs()
+    {
+        var (spec, dir, report) = CopyFixture();
+        var (code, o, e) = CliRunner.Run("study", "report", spec, "--dir", dir, "--out", report);
+        Assert.That(code, Is.Zero, o + e);
+        string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
+        double Eval(string run, string key) => JsonNode.Parse(File.ReadAllText(Directory.GetDirectories(Path.Combine(report, "runs"), run + "*").Single() + "/eval.json"))![key]!.GetValue<double>();
+        string F(double v, string f) => v.ToString(f, CultureInfo.InvariantCulture);
+        // The qgan-control - gan FID row: the means of the two seeds' evals and Welch's test on them.
+        double[] control = [Eval("qgan-control-base-s1", "fid"), Eval("qgan-control-base-s2", "fid")], gan = [Eval("gan-base-s1", "fid"), Eval("gan-base-s2", "fid")];
+        var w = QGenEngine.Models.Metrics.Statistics.Welch(control, gan);
+        var row = md.Split('\n').Single(l => l.StartsWith("| qgan-control − gan | FID |", StringComparison.Ordinal));
+        Assert.That(row, Does.Contain($"| {F(w.Difference, "F1")} | [{F(w.Low, "F1")}, {F(w.High, "F1")}] | {F(w.P, "F3")} |"));
+        Assert.That(md, Does.Contain(F(Eval("vae-base-s1", "test_ssim"), "F4")), "a reconstruction score from its eval.json");
+        Assert.That(md, Does.Contain("## Fidelity and diversity").And.Contain("## Generation per class").And.Contain("## Comparisons"));
+        Assert.That(md, Does.Contain("MNIST metric classifier"), "the report names the classifier that scored the runs");
+    }
+
+    [Test]
+    public void Runs_without_a_summary_are_listed_with_the_command_that_completes_them()
+    {
+        var (spec, dir, report) = CopyFixture();
+        var gone = Directory.GetDirectories(Path.Combine(report, "runs"), "gan-base-s2*").Single();
+        Directory.Delete(gone, recursive: true);
+        var (code, o, e) = CliRunner.Run("study", "report", spec, "--dir", dir, "--out", report);
+        Assert.That(code, Is.Zero, o + e);
+        string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
+        Assert.That(md, Does.Contain($"Not finished (1): {Path.GetFileName(gone)} (pending)"));
+        Assert.That(md, Does.Contain($"tools/study/start.sh {spec}"));
+        var row = md.Split('\n').Single(l => l.StartsWith("| qgan-control − gan | FID |", StringComparison.Ordinal));
+        Assert.That(row, Does.Contain("n < 2 on a side"), "one gan seed left: no interval");
+    }
+
+    [Test]
+    public void A_resumed_run_names_both_binaries()
+    {
+        var (spec, dir, report) = CopyFixture();
+        var run = Directory.GetDirectories(Path.Combine(report, "runs"), "vae-base-s1*").Single();
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!.AsObject();
+        summary["commits"] = new JsonArray("aaaaaaaaaaaa", "bbbbbbbbbbbb");
+        File.WriteAllText(Path.Combine(run, "summary.json"), summary.ToJsonString());
+        var (code, o, e) = CliRunner.Run("study", "report", spec, "--dir", dir, "--out", report);
+        Assert.That(code, Is.Zero, o + e);
+        string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
+        Assert.That(md, Does.Contain("`aaaaaaaaaaaa` then `bbbbbbbbbbbb` (resumed by another binary)"));
+        Assert.That(md, Does.Contain("1 run(s) were resumed by a binary of another commit"));
+    }
+}
