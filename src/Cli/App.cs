@@ -22,6 +22,7 @@ public static class App
         root.Subcommands.Add(SampleCommand.Build(stdout));
         root.Subcommands.Add(MetricsCommand.Build(stdout));
         root.Subcommands.Add(MetricsCommand.BuildEval(stdout));
+        root.Subcommands.Add(MetricsCommand.BuildProbe(stdout));
         root.Subcommands.Add(RouteCommand.Build(stdout));
         root.Subcommands.Add(StudyCommand.Build(stdout, () => cancel));
         root.Subcommands.Add(PlotCommand.Build(stdout));

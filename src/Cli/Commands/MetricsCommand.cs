@@ -233,4 +233,48 @@ public static class MetricsCommand
         });
         return cmd;
     }
+
+    /// <summary>
+    /// `probe --run DIR`: a GAN run's discriminator on held-out test digits and fresh samples, and a fresh discriminator
+    /// trained alone against the frozen generator (DiscriminatorProbe) - is a discriminator at chance an equilibrium?
+    /// Writes DIR/probe.json.
+    /// </summary>
+    public static Command BuildProbe(TextWriter stdout)
+    {
+        var run = new Option<string>("--run") { Required = true, Description = "a gan, qgan, qgan-control or gan-uniform run directory" };
+        var steps = new Option<int>("--steps") { Description = "steps of the fresh discriminator (default 1500)", DefaultValueFactory = _ => 1500 };
+        var heldOut = new Option<int>("--n") { Description = "held-out test digits and fresh samples scored (default 2000)", DefaultValueFactory = _ => 2000 };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the fresh discriminator, its batches and the samples (default 1)", DefaultValueFactory = _ => 1 };
+        var device = DeviceOption.Create();
+        var cmd = new Command("probe", "Is a GAN's discriminator at chance because its generator is that good? Its own accuracy on held-out data, and a fresh discriminator's trained against the frozen generator")
+            { run, steps, heldOut, seed, device };
+        cmd.SetAction(p =>
+        {
+            var dev = Device(p.GetValue(device));
+            string dir = p.GetValue(run)!;
+            if (p.GetValue(steps) < 1) throw new CliException($"--steps: {p.GetValue(steps)} must be ≥ 1");
+            if (p.GetValue(heldOut) < 10) throw new CliException($"--n: {p.GetValue(heldOut)} must be ≥ 10");
+            var (model, o) = ModelCatalog.LoadRun(dir, dev);
+            if (model is not Gan gan) throw new CliException($"{dir}: a {o.Model} run; the probe needs a GAN's discriminator (gan, qgan, qgan-control, gan-uniform)");
+            var (ddir, verify) = QGenEngine.Models.Data.DataSets.Resolve(o.Dataset, o.DataDir);
+            var train = QGenEngine.Models.Data.DataSets.Load(ddir, "train", verify);
+            var test = QGenEngine.Models.Data.DataSets.Load(ddir, "t10k", verify);
+            stdout.WriteLine($"{o.Model} ({dir}): a fresh discriminator against the frozen generator, {p.GetValue(steps)} steps of {o.BatchSize}, Adam {o.Lr} beta1 {o.Beta1}; " +
+                             $"held out: {Math.Min(p.GetValue(heldOut), test.Count)} test digits and as many fresh samples");
+            string Row(string who, DiscriminatorView v) => $"{who,-22} step {v.Step,5}  accuracy {v.Accuracy:P1}  D(real) {v.DReal:F3}  D(fake) {v.DFake:F3}";
+            var r = DiscriminatorProbe.Run(gan, dev, train, test, p.GetValue(steps), o.BatchSize, o.Lr, o.Beta1, p.GetValue(seed), p.GetValue(heldOut),
+                                           v => stdout.WriteLine(Row("fresh discriminator", v)));
+            stdout.WriteLine(Row("the run's discriminator", r.Trained));
+            JsonObject J(DiscriminatorView v) => new() { ["step"] = v.Step, ["accuracy"] = v.Accuracy, ["d_real"] = v.DReal, ["d_fake"] = v.DFake };
+            var json = new JsonObject
+            {
+                ["model"] = o.Model, ["trained"] = J(r.Trained), ["fresh"] = new JsonArray(r.Fresh.Select(v => (JsonNode)J(v)).ToArray()),
+                ["steps"] = r.Steps, ["batch_size"] = r.BatchSize, ["held_out"] = r.HeldOut, ["seed"] = p.GetValue(seed).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["epochs_trained"] = Trainer.ReadMetrics(dir).Count,
+            };
+            QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, "probe.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        });
+        return cmd;
+    }
 }
