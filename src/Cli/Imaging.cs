@@ -226,23 +226,24 @@ public static class Imaging
         return true;
     }
 
-    /// <summary>An ablation: test SSIM (or FID where there is no SSIM) against the option's values, per model; each seed a point, the mean a line.</summary>
+    /// <summary>An ablation: a score against the option's values, per model; each seed a point, the mean over seeds a line (log scale optional).</summary>
     public static bool SaveAblationPlot(string path, string option, IReadOnlyList<string> values,
-                                        IReadOnlyList<(string Model, string Variation, double? Ssim, double? Fid)> runs)
+                                        IReadOnlyList<(string Model, string Variation, double? Y)> runs, string yLabel, bool logY = false)
     {
-        bool ssim = runs.Any(r => r.Ssim is not null);
         var plt = new ScottPlot.Plot();
         bool any = false;
         var palette = new ScottPlot.Palettes.Category10();
         int colour = 0;
+        double Y(double v) => logY ? Math.Log10(v) : v;
         foreach (var model in runs.Select(r => r.Model).Distinct())
         {
             var xs = new List<double>(); var ys = new List<double>(); var mx = new List<double>(); var my = new List<double>();
             for (int i = 0; i < values.Count; i++)
             {
-                var v = runs.Where(r => r.Model == model && r.Variation == $"{option}={values[i]}").Select(r => ssim ? r.Ssim : r.Fid).Where(x => x is not null).Select(x => x!.Value).ToList();
-                foreach (var y in v) { xs.Add(i); ys.Add(y); }
-                if (v.Count > 0) { mx.Add(i); my.Add(v.Average()); }
+                var v = runs.Where(r => r.Model == model && r.Variation == $"{option}={values[i]}" && r.Y is { } y && double.IsFinite(y) && (!logY || y > 0))
+                            .Select(r => r.Y!.Value).ToList();
+                foreach (var y in v) { xs.Add(i); ys.Add(Y(y)); }
+                if (v.Count > 0) { mx.Add(i); my.Add(Y(v.Average())); }
             }
             if (mx.Count == 0) continue;
             any = true;
@@ -252,7 +253,12 @@ public static class Imaging
         }
         if (!any) return false;
         plt.Axes.Bottom.SetTicks(Enumerable.Range(0, values.Count).Select(i => (double)i).ToArray(), values.ToArray());
-        plt.Title($"ablation: {option}"); plt.XLabel(option); plt.YLabel(ssim ? "test reconstruction SSIM" : "FID (lower is better)");
+        if (logY)
+        {
+            var ticks = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => Math.Pow(10, v).ToString("G3", System.Globalization.CultureInfo.InvariantCulture) };
+            plt.Axes.Left.TickGenerator = ticks;
+        }
+        plt.Title($"ablation: {option}"); plt.XLabel(option); plt.YLabel(yLabel + (logY ? " (log scale)" : ""));
         plt.ShowLegend(ScottPlot.Edge.Bottom);
         Save(plt, path);
         return true;

@@ -276,8 +276,8 @@ public class StudyCliTests : TempDirTest
     [TestCase("compare.yaml", "full", 30)]
     [TestCase("compare.yaml", "quick", 10)]
     [TestCase("compare.yaml", "fashion-quick", 10)]
-    [TestCase("ablations.yaml", null, 57)]
-    [TestCase("ablations.yaml", "quick", 19)]
+    [TestCase("ablations.yaml", null, 60)]
+    [TestCase("ablations.yaml", "quick", 20)]
     public void The_shipped_studies_plan(string file, string? profile, int runs)
     {
         string[] args = ["study", "plan", Path.Combine(TorchScript.Repo(), "studies", file), "--json", .. profile is null ? Array.Empty<string>() : ["--profile", profile]];

@@ -210,10 +210,34 @@ public static class StudyReport
                                   $"{Stat(rs.Select(r => r.Evaluated("test_ssim")), "F4")} | {Stat(rs.Select(r => r.Evaluated("test_bce")), "F2")} | {Stat(rs.Select(r => (double?)r.MeanSecondsPerEpoch), "F1")} |");
                 }
             string png = $"ablation-{opt}.png";
-            if (Imaging.SaveAblationPlot(Path.Combine(dir, png), opt, values, results.SelectMany(r => r.Run.Aliases.Prepend(r.Run.Variation).Select(v => (r.Run.Model, v, r.Evaluated("test_ssim"), r.Evaluated("fid")))).ToList()))
+            bool ssim = results.Any(r => r.Evaluated("test_ssim") is not null);
+            if (Imaging.SaveAblationPlot(Path.Combine(dir, png), opt, values,
+                    results.SelectMany(r => r.Run.Aliases.Prepend(r.Run.Variation).Select(v => (r.Run.Model, v, ssim ? r.Evaluated("test_ssim") : r.Evaluated("fid")))).ToList(),
+                    ssim ? "test reconstruction SSIM" : "FID (lower is better)"))
             {
                 md.AppendLine();
                 md.AppendLine($"![{opt}]({png})");
+            }
+            // Barren plateaus: the circuit's gradient norm in the first and the last epoch against the option (depth, qubits, ...).
+            string gpng = $"ablation-{opt}-circuit-gradient.png";
+            var grads = results.SelectMany(r => r.Run.Aliases.Prepend(r.Run.Variation).Select(v => (r.Run.Model + " first epoch", v, First(r, "circuit_grad_norm")))
+                               .Concat(r.Run.Aliases.Prepend(r.Run.Variation).Select(v => (r.Run.Model + " last epoch", v, r.Final("circuit_grad_norm"))))).ToList();
+            if (grads.Any(g => g.Item3 is not null) && Imaging.SaveAblationPlot(Path.Combine(dir, gpng), opt, values, grads, "circuit gradient norm (epoch mean)", logY: true))
+            {
+                md.AppendLine();
+                md.AppendLine($"The circuit's gradient norm (mean over an epoch's steps) in the first and the last epoch against {opt}: a barren plateau shows as a fall by orders of magnitude.");
+                md.AppendLine();
+                md.AppendLine($"| model | {opt} | n | first epoch | last epoch |");
+                md.AppendLine("|---|---|---|---|---|");
+                foreach (var model in results.Select(r => r.Run.Model).Distinct())
+                    foreach (var v in values)
+                    {
+                        var rs = results.Where(r => r.Run.Model == model && r.Run.Is($"{opt}={v}") && r.Final("circuit_grad_norm") is not null).ToList();
+                        if (rs.Count > 0)
+                            md.AppendLine($"| {model} | {v} | {rs.Count} | {Stat(rs.Select(r => First(r, "circuit_grad_norm")), "G3")} | {Stat(rs.Select(r => r.Final("circuit_grad_norm")), "G3")} |");
+                    }
+                md.AppendLine();
+                md.AppendLine($"![{opt} gradient]({gpng})");
             }
             md.AppendLine();
         }
@@ -288,6 +312,8 @@ public static class StudyReport
         }
         QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, ReportFile), md.ToString());
     }
+
+    private static double? First(RunSummary r, string key) => r.Epochs.FirstOrDefault(e => e[key] is not null)?[key] is { } v ? EpochMetrics.Number(v) : null;
 
     private static double? PerClass(RunSummary r, int c, string key) =>
         r.Eval["per_class"] is JsonArray a && c < a.Count && a[c]?[key] is JsonValue v ? EpochMetrics.Number(v) : null;
