@@ -17,9 +17,10 @@ var suites = new Dictionary<string, Func<BenchArgs, List<Record>>>
     ["quantum"] = QuantumSuite.Run,
     ["circuit"] = QuantumSuite.CircuitAlone,
     ["targets"] = Targets.Run,
+    ["gpu"] = GpuSuite.Run,
 };
 if (args.Length > 0 && args[0] == "compare") return Compare.Run(args[1..]);
-string usage = $"usage: bench <{string.Join("|", suites.Keys)}|all|compare> [--json FILE] [--device cpu|reference] [--batch N] [--model vae] [--threads T] [--quick]";
+string usage = $"usage: bench <{string.Join("|", suites.Keys)}|all|compare> [--json FILE] [--device cpu|reference|ilgpu-cpu|cuda] [--batch N] [--model vae] [--threads T] [--quick]";
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine(usage);
