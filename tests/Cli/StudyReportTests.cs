@@ -92,4 +92,21 @@ public class StudyReportTests : TempDirTest
         Assert.That(md, Does.Contain("`aaaaaaaaaaaa` then `bbbbbbbbbbbb` (resumed by another binary)"));
         Assert.That(md, Does.Contain("1 run(s) were resumed by a binary of another commit"));
     }
+
+    [Test]
+    public void A_probe_in_a_summary_is_reported()
+    {
+        var (spec, dir, report) = CopyFixture();
+        var run = Directory.GetDirectories(Path.Combine(report, "runs"), "gan-base-s1*").Single();
+        File.WriteAllText(Path.Combine(run, "probe.json"), """
+            {"model": "gan", "trained": {"step": 0, "accuracy": 0.512, "d_real": 0.53, "d_fake": 0.528},
+             "fresh": [{"step": 0, "accuracy": 0.5, "d_real": 0.5, "d_fake": 0.5}, {"step": 600, "accuracy": 0.917, "d_real": 0.9, "d_fake": 0.2}],
+             "steps": 600, "batch_size": 64, "held_out": 1000}
+            """);
+        var (code, o, e) = CliRunner.Run("study", "report", spec, "--dir", dir, "--out", report);
+        Assert.That(code, Is.Zero, o + e);
+        string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
+        Assert.That(md, Does.Contain("## The discriminator: equilibrium or stalled?"));
+        Assert.That(md, Does.Contain("| gan | 1 | 51.2 % | 0.530 | 0.528 | 91.7 % | 600 |"));
+    }
 }

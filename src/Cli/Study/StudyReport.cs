@@ -178,6 +178,29 @@ public static class StudyReport
             md.AppendLine();
         }
 
+        var probed = groups.Where(g => g.Any(r => r.Probe is not null)).ToList();
+        if (probed.Count > 0)
+        {
+            md.AppendLine("## The discriminator: equilibrium or stalled?");
+            md.AppendLine();
+            md.AppendLine("`qgen-engine probe` on the finished runs: the run's own discriminator on held-out test digits and as many fresh samples " +
+                          "(accuracy of its logit's sign; mean D(real) and D(fake)), and a fresh discriminator of the same architecture trained alone " +
+                          "against the frozen generator (Adam at the run's settings), its accuracy on the same held-out data at the end. A generator " +
+                          "that had reached an equilibrium would leave the fresh discriminator near 50 % too.");
+            md.AppendLine();
+            md.AppendLine("| configuration | n | own D: accuracy | own D(real) | own D(fake) | fresh D: accuracy | fresh D steps |");
+            md.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var g in probed)
+            {
+                var ps = g.Where(r => r.Probe is not null).Select(r => r.Probe!).ToList();
+                IEnumerable<double?> P(Func<JsonNode, JsonNode?> f) => ps.Select(p => f(p) is JsonValue v ? (double?)EpochMetrics.Number(v) : null);
+                md.AppendLine($"| {g.Key} | {ps.Count} | {Stat(P(p => p["trained"]?["accuracy"]), "P1")} | {Stat(P(p => p["trained"]?["d_real"]), "F3")} | " +
+                              $"{Stat(P(p => p["trained"]?["d_fake"]), "F3")} | {Stat(P(p => p["fresh"] is JsonArray a ? a[^1]?["accuracy"] : null), "P1")} | " +
+                              $"{Stat(P(p => p["steps"]), "F0")} |");
+            }
+            md.AppendLine();
+        }
+
         var perClass = groups.Where(g => g.Any(r => r.Eval["test_ssim_per_class"] is JsonArray)).ToList();
         if (perClass.Count > 0)
         {

@@ -11,8 +11,9 @@ namespace QGenEngine.Cli.Study;
 /// <param name="Dir">the summary's folder (REPORTDIR/runs/RUN)</param>
 /// <param name="Strip">16 samples from the fixed latents (generative models), 28×28 each, one after another</param>
 /// <param name="Commits">the commits of the binaries that trained its epochs, in order (two or more: resumed by another binary)</param>
+/// <param name="Probe">`qgen-engine probe`'s probe.json where it was run (GANs): the discriminator on held-out data, and a fresh one's</param>
 public sealed record RunSummary(PlannedRun Run, string Dir, IReadOnlyList<JsonObject> Epochs, JsonObject Eval, JsonNode? Route, float[]? Strip,
-                                long Parameters, long CircuitAngles, IReadOnlyList<string> Commits)
+                                long Parameters, long CircuitAngles, IReadOnlyList<string> Commits, JsonNode? Probe = null)
 {
     public double? Final(string key) => Epochs.LastOrDefault(e => e[key] is not null)?[key] is { } v ? EpochMetrics.Number(v) : null;
     public double? Evaluated(string key) => Eval[key] is JsonValue v ? EpochMetrics.Number(v) : null;
@@ -23,7 +24,7 @@ public sealed record RunSummary(PlannedRun Run, string Dir, IReadOnlyList<JsonOb
 
 /// <summary>
 /// The committed record of a study (issue #23): for every finished run, REPORTDIR/runs/RUN/ holds its config.json,
-/// metrics.jsonl, eval.json (and route.json for a router), a strip of 16 samples (samples.png, 28 × 448 pixels, pixel for
+/// metrics.jsonl, eval.json (route.json for a router, probe.json where `probe` ran), a strip of 16 samples (samples.png, 28 × 448 pixels, pixel for
 /// pixel) and summary.json (the run's place in the plan, its parameter counts and the commits of the binaries that
 /// trained it). A report is written from these alone, so a clean clone rebuilds it without a checkpoint.
 /// </summary>
@@ -31,7 +32,7 @@ public static class StudySummaries
 {
     public const string RunsFolder = "runs", SummaryFile = "summary.json", StripFile = "samples.png";
     public const int StripImages = 16;
-    private static readonly string[] Copied = [Trainer.ConfigFile, Trainer.MetricsFile, "eval.json", "route.json"];
+    private static readonly string[] Copied = [Trainer.ConfigFile, Trainer.MetricsFile, "eval.json", "route.json", "probe.json"];
 
     public static string DirOf(string reportDir, PlannedRun r) => Path.Combine(reportDir, RunsFolder, r.Name);
 
@@ -77,6 +78,7 @@ public static class StudySummaries
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new CliException($"{dir}: a summary file is not valid JSON ({e.Message})"); }
         var route = File.Exists(Path.Combine(dir, "route.json")) ? JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "route.json"))) : null;
+        var probe = File.Exists(Path.Combine(dir, "probe.json")) ? JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "probe.json"))) : null;
         float[]? strip = null;
         if (File.Exists(Path.Combine(dir, StripFile)))
         {
@@ -86,7 +88,7 @@ public static class StudySummaries
         }
         long Long(string k) => summary[k] is JsonValue v ? v.GetValue<long>() : 0;
         var commits = summary["commits"] is JsonArray ca ? ca.Select(c => c!.GetValue<string>()).ToList() : Commits(epochs);
-        return new RunSummary(r, dir, epochs, eval, route, strip, Long("parameters"), Long("circuit_angles"), commits);
+        return new RunSummary(r, dir, epochs, eval, route, strip, Long("parameters"), Long("circuit_angles"), commits, probe);
     }
 
     /// <summary>The distinct commits in the epochs' "build" fields, in order of first use ("unrecorded" for epochs from before builds were recorded).</summary>
