@@ -22,7 +22,7 @@ public static class GpuSuite
         var gpu = dev as IlgpuDevice;
         int reps = a.Quick ? 1 : 21;
 
-        foreach (var (model, batch) in a.Quick ? new[] { ("vae", 16) } : new[] { ("vae", 64), ("vae", 256), ("qvae", 64), ("qvae", 256) })
+        foreach (var (model, batch) in a.Quick ? new[] { ("vae", 4) } : new[] { ("vae", 64), ("vae", 256), ("qvae", 64), ("qvae", 256) })
         {
             var (_, _, step) = Suites.MakeStep(dev, model, "", batch);
             step(); step(); gpu?.Synchronize();
@@ -34,7 +34,7 @@ public static class GpuSuite
                 .With("launches_per_step", l1).With("host_reads_per_step", r1));
         }
 
-        foreach (var (m, n, k) in a.Quick ? new[] { (16, 256, 784) } : new[] { (64, 256, 6272), (256, 256, 6272), (4096, 4096, 4096) })
+        foreach (var (m, n, k) in a.Quick ? new[] { (4, 256, 784) } : new[] { (64, 256, 6272), (256, 256, 6272), (4096, 4096, 4096) })
         {
             using var scope = TensorScope.Begin();
             var x = Tensor.Uniform(dev, 1, -1, 1, m, k); var w = Tensor.Uniform(dev, 2, -1, 1, k, n);

@@ -31,16 +31,16 @@ part tests $conf "$app/QGenEngine.KitTests" --filter "$filter"
 
 # 2. one epoch on the same digits and seed on the device and on the CPU: the loss trajectories side by side
 # (ilgpu-cpu compiles each kernel for the host on first use: minutes before its first step here)
-n=4096; limit=180; [ $small = 1 ] && { n=128; limit=900; }
+n=4096; b=64; e=100; limit=180; [ $small = 1 ] && { n=16; b=8; e=8; limit=600; }
 for d in "$dev" cpu; do
   rm -rf "$out/run-$d"
-  part "train-$d" $limit "$app/qgen-engine" train vae --epochs 1 --limit $n --batch-size 64 --seed 1 --fid-every 0 --eval-images 100 --device "$d" --out "$out/run-$d"
+  part "train-$d" $limit "$app/qgen-engine" train vae --epochs 1 --limit $n --batch-size $b --seed 1 --fid-every 0 --eval-images $e --device "$d" --out "$out/run-$d"
   cp "$out/run-$d/steps.csv" "$out/train-$d.csv" 2>/dev/null
 done
 
 # 3. what it costs: train steps, SGEMM, circuits (with launches and host reads per step); PyTorch beside it where present
 quick=""; [ $small = 1 ] && quick=--quick
-part bench $([ $small = 1 ] && echo 900 || echo 240) "$app/QGenEngine.Bench" gpu --device "$dev" $quick --json "$out/bench-gpu.json"
+part bench $([ $small = 1 ] && echo 600 || echo 240) "$app/QGenEngine.Bench" gpu --device "$dev" $quick --json "$out/bench-gpu.json"
 if [ $small = 0 ] && python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
   part torch 120 python3 bench/torch_vae_step.py --device cuda
 fi
