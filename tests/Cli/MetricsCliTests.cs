@@ -123,10 +123,15 @@ public class MetricsCliTests : TempDirTest
         Assert.That(Run("train", "vae", "--epochs", "1", "--limit", "256", "--eval-images", "16", "--out", run).Code, Is.Zero);
         var (code, stdout, err) = Run("eval", "--run", run, "--n", "500");
         Assert.That(code, Is.Zero, err);
-        Assert.That(stdout, Does.Contain("FID").And.Contain("MNIST-classifier"));
+        Assert.That(stdout, Does.Contain("FID").And.Contain("models/classifier.safetensors (MNIST metric classifier) features"), "the classifier that scored it, named");
         var e = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "eval.json")))!;
-        foreach (var k in new[] { "fid", "is", "is_std", "test_ssim", "test_bce", "sampling_images_per_s" })
+        foreach (var k in new[] { "fid", "is", "is_std", "test_ssim", "test_bce", "sampling_images_per_s", "fid_bootstrap_sd", "precision", "recall", "density", "coverage" })
             Assert.That(double.IsFinite(e[k]!.GetValue<double>()), k);
+        Assert.That(e["fid_bootstrap_sd"]!.GetValue<double>(), Is.GreaterThan(0), "500 resampled samples give FID a spread");
+        Assert.That(e["per_class"]!.AsArray(), Has.Count.EqualTo(10));
+        Assert.That(e["per_class"]!.AsArray().Sum(c => c!["count"]!.GetValue<int>()), Is.EqualTo(500), "every sample in one class");
+        Assert.That(e["scored_by"]!.GetValue<string>(), Is.EqualTo("models/classifier.safetensors (MNIST metric classifier)"));
+        Assert.That(e["parameters"]!.GetValue<long>(), Is.EqualTo(3_499_585));
         Assert.That(File.ReadAllText(Path.Combine(run, "report.md")), Does.Contain("eval (vae): FID"));
     }
 }
