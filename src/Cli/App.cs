@@ -23,6 +23,7 @@ public static class App
         root.Subcommands.Add(MetricsCommand.Build(stdout));
         root.Subcommands.Add(MetricsCommand.BuildEval(stdout));
         root.Subcommands.Add(MetricsCommand.BuildProbe(stdout));
+        root.Subcommands.Add(QasmCommand.Build(stdout));
         root.Subcommands.Add(RouteCommand.Build(stdout));
         root.Subcommands.Add(StudyCommand.Build(stdout, () => cancel));
         root.Subcommands.Add(PlotCommand.Build(stdout));

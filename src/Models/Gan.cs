@@ -65,7 +65,7 @@ public enum GeneratorControl
 ///              → 13 Linear(1→1): logit = a·⟨Z_0⟩ + b
 /// ⟨Z_0⟩ is read from the probabilities so that a shots readout (estimated probabilities) serves both parts alike.
 /// </summary>
-public sealed class Gan : Module, ITrainable, IGenerative, IEpochStatistics
+public sealed class Gan : Module, ITrainable, ICircuitGenerator, IEpochStatistics
 {
     public GanConfig Config { get; }
     public Sequential Generator { get; }
@@ -187,4 +187,21 @@ public sealed class Gan : Module, ITrainable, IGenerative, IEpochStatistics
         ? Tensor.Uniform(dev, seed, 0f, MathF.PI, n, LatentSize)
         : Tensor.Normal(dev, seed, 0f, 1f, n, Config.Latent);
     public Tensor Generate(Tensor z) => ModelMode.Eval(this, () => Generator.Forward(z).Affine(0.5f, 0.5f));
+
+    /// <summary>The quantum generator's circuit (its first layer), or null.</summary>
+    public QuantumLayer? GeneratingCircuit => Config.QuantumGenerator ? (QuantumLayer)Generator[0] : null;
+
+    /// <summary>The generator after its circuit, on a readout (n, 2^q) - measured probabilities from a device, say.</summary>
+    public Tensor GenerateFromReadout(Tensor readout)
+    {
+        if (GeneratingCircuit is not { } c) throw new InvalidOperationException("this GAN's generator has no circuit");
+        if (readout.Rank != 2 || readout.Shape[1] != c.Circuit.Dim)
+            throw new ArgumentException($"a readout of shape {Shape.Format(readout.Shape)}; the generator's circuit gives (n, {c.Circuit.Dim})");
+        return ModelMode.Eval(this, () =>
+        {
+            var x = readout;
+            for (int i = 1; i < Generator.Count; i++) x = Generator[i].Forward(x);
+            return x.Affine(0.5f, 0.5f);
+        });
+    }
 }

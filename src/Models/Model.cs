@@ -99,6 +99,19 @@ public interface IGenerative
     Tensor Generate(Tensor z);
 }
 
+/// <summary>
+/// A generative model whose latents are a circuit's inputs and whose images are made from that circuit's measured
+/// distribution (the qgan's generator, issue #26): the circuit can run on a device, and the rest on its counts.
+/// </summary>
+public interface ICircuitGenerator : IGenerative
+{
+    /// <summary>The circuit the latents enter (its inputs are the latent row), or null when this instance has none (a classical GAN).</summary>
+    QGenEngine.Quantum.QuantumLayer? GeneratingCircuit { get; }
+
+    /// <summary>Images (n, 1, 28, 28) in [0, 1] from the circuit's readout (n, 2^q) - the model after its circuit; eval mode, no graph.</summary>
+    Tensor GenerateFromReadout(Tensor readout);
+}
+
 /// <summary>A model that reconstructs its input (the VAE family).</summary>
 public interface IReconstructive
 {

@@ -95,9 +95,11 @@ public static class ModelCatalog
     }
 
     /// <summary>A trained model from its run directory (config.json and checkpoint.safetensors), on the given device.</summary>
-    public static (Module Model, TrainOptions Options) LoadRun(string runDir, IDevice dev)
+    /// <param name="adjust">changes to the run's options that leave its parameters as they are (eval and sample under a device's noise model)</param>
+    public static (Module Model, TrainOptions Options) LoadRun(string runDir, IDevice dev, Func<TrainOptions, TrainOptions>? adjust = null)
     {
         var o = ReadOptions(runDir);
+        if (adjust is not null) o = adjust(o);
         var model = Get(o.Model).Create(dev, o);
         var ckpt = Path.Combine(runDir, Trainer.CheckpointFile);
         Checkpoint.Load(ckpt, model, expectModel: o.Model);

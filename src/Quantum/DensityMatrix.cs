@@ -5,13 +5,29 @@ using QGenEngine.Kernels.Cpu;
 namespace QGenEngine.Quantum;
 
 /// <summary>
-/// Hardware noise (off by default): after every gate, on each wire it touches, a depolarising channel
-/// (p), amplitude damping (γ, T1) and dephasing (p, T2); at measurement, a symmetric readout bit flip
-/// per qubit. Shot noise is the `shots:N` readout.
+/// Hardware noise (off by default), one of two kinds: uniform (`--noise`) - after every gate, on each wire it touches, a
+/// depolarising channel (p), amplitude damping (γ) and dephasing (p); at measurement, a symmetric readout bit flip per
+/// qubit - or a device's calibration (`--noise-model FILE`, <see cref="DeviceNoise"/>): per qubit and gate. Shot noise is
+/// the `shots:N` readout.
 /// </summary>
-public sealed record NoiseModel(double Depolarizing = 0, double AmplitudeDamping = 0, double Dephasing = 0, double ReadoutError = 0)
+public sealed record NoiseModel(double Depolarizing = 0, double AmplitudeDamping = 0, double Dephasing = 0, double ReadoutError = 0, DeviceNoise? Device = null)
 {
-    public bool IsNoiseless => Depolarizing == 0 && AmplitudeDamping == 0 && Dephasing == 0 && ReadoutError == 0;
+    public bool IsNoiseless => Device is null && Depolarizing == 0 && AmplitudeDamping == 0 && Dephasing == 0 && ReadoutError == 0;
+
+    /// <summary>A device's calibration as the noise model.</summary>
+    public static NoiseModel Of(DeviceNoise device) => new(Device: device);
+
+    /// <summary>What happens after each gate of c.</summary>
+    internal GateNoise[] Compile(Circuit c)
+    {
+        if (Device is { } d) return d.Compile(c);
+        var ch = PairChannel.Of(this);
+        return c.Gates.Select(_ => new GateNoise(ch, ch, 0)).ToArray();
+    }
+
+    /// <summary>Per wire: (p(1|0), p(0|1)).</summary>
+    internal (double P1Given0, double P0Given1)[] ReadoutConfusion(int qubits) =>
+        Device is { } d ? d.Readout(qubits) : Enumerable.Repeat((ReadoutError, ReadoutError), qubits).ToArray();
 
     /// <summary>Parses "depolarizing=0.01,damping=0.02,dephasing=0.01,readout=0.03" (any subset).</summary>
     public static NoiseModel Parse(string s)
@@ -32,6 +48,42 @@ public sealed record NoiseModel(double Depolarizing = 0, double AmplitudeDamping
             };
         }
         return m;
+    }
+}
+
+/// <summary>
+/// A one-wire channel on the entries x_ab = ρ[(…a…), (…b…)] of a pair (a, b the wire's row and column bits):
+/// (x00, x11) → M (x00, x11), x01 → f x01, x10 → f x10, real M and f. Depolarising, amplitude damping, dephasing and
+/// thermal relaxation are all of this form, and so is any composition of them.
+/// </summary>
+internal readonly record struct PairChannel(double M00, double M01, double M10, double M11, double F)
+{
+    public static readonly PairChannel Identity = new(1, 0, 0, 1, 1);
+
+    public bool IsIdentity => this == Identity;
+
+    /// <summary>this after a (apply a, then this).</summary>
+    public PairChannel After(PairChannel a) => new(M00 * a.M00 + M01 * a.M10, M00 * a.M01 + M01 * a.M11,
+                                                   M10 * a.M00 + M11 * a.M10, M10 * a.M01 + M11 * a.M11, F * a.F);
+
+    /// <summary>Process fidelity with the identity: the superoperator's trace over d² = 4.</summary>
+    public double ProcessFidelity => (M00 + M11 + 2 * F) / 4;
+
+    /// <summary>ρ → (1 − λ) ρ + λ tr(ρ) I/2.</summary>
+    public static PairChannel Depolarizing(double lambda) =>
+        lambda == 0 ? Identity : new(1 - lambda / 2, lambda / 2, lambda / 2, 1 - lambda / 2, 1 - lambda);
+
+    /// <summary>The uniform model's channel after every gate: depolarising (p), amplitude damping (γ), dephasing (p), in that order.</summary>
+    public static PairChannel Of(NoiseModel m)
+    {
+        var ch = Identity;
+        // (1−p)ρ + p/3 (XρX + YρY + ZρZ) = (1 − 4p/3) ρ + (2p/3) tr(ρ) I on every 2 × 2 block.
+        if (m.Depolarizing > 0) { double p = m.Depolarizing; ch = new PairChannel(1 - 2 * p / 3, 2 * p / 3, 2 * p / 3, 1 - 2 * p / 3, 1 - 4 * p / 3).After(ch); }
+        // K0 = diag(1, √(1−γ)), K1 = √γ |0⟩⟨1|.
+        if (m.AmplitudeDamping > 0) { double g = m.AmplitudeDamping; ch = new PairChannel(1, g, 0, 1 - g, Math.Sqrt(1 - g)).After(ch); }
+        // (1−p)ρ + p ZρZ.
+        if (m.Dephasing > 0) { double p = m.Dephasing; ch = new PairChannel(1, 0, 0, 1, 1 - 2 * p).After(ch); }
+        return ch;
     }
 }
 
@@ -75,41 +127,13 @@ public static class DensityMatrix
     }
 
     /// <summary>
-    /// A one-wire channel on the entries x_ab = ρ[(…a…), (…b…)] of a pair (a, b the wire's row and column bits):
-    /// (x00, x11) → M (x00, x11), x01 → f x01, x10 → f x10, real M and f. Depolarising (p), amplitude damping (γ) and
-    /// dephasing (p) are all of this form, and so is their composition (applied in that order).
-    /// </summary>
-    private readonly record struct Channel(double M00, double M01, double M10, double M11, double F)
-    {
-        public static readonly Channel Identity = new(1, 0, 0, 1, 1);
-
-        public bool IsIdentity => this == Identity;
-
-        /// <summary>this after a (apply a, then this).</summary>
-        public Channel After(Channel a) => new(M00 * a.M00 + M01 * a.M10, M00 * a.M01 + M01 * a.M11,
-                                               M10 * a.M00 + M11 * a.M10, M10 * a.M01 + M11 * a.M11, F * a.F);
-
-        public static Channel Of(NoiseModel m)
-        {
-            var ch = Identity;
-            // (1−p)ρ + p/3 (XρX + YρY + ZρZ) = (1 − 4p/3) ρ + (2p/3) tr(ρ) I on every 2 × 2 block.
-            if (m.Depolarizing > 0) { double p = m.Depolarizing; ch = new Channel(1 - 2 * p / 3, 2 * p / 3, 2 * p / 3, 1 - 2 * p / 3, 1 - 4 * p / 3).After(ch); }
-            // K0 = diag(1, √(1−γ)), K1 = √γ |0⟩⟨1|.
-            if (m.AmplitudeDamping > 0) { double g = m.AmplitudeDamping; ch = new Channel(1, g, 0, 1 - g, Math.Sqrt(1 - g)).After(ch); }
-            // (1−p)ρ + p ZρZ.
-            if (m.Dephasing > 0) { double p = m.Dephasing; ch = new Channel(1, 0, 0, 1, 1 - 2 * p).After(ch); }
-            return ch;
-        }
-    }
-
-    /// <summary>
     /// 4 × 4 complex superoperators on the pair entries (x00, x01, x10, x11) (index 2a + b), one per lane: 16 entries, re and
     /// im, each a row of <c>lanes</c> values (m[(2e + 0|1)·lanes + lane], e = 4·row + column).
     /// </summary>
     private static class Super
     {
         /// <summary>U ⊗ conj(U) followed by the channel: S[(ab),(cd)] = U_ac conj(U_bd), then the channel's rows mixed.</summary>
-        public static void OfGate(Gates2x2 u, Channel ch, Span<double> s16re, Span<double> s16im)
+        public static void OfGate(Gates2x2 u, PairChannel ch, Span<double> s16re, Span<double> s16im)
         {
             Span<double> ur = [u.R00, u.R01, u.R10, u.R11], ui = [u.I00, u.I01, u.I10, u.I11];
             for (int a = 0; a < 2; a++) for (int b = 0; b < 2; b++)
@@ -160,7 +184,8 @@ public static class DensityMatrix
     {
         public readonly int Groups = (batch + lanes - 1) / lanes;
         public readonly double[] P = new double[batch * c.Dim];
-        private readonly Channel _channel = Channel.Of(noise);
+        private readonly GateNoise[] _noise = noise.Compile(c);
+        private readonly (double P1Given0, double P0Given1)[] _readout = noise.ReadoutConfusion(c.Qubits);
 
         public void RunGroup(int group)
         {
@@ -175,42 +200,46 @@ public static class DensityMatrix
                 if (pending[w] is { } m) { ApplySuper(rho, w, n + w, m); pending[w] = null; }
             }
             // Multiplies the gate u, then the channel, into wire w's pending superoperator: in one lane, or in all (-1).
-            void Push(int w, Gates2x2 u, int lane)
+            void Push(int w, Gates2x2 u, PairChannel channel, int lane)
             {
                 var m = pending[w] ??= Super.Identity(lanes);
-                Super.OfGate(u, _channel, sre, sim);
+                Super.OfGate(u, channel, sre, sim);
                 if (lane >= 0) Super.LeftMultiply(m, sre, sim, lane, lanes);
                 else for (int l = 0; l < lanes; l++) Super.LeftMultiply(m, sre, sim, l, lanes);
             }
-            foreach (var g in c.Gates)
+            for (int gi = 0; gi < c.Gates.Count; gi++)
             {
+                var g = c.Gates[gi]; var gn = _noise[gi];
                 if (g.IsTwoQubit)
                 {
                     Flush(g.Wire); Flush(g.Wire2);
                     if (g.Kind == GateKind.CNOT) { rho.Cnot(g.Wire, g.Wire2); rho.Cnot(n + g.Wire, n + g.Wire2); }
                     else { rho.Cz(g.Wire, g.Wire2); rho.Cz(n + g.Wire, n + g.Wire2); }
-                    if (!_channel.IsIdentity) { Push(g.Wire, Gates2x2.Identity, -1); Push(g.Wire2, Gates2x2.Identity, -1); }
+                    if (gn.Depolarizing2 != 0) Depolarize2(rho, n, g.Wire, g.Wire2, gn.Depolarizing2);
+                    if (!gn.A.IsIdentity) Push(g.Wire, Gates2x2.Identity, gn.A, -1);
+                    if (!gn.B.IsIdentity) Push(g.Wire2, Gates2x2.Identity, gn.B, -1);
                     continue;
                 }
                 if (g.Source == AngleSource.Input)
                     for (int l = 0; l < lanes; l++)   // each lane its own angle (padding lanes repeat the last sample)
-                        Push(g.Wire, Gates2x2.Of(g.Kind, inputs[Math.Min(b0 + l, batch - 1) * c.InputCount + g.Index]), l);
-                else Push(g.Wire, Gates2x2.Of(g.Kind, g.Source == AngleSource.Weight ? weights[g.Index] : 0), -1);
+                        Push(g.Wire, Gates2x2.Of(g.Kind, inputs[Math.Min(b0 + l, batch - 1) * c.InputCount + g.Index]), gn.A, l);
+                else Push(g.Wire, Gates2x2.Of(g.Kind, g.Source == AngleSource.Weight ? weights[g.Index] : 0), gn.A, -1);
             }
             for (int w = 0; w < n; w++) Flush(w);
 
-            // p_i = ρ_ii, then the readout bit flips.
+            // p_i = ρ_ii, then each qubit's readout confusion: p(read 0) = (1 − p(1|0)) p0 + p(0|1) p1, p(read 1) = p(1|0) p0 + (1 − p(0|1)) p1.
             var p = new double[dim];
             for (int lane = 0; lane < lanes && b0 + lane < batch; lane++)
             {
                 for (int i = 0; i < dim; i++) p[i] = Math.Max(0, rho.Re[((long)i * dim + i) * lanes + lane]);
-                if (noise.ReadoutError > 0)
-                    for (int q = 0; q < n; q++)
-                    {
-                        int bit = 1 << (n - 1 - q); double e = noise.ReadoutError;
-                        for (int i = 0; i < dim; i++)
-                            if ((i & bit) == 0) { double p0 = p[i], p1 = p[i | bit]; p[i] = (1 - e) * p0 + e * p1; p[i | bit] = e * p0 + (1 - e) * p1; }
-                    }
+                for (int q = 0; q < n; q++)
+                {
+                    var (e10, e01) = _readout[q];
+                    if (e10 == 0 && e01 == 0) continue;
+                    int bit = 1 << (n - 1 - q);
+                    for (int i = 0; i < dim; i++)
+                        if ((i & bit) == 0) { double p0 = p[i], p1 = p[i | bit]; p[i] = (1 - e10) * p0 + e01 * p1; p[i | bit] = e10 * p0 + (1 - e01) * p1; }
+                }
                 p.CopyTo(P.AsSpan((b0 + lane) * dim, dim));
             }
         }
@@ -228,6 +257,40 @@ public static class DensityMatrix
                 foreach (float v in a) norm2 += (double)v * v;
                 for (int i = 0; i < dim; i++)
                     for (int j = 0; j < dim; j++) rho.Re[((long)i * dim + j) * lanes + lane] = (double)a[i] * a[j] / norm2;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The two-qubit depolarising channel on wires (a, b): ρ → (1 − λ) ρ + λ (I/4 ⊗ tr_ab ρ). On the vectorised ρ, for every
+    /// index with the four bits (a, b, n+a, n+b) clear, the 16 entries of the block scale by (1 − λ) and its four diagonal
+    /// entries (row bits = column bits) gain λ/4 of their sum.
+    /// </summary>
+    private static void Depolarize2(StateBatch<double> s, int n, int a, int b, double lambda)
+    {
+        int L = s.Lanes;
+        int[] bits = [s.Bit(a), s.Bit(b), s.Bit(n + a), s.Bit(n + b)];
+        int mask = bits[0] | bits[1] | bits[2] | bits[3];
+        Span<long> offsets = stackalloc long[16];
+        for (int k = 0; k < 16; k++)
+        {
+            int o = 0;
+            for (int j = 0; j < 4; j++) if ((k & (1 << j)) != 0) o |= bits[j];
+            offsets[k] = (long)o * L;
+        }
+        // Diagonal blocks: row bits (a, b) equal to column bits (n+a, n+b), i.e. k = ab·(1 + 4) with ab in 0..3.
+        ReadOnlySpan<int> diag = [0, 1 | 4, 2 | 8, 3 | 12];
+        double keep = 1 - lambda, share = lambda / 4;
+        for (int i = 0; i < s.Dim; i++)
+        {
+            if ((i & mask) != 0) continue;
+            long i0 = (long)i * L;
+            for (int lane = 0; lane < L; lane++)
+            {
+                double tr = 0, ti = 0;
+                foreach (int k in diag) { tr += s.Re[i0 + offsets[k] + lane]; ti += s.Im[i0 + offsets[k] + lane]; }
+                for (int k = 0; k < 16; k++) { s.Re[i0 + offsets[k] + lane] *= keep; s.Im[i0 + offsets[k] + lane] *= keep; }
+                foreach (int k in diag) { s.Re[i0 + offsets[k] + lane] += share * tr; s.Im[i0 + offsets[k] + lane] += share * ti; }
             }
         }
     }

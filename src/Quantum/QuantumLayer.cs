@@ -42,7 +42,7 @@ public sealed class QuantumLayer : Layer
     {
         if (method != GradMethod.Adjoint) return;
         if (noise is { IsNoiseless: false })
-            throw new ArgumentException("--grad adjoint: the adjoint method needs a pure state, and --noise makes a mixed one; use --grad shift (as hardware would)");
+            throw new ArgumentException("--grad adjoint: the adjoint method needs a pure state, and noise (--noise, --noise-model) makes a mixed one; use --grad shift (as hardware would)");
         if (r.Kind == ReadoutKind.Shots)
             throw new ArgumentException($"--grad adjoint: a {r} readout is a sample, not a state the adjoint can sweep back through; use --grad shift (as hardware would)");
     }

@@ -24,13 +24,14 @@ public static class CircuitCommand
         var cotangent = new Option<string?>("--cotangent") { Description = "JSON file with the readout's cotangent G (an array of its width)" };
         var grad = new Option<string>("--grad") { Description = "adjoint | shift | fd", DefaultValueFactory = _ => "adjoint" };
         var noise = new Option<string?>("--noise") { Description = "e.g. depolarizing=0.01,damping=0.02,dephasing=0.01,readout=0.02" };
+        var noiseModel = new Option<string?>("--noise-model") { Description = "noise from a device's calibration: a JSON file, ours or IBM's backend properties (docs/noise-model.md)" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the shots readout", DefaultValueFactory = _ => 0UL };
         var json = new Option<bool>("--json") { Description = "print JSON (the default is a readable listing)" };
         var device = DeviceOption.Create();
         device.Description = "cpu (the CPU simulator; also what auto picks for one circuit) | cuda | ilgpu-cpu (the batched circuit kernels: noiseless probs/expval, adjoint gradients)";
         var cmd = new Command("circuit", "Run one parameterised circuit: readout and gradients")
         {
-            qubits, layers, entangler, encoding, inputs, weights, readout, cotangent, grad, noise, seed, json, device,
+            qubits, layers, entangler, encoding, inputs, weights, readout, cotangent, grad, noise, noiseModel, seed, json, device,
         };
         cmd.SetAction(p =>
         {
@@ -49,6 +50,11 @@ public static class CircuitCommand
             if (x.Length != circuit.InputCount) throw new CliException($"--inputs: {x.Length} values given; the circuit takes {circuit.InputCount} ({(enc == Encoding.Angle ? "one angle per qubit" : "2^n amplitudes")})");
             var w = p.GetValue(weights) is { } wf ? ReadWeights(wf, l, n) : new float[circuit.WeightCount];
             var nm = p.GetValue(noise) is { } ns ? NoiseModel.Parse(ns) : null;
+            if (p.GetValue(noiseModel) is { } nmf)
+            {
+                if (nm is not null) throw new CliException($"--noise and --noise-model {nmf}: give one");
+                nm = NoiseModel.Of(DeviceNoise.Load(nmf));
+            }
             var method = p.GetValue(grad)!.ToLowerInvariant() switch
             {
                 "adjoint" => GradMethod.Adjoint,
@@ -87,7 +93,7 @@ public static class CircuitCommand
             if (p.GetValue(json)) stdout.WriteLine(result.ToJsonString());
             else
             {
-                stdout.WriteLine($"circuit: {n} qubits, {l} layers, {circuit.Entangler.ToString().ToLowerInvariant()} entangler, {enc.ToString().ToLowerInvariant()} encoding, {circuit.WeightCount} weights, readout {r}" + (nm is null ? "" : $", noise {p.GetValue(noise)}"));
+                stdout.WriteLine($"circuit: {n} qubits, {l} layers, {circuit.Entangler.ToString().ToLowerInvariant()} entangler, {enc.ToString().ToLowerInvariant()} encoding, {circuit.WeightCount} weights, readout {r}" + (nm is null ? "" : nm.Device is { } dn ? $", noise model {dn.Name}" : $", noise {p.GetValue(noise)}"));
                 foreach (var (k, v) in result) stdout.WriteLine($"{k}: {v!.ToJsonString()}");
             }
             return 0;
@@ -112,7 +118,7 @@ public static class CircuitCommand
 
     private static JsonArray Arr(float[] v) => new(v.Select(x => (JsonNode)JsonValue.Create(x)).ToArray());
 
-    private static float[] ParseList(string s, string what)
+    internal static float[] ParseList(string s, string what)
     {
         var parts = s.Split(',', StringSplitOptions.TrimEntries);
         var r = new float[parts.Length];

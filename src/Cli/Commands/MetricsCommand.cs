@@ -150,15 +150,19 @@ public static class MetricsCommand
     {
         var run = new Option<string>("--run") { Required = true, Description = "a run directory made by `train`" };
         var n = new Option<int>("--n") { Description = "generated images scored", DefaultValueFactory = _ => 10_000 };
+        var noiseModel = SampleCommand.NoiseModelOption();
         var device = DeviceOption.Create();
-        var cmd = new Command("eval", "Score a trained run by what its model can do: FID, IS and modes of samples; reconstruction SSIM and BCE; accuracy") { run, n, device };
+        var cmd = new Command("eval", "Score a trained run by what its model can do: FID, IS and modes of samples; reconstruction SSIM and BCE; accuracy") { run, n, noiseModel, device };
         cmd.SetAction(p =>
         {
             var dev = Device(p.GetValue(device));
             string dir = p.GetValue(run)!;
             int count = p.GetValue(n);
             if (count < 10) throw new CliException($"--n: {count} must be ≥ 10");
-            var (model, o) = ModelCatalog.LoadRun(dir, dev);
+            // Under a device's noise model the scores go to eval-noise-<model file>.json, beside the noiseless eval.json.
+            string? nmFile = p.GetValue(noiseModel);
+            var (model, o) = SampleCommand.LoadRun(dir, dev, nmFile);
+            string evalFile = nmFile is null ? "eval.json" : $"eval-noise-{Path.GetFileNameWithoutExtension(nmFile)}.json";
             var test = ImageSets.Load(o.Dataset == "fashion" ? "fashion:test" : "mnist:test", dev);
             var result = new JsonObject
             {
@@ -167,6 +171,7 @@ public static class MetricsCommand
                 ["circuit_angles"] = model.NamedModules().Select(m => m.Module).OfType<QGenEngine.Quantum.QuantumLayer>().Sum(l => l.Weight.Numel),
                 ["dataset"] = o.Dataset, ["scored_by"] = ScoredBy(o.Dataset),
             };
+            if (o.NoiseModel()?.Device is { } dn) { result["noise_model"] = o.NoiseModelFile; result["noise_model_name"] = dn.Name; }
             var line = new List<string>();
             if (model is IGenerative g)
             {
@@ -225,8 +230,8 @@ public static class MetricsCommand
                 if (cols.Contains("d_loss"))
                     line.Add($"last epoch's spread (std over {tail.Count} steps): d_loss {spread["d_loss"]!.GetValue<double>():F3}, g_loss {spread["g_loss"]!.GetValue<double>():F3}");
             }
-            QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, "eval.json"), result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            string text = $"eval ({o.Model}): " + string.Join("; ", line);
+            QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, evalFile), result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            string text = $"eval ({o.Model}{(nmFile is null ? "" : $", circuits under the noise model {nmFile}; in {evalFile}")}): " + string.Join("; ", line);
             File.AppendAllText(Path.Combine(dir, "report.md"), $"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC {text}\n");
             stdout.WriteLine(text);
             return 0;

@@ -48,12 +48,13 @@ public static class TrainCommand
         var estimator = new Option<string?>("--estimator") { Description = "router: cnn (a tiny CNN on the image, default) | linear (a linear model on cheap image statistics)" };
         var grad = new Option<string?>("--grad") { Description = "circuit gradients: adjoint (exact, default) | shift (parameter-shift, as hardware; needed with --noise or shots)" };
         var noise = new Option<string?>("--noise") { Description = "circuit noise, e.g. depolarizing=0.01,damping=0.02,dephasing=0.01,readout=0.02 (needs --grad shift)" };
+        var noiseModel = new Option<string?>("--noise-model") { Description = "circuit noise from a device's calibration: a JSON file, ours or IBM's backend properties (docs/noise-model.md; needs --grad shift)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "check the options and print the run's configuration, without training" };
         var cmd = new Command("train", "Train a model on MNIST and keep its run directory")
         {
             dryRun, encoding,
             model, epochs, batch, lr, latent, qubits, layers, entangler, readout, device, seed, limit, noAug, dataset, data, evalImages, outDir, resume,
-            beta1, fidEvery, fidSamples, codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise, classical, estimator,
+            beta1, fidEvery, fidSamples, codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise, noiseModel, classical, estimator,
         };
         cmd.SetAction(p =>
         {
@@ -75,7 +76,7 @@ public static class TrainCommand
                 if (p.GetValue(device) is not null || Environment.GetEnvironmentVariable(Backends.EnvironmentVariable) is { Length: > 0 })
                     o = o with { Device = DeviceOption.Name(p.GetValue(device)) };
                 var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, encoding, seed, limit, dataset, data, evalImages, beta1, fidEvery, fidSamples,
-                                             codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise, classical, estimator }
+                                             codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise, noiseModel, classical, estimator }
                     .Where(opt => p.GetResult(opt) is not null).Select(opt => opt.Name).ToList();
                 if (ignored.Count > 0) stdout.WriteLine($"note: a resumed run keeps the settings in {cfg}; ignoring {string.Join(", ", ignored)}");
             }
@@ -94,7 +95,7 @@ public static class TrainCommand
                     CodebookSize = p.GetValue(codebookSize) ?? d.CodebookSize, CodeDim = p.GetValue(codeDim) ?? d.CodeDim,
                     Commitment = p.GetValue(commitment) ?? d.Commitment, Ema = p.GetValue(ema) ?? d.Ema, KMeansInit = p.GetValue(kmeans) ?? d.KMeansInit,
                     RestartDead = p.GetValue(restartDead) ?? d.RestartDead, VqVae = p.GetValue(vqvae),
-                    Quantum = p.GetValue(quantumParts) ?? d.Quantum, Grad = p.GetValue(grad) ?? d.Grad, Noise = p.GetValue(noise) ?? d.Noise,
+                    Quantum = p.GetValue(quantumParts) ?? d.Quantum, Grad = p.GetValue(grad) ?? d.Grad, Noise = p.GetValue(noise) ?? d.Noise, NoiseModelFile = p.GetValue(noiseModel) is { } nmf ? Path.GetFullPath(nmf) : null,
                     ClassicalRun = p.GetValue(classical), Estimator = p.GetValue(estimator) ?? d.Estimator,
                 };
             }

@@ -53,6 +53,21 @@ public static class Evaluation
         return images;
     }
 
+    /// <summary>Images from a circuit generator's readouts (n, 2^q) - probabilities measured on a device - in chunks.</summary>
+    public static float[] GenerateFromReadout(ICircuitGenerator model, IDevice dev, ReadOnlySpan<float> readouts, int n)
+    {
+        int w = model.GeneratingCircuit?.Circuit.Dim ?? throw new ArgumentException("the model has no generating circuit");
+        if (readouts.Length != n * w) throw new ArgumentException($"readouts hold {readouts.Length} values; {n} vectors of {w} expected");
+        var images = new float[n * Px];
+        for (int s = 0; s < n; s += Chunk)
+        {
+            int m = Math.Min(Chunk, n - s);
+            using var scope = TensorScope.Begin();
+            model.GenerateFromReadout(Tensor.FromArray(dev, readouts.Slice(s * w, m * w), m, w)).CopyTo(images.AsSpan(s * Px, m * Px));
+        }
+        return images;
+    }
+
     /// <summary>n images from the model's prior, seeded: the same seed gives the same latents on every device.</summary>
     public static float[] Generate(IGenerative model, IDevice dev, int n, ulong seed) => Generate(model, dev, Latents(model, dev, n, seed), n);
 

@@ -46,6 +46,8 @@ public sealed record TrainOptions
     /// <summary>The circuits' gradient method (adjoint | shift) and noise model ("" for none; "depolarizing=..,damping=..,dephasing=..,readout=..").</summary>
     public string Grad { get; init; } = "adjoint";
     public string Noise { get; init; } = "";
+    /// <summary>A device's calibration (JSON, ours or IBM's backend properties; docs/noise-model.md) as the circuits' noise, instead of <see cref="Noise"/>.</summary>
+    public string? NoiseModelFile { get; init; }
     /// <summary>The prior's VQ-VAE run directory (train prior --vqvae RUN).</summary>
     public string? VqVae { get; init; }
     /// <summary>The router's two VAE-family runs (train router --classical RUN --quantum RUN) and its estimator (cnn | linear).</summary>
@@ -83,6 +85,11 @@ public sealed record TrainOptions
 
     public QGenEngine.Quantum.NoiseModel? NoiseModel()
     {
+        if (NoiseModelFile is { } file)
+        {
+            if (!string.IsNullOrEmpty(Noise)) throw new ArgumentException($"--noise '{Noise}' and --noise-model {file}: give one (a device's calibration already holds its channels)");
+            return QGenEngine.Quantum.NoiseModel.Of(QGenEngine.Quantum.DeviceNoise.Load(file));
+        }
         if (string.IsNullOrEmpty(Noise)) return null;
         try { return QGenEngine.Quantum.NoiseModel.Parse(Noise); }
         catch (Exception e) when (e is ArgumentException or FormatException) { throw new ArgumentException($"--noise: {e.Message}"); }
@@ -96,7 +103,7 @@ public sealed record TrainOptions
         ["data"] = DataDir, ["eval_images"] = EvalImages, ["cosine"] = Cosine, ["clip_norm"] = ClipNorm,
         ["beta1"] = Beta1, ["fid_every"] = FidEvery, ["fid_samples"] = FidSamples,
         ["codebook_size"] = CodebookSize, ["code_dim"] = CodeDim, ["commitment"] = Commitment, ["ema"] = Ema, ["kmeans_init"] = KMeansInit,
-        ["restart_dead"] = RestartDead, ["vqvae"] = VqVae, ["quantum"] = Quantum, ["grad"] = Grad, ["noise"] = Noise,
+        ["restart_dead"] = RestartDead, ["vqvae"] = VqVae, ["quantum"] = Quantum, ["grad"] = Grad, ["noise"] = Noise, ["noise_model"] = NoiseModelFile,
         ["classical_run"] = ClassicalRun, ["quantum_run"] = QuantumRun, ["estimator"] = Estimator,
     };
 
@@ -119,7 +126,7 @@ public sealed record TrainOptions
             Beta1 = Opt("beta1", d.Beta1), FidEvery = Opt("fid_every", 0), FidSamples = Opt("fid_samples", d.FidSamples),
             CodebookSize = Opt("codebook_size", d.CodebookSize), CodeDim = Opt("code_dim", d.CodeDim), Commitment = Opt("commitment", d.Commitment),
             Ema = Opt("ema", d.Ema), KMeansInit = Opt("kmeans_init", d.KMeansInit), RestartDead = Opt("restart_dead", d.RestartDead),
-            VqVae = j["vqvae"]?.GetValue<string>(), Quantum = Opt("quantum", d.Quantum), Grad = Opt("grad", d.Grad), Noise = Opt("noise", d.Noise),
+            VqVae = j["vqvae"]?.GetValue<string>(), Quantum = Opt("quantum", d.Quantum), Grad = Opt("grad", d.Grad), Noise = Opt("noise", d.Noise), NoiseModelFile = j["noise_model"]?.GetValue<string>(),
             ClassicalRun = j["classical_run"]?.GetValue<string>(), QuantumRun = j["quantum_run"]?.GetValue<string>(), Estimator = Opt("estimator", d.Estimator),
         };
     }
@@ -161,7 +168,11 @@ public sealed record TrainOptions
         {
             if (Quantum != "none") throw new ArgumentException($"--quantum: {Model} has no circuit (it is qgan's classical control); train qgan for circuits");
         }
-        QGenEngine.Quantum.QuantumLayer.Check(r, GradMethod(), NoiseModel());
+        var noise = NoiseModel();
+        QGenEngine.Quantum.QuantumLayer.Check(r, GradMethod(), noise);
+        if (noise?.Device is { } device)
+            try { device.Check(QGenEngine.Quantum.Circuit.Template(Qubits, Layers, QGenEngine.Quantum.Circuit.ParseEntangler(Entangler))); }
+            catch (ArgumentException e) { throw new ArgumentException($"--noise-model {NoiseModelFile}: {e.Message}"); }
         ModelCatalog.Get(Model);
     }
 }

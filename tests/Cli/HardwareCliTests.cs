@@ -1,0 +1,202 @@
+using System.Text.Json.Nodes;
+using QGenEngine.Kernels.Reference;
+using QGenEngine.Models;
+using QGenEngine.Models.Data;
+using QGenEngine.Models.Metrics;
+using QGenEngine.Quantum;
+using QGenEngine.Tensors;
+using QGenEngine.Tests.Support;
+
+namespace QGenEngine.Tests.Cli;
+
+/// <summary>
+/// Trained circuits to hardware and back (issue #26), end to end through the CLI on one tiny qgan (4 qubits): `qasm`
+/// exports the run's generator once per latent row, `sample --counts` generates from measured counts in either dialect,
+/// `sample` / `eval --noise-model` run the circuits under a device's calibration; and the refusals.
+/// </summary>
+[TestFixture]
+public class HardwareCliTests : TempDirTest
+{
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
+    private static string Noise(string name) => Path.Combine(AppContext.BaseDirectory, "fixtures", "device-noise", name);
+
+    private string _shared = "", _qgan = "", _gan = "", _latents = "";
+    private const int Rows = 5;
+
+    [OneTimeSetUp]
+    public void TrainOnce()
+    {
+        _shared = Path.Combine(Path.GetTempPath(), "qgen-hw-" + Guid.NewGuid().ToString("N"));
+        _qgan = Path.Combine(_shared, "qgan"); _gan = Path.Combine(_shared, "gan");
+        var (code, o, e) = Run("train", "qgan", "--qubits", "4", "--layers", "2", "--epochs", "1", "--limit", "64", "--fid-every", "0", "--out", _qgan);
+        Assert.That(code, Is.Zero, e + o);
+        (code, o, e) = Run("train", "gan", "--epochs", "1", "--limit", "64", "--fid-every", "0", "--out", _gan);
+        Assert.That(code, Is.Zero, e + o);
+        var rng = new Random(9);
+        _latents = Path.Combine(_shared, "z.npy");
+        Npy.Write(_latents, Enumerable.Range(0, Rows * 4).Select(_ => (float)(rng.NextDouble() * Math.PI)).ToArray(), Rows, 4);
+    }
+
+    [OneTimeTearDown]
+    public void RemoveShared() { try { Directory.Delete(_shared, true); } catch (IOException) { } }
+
+    private (Gan Model, QuantumLayer Layer, float[] Z) Load()
+    {
+        var (model, _) = ModelCatalog.LoadRun(_qgan, ReferenceDevice.Instance);
+        var gan = (Gan)model;
+        return (gan, gan.GeneratingCircuit!, Npy.Read(_latents).Data);
+    }
+
+    [TestCase("qiskit")]
+    [TestCase("braket")]
+    public void Qasm_exports_the_runs_circuit_per_latent_row_and_the_programs_give_its_probabilities(string dialect)
+    {
+        var outDir = Path.Combine(Dir, "qasm");
+        var (code, o, e) = Run("qasm", "--run", _qgan, "--latents", _latents, "--dialect", dialect, "--out", outDir);
+        Assert.That(code, Is.Zero, e);
+        Assert.That(o, Does.Contain($"wrote {Rows} programs").And.Contain("sample --run"));
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "manifest.json")))!;
+        Assert.That(manifest["model"]!.GetValue<string>(), Is.EqualTo("qgan"));
+        Assert.That(manifest["dialect"]!.GetValue<string>(), Is.EqualTo(dialect));
+        Assert.That(manifest["qubits"]!.GetValue<int>(), Is.EqualTo(4));
+        Assert.That(manifest["programs"]!.AsArray(), Has.Count.EqualTo(Rows));
+        var (_, layer, z) = Load();
+        var w = layer.Weight.ToArray();
+        var want = Simulator.Run<double>(layer.Circuit, z, Rows, w, Readout.Probs);
+        for (int r = 0; r < Rows; r++)
+        {
+            var prog = Qasm.Parse(File.ReadAllText(Path.Combine(outDir, $"{r:D4}.qasm")));
+            Assert.That(prog.Dialect.ToString().ToLowerInvariant(), Is.EqualTo(dialect));
+            var got = Simulator.Run<double>(prog.Circuit, new float[4], 1, prog.Weights, Readout.Probs);
+            Close.Assert(got, want.AsSpan(r * 16, 16).ToArray().Select(v => (double)v).ToArray(), 1e-6, 0, $"row {r}");
+        }
+    }
+
+    [TestCase(QasmDialect.Qiskit)]
+    [TestCase(QasmDialect.Braket)]
+    public void Sample_from_counts_gives_the_shots_readouts_images_and_the_wrong_order_does_not(QasmDialect dialect)
+    {
+        var (gan, layer, z) = Load();
+        var dev = ReferenceDevice.Instance;
+        const int shots = 400;
+        // The run's own circuit with a shots readout (the simulator's sampler), as a device would measure it.
+        using var sampledT = QuantumLayer.Apply(Tensor.FromArray(dev, z, Rows, 4), layer.Weight, layer.Circuit, new Readout(ReadoutKind.Shots, shots), GradMethod.Shift, seed: 3);
+        var sampled = sampledT.ToArray();
+        var counts = sampled.Select(p => (int)Math.Round(p * shots)).ToArray();
+        string name = dialect.ToString().ToLowerInvariant(), other = dialect == QasmDialect.Qiskit ? "braket" : "qiskit";
+        var countsFile = Path.Combine(Dir, "counts.json");
+        File.WriteAllText(countsFile, MeasuredCounts.Write(counts, Rows, 4, dialect).ToJsonString());
+        string right = Path.Combine(Dir, "right.npy"), wrong = Path.Combine(Dir, "wrong.npy");
+        var (code, o, e) = Run("sample", "--run", _qgan, "--latents", _latents, "--counts", countsFile, "--dialect", name, "--format", "npy", "--out", right);
+        Assert.That(code, Is.Zero, e);
+        Assert.That(o, Does.Contain("from the counts in"));
+        Assert.That(Run("sample", "--run", _qgan, "--latents", _latents, "--counts", countsFile, "--dialect", other, "--format", "npy", "--out", wrong).Code, Is.Zero);
+        var want = Evaluation.GenerateFromReadout(gan, dev, sampled, Rows);
+        var got = Npy.Read(right).Data;
+        Close.Assert(got, want, 1e-6, 0, "images from the counts = the generator on the shots readout");
+        Assert.That(Npy.Read(wrong).Data.Zip(want).Max(t => Math.Abs(t.First - t.Second)), Is.GreaterThan(1e-3), "counts read in the other dialect's order give other images");
+    }
+
+    [Test]
+    public void Counts_with_many_shots_approach_the_noiseless_samples()
+    {
+        var (_, layer, z) = Load();
+        var p = Simulator.Run<double>(layer.Circuit, z, Rows, layer.Weight.ToArray(), Readout.Probs);
+        var counts = p.Select(v => (int)Math.Round(v * 1e7)).ToArray();
+        var countsFile = Path.Combine(Dir, "counts.json");
+        File.WriteAllText(countsFile, MeasuredCounts.Write(counts, Rows, 4, QasmDialect.Braket).ToJsonString());
+        string fromCounts = Path.Combine(Dir, "c.npy"), exact = Path.Combine(Dir, "e.npy");
+        Assert.That(Run("sample", "--run", _qgan, "--latents", _latents, "--counts", countsFile, "--dialect", "braket", "--format", "npy", "--out", fromCounts).Code, Is.Zero);
+        Assert.That(Run("sample", "--run", _qgan, "--latents", _latents, "--format", "npy", "--out", exact).Code, Is.Zero);
+        Close.Assert(Npy.Read(fromCounts).Data, Npy.Read(exact).Data, 2e-3, 0, "10^7 shots: the simulator's own generation");
+    }
+
+    [Test]
+    public void Sample_and_eval_under_a_device_noise_model()
+    {
+        string noisy = Path.Combine(Dir, "noisy.npy"), clean = Path.Combine(Dir, "clean.npy");
+        var (code, o, e) = Run("sample", "--run", _qgan, "--latents", _latents, "--noise-model", Noise("ibm_properties.json"), "--format", "npy", "--out", noisy);
+        Assert.That(code, Is.Zero, e);
+        Assert.That(o, Does.Contain("under the noise model"));
+        Assert.That(Run("sample", "--run", _qgan, "--latents", _latents, "--format", "npy", "--out", clean).Code, Is.Zero);
+        var a = Npy.Read(noisy).Data; var b = Npy.Read(clean).Data;
+        Assert.That(a.All(v => v is >= 0 and <= 1));
+        Assert.That(a.Zip(b).Max(t => Math.Abs(t.First - t.Second)), Is.GreaterThan(1e-4), "the calibration changes the samples");
+        // The generator's circuit under the calibration is the density matrix's distribution.
+        var (gan, layer, z) = Load();
+        var p = DensityMatrix.RunProbabilities(layer.Circuit, z, Rows, layer.Weight.ToArray(), NoiseModel.Of(DeviceNoise.Load(Noise("ibm_properties.json"))));
+        Close.Assert(a, Evaluation.GenerateFromReadout(gan, ReferenceDevice.Instance, p.Select(v => (float)v).ToArray(), Rows), 1e-5, 0, "sample --noise-model = generator on the noisy distribution");
+
+        var run = Path.Combine(Dir, "run");
+        CopyDir(_qgan, run);
+        (code, o, e) = Run("eval", "--run", run, "--n", "50", "--noise-model", Noise("ibm_properties.json"));
+        Assert.That(code, Is.Zero, e);
+        var j = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "eval-noise-ibm_properties.json")))!;
+        Assert.That(j["noise_model_name"]!.GetValue<string>(), Is.EqualTo("fake_ibm_5q"));
+        Assert.That(double.IsFinite(j["fid"]!.GetValue<double>()));
+        Assert.That(File.Exists(Path.Combine(run, "eval.json")), Is.False, "the noiseless eval.json is not overwritten");
+    }
+
+    private static void CopyDir(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+    }
+
+    [Test]
+    public void Qasm_of_one_circuit_to_standard_output()
+    {
+        var (code, o, e) = Run("qasm", "--qubits", "3", "--layers", "1", "--inputs=0.5,1,1.5", "--dialect", "braket");
+        Assert.That(code, Is.Zero, e);
+        Assert.That(o, Does.StartWith("OPENQASM 3.0;").And.Contain("ry(0.5) q[0];").And.Contain("cnot q[1], q[2];").And.Not.Contain("include"));
+        var prog = Qasm.Parse(o);
+        var c = Circuit.Template(3, 1);
+        var want = Simulator.Run<double>(c, [0.5f, 1f, 1.5f], 1, new float[c.WeightCount], Readout.Probs);
+        Close.Assert(Simulator.Run<double>(prog.Circuit, new float[3], 1, prog.Weights, Readout.Probs), want.Select(v => (double)v).ToArray(), 1e-6, 0, "round trip");
+    }
+
+    [Test]
+    public void Circuit_takes_a_noise_model()
+    {
+        var (code, o, e) = Run("circuit", "--qubits", "3", "--layers", "1", "--inputs=0.5,1,1.5", "--noise-model", Noise("device.json"), "--json");
+        Assert.That(code, Is.Zero, e);
+        var got = JsonNode.Parse(o)!["readout"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray();
+        var c = Circuit.Template(3, 1);
+        var want = DensityMatrix.RunProbabilities(c, [0.5f, 1f, 1.5f], 1, new float[c.WeightCount], NoiseModel.Of(DeviceNoise.Load(Noise("device.json"))));
+        Close.Assert(got, want, 1e-7, 0, "circuit --noise-model");
+    }
+
+    [Test]
+    public void Bad_input_gets_one_line_naming_the_file_and_value()
+    {
+        var wide = Path.Combine(Dir, "wide.npy");
+        Npy.Write(wide, new float[3 * 5], 3, 5);
+        var counts2 = Path.Combine(Dir, "two.json");
+        File.WriteAllText(counts2, "[{\"0000\": 1}, {\"0001\": 2}]");
+        var badKey = Path.Combine(Dir, "key.json");
+        File.WriteAllText(badKey, "[" + string.Join(",", Enumerable.Repeat("{\"0101\": 3}", Rows - 1)) + ", {\"01012\": 3}]");
+        var cases = new (string[] Args, string Expected)[]
+        {
+            (["qasm", "--run", _gan, "--latents", _latents, "--out", Path.Combine(Dir, "q")], "a 'gan' run has no circuit that generates"),
+            (["qasm", "--run", _qgan, "--latents", wide, "--out", Path.Combine(Dir, "q")], $"{wide}: latents of shape (3, 5); the circuit of this qgan takes (N, 4)"),
+            (["qasm", "--run", _qgan, "--latents", _latents], "--out: with --run"),
+            (["qasm", "--run", _qgan, "--latents", _latents, "--dialect", "cirq", "--out", Path.Combine(Dir, "q")], "--dialect: unknown dialect 'cirq'"),
+            (["qasm", "--qubits", "3", "--inputs=1,2"], "--inputs: 2 values given; the circuit takes 3"),
+            (["sample", "--run", _qgan, "--latents", _latents, "--counts", counts2, "--dialect", "qiskit"], $"{counts2}: 2 count objects for {Rows} circuits"),
+            (["sample", "--run", _qgan, "--latents", _latents, "--counts", badKey, "--dialect", "qiskit"], $"{badKey}: row {Rows - 1}: bitstring '01012' is not 4 characters of 0 and 1"),
+            (["sample", "--run", _qgan, "--latents", _latents, "--counts", counts2], "--dialect: counts need their device's bit order"),
+            (["sample", "--run", _qgan, "--counts", counts2, "--dialect", "qiskit"], "--counts: needs --latents"),
+            (["sample", "--run", _gan, "--latents", Path.Combine(AppContext.BaseDirectory, "fixtures", "npy", "latents_3x100_f4.npy"), "--counts", counts2, "--dialect", "qiskit"], "a 'gan' run has no circuit that generates"),
+            (["sample", "--run", _gan, "--noise-model", Noise("device.json")], "a 'gan' run has no circuit for --noise-model"),
+            (["sample", "--run", _qgan, "--noise-model", Noise("device.json")], "calibrates 3 qubits; the circuit has 4"),
+            (["eval", "--run", _qgan, "--noise-model", Path.Combine(Dir, "missing.json")], "missing.json: cannot read"),
+        };
+        foreach (var (args, expected) in cases)
+        {
+            var (code, o, e) = Run(args);
+            Assert.That(code, Is.EqualTo(2), string.Join(' ', args) + "\n" + o + e);
+            Assert.That(e.Trim(), Does.Contain(expected), string.Join(' ', args));
+            Assert.That(e.Trim().Split('\n'), Has.Length.EqualTo(1), "one line: " + e);
+        }
+    }
+}
