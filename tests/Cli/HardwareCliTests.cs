@@ -167,6 +167,26 @@ public class HardwareCliTests : TempDirTest
     }
 
     [Test]
+    public void Train_takes_a_noise_model_and_records_it()
+    {
+        var (code, o, e) = Run("train", "qgan", "--qubits", "4", "--noise-model", Noise("ibm_properties.json"), "--grad", "shift", "--dry-run");
+        Assert.That(code, Is.Zero, e);
+        Assert.That(JsonNode.Parse(o)!["noise_model"]!.GetValue<string>(), Is.EqualTo(Path.GetFullPath(Noise("ibm_properties.json"))));
+        var o2 = QGenEngine.Models.Training.TrainOptions.FromJson(JsonNode.Parse(o)!.AsObject(), "config.json");
+        Assert.That(o2.NoiseModel()!.Device!.Name, Is.EqualTo("fake_ibm_5q"), "config.json round-trips the calibration's file");
+        foreach (var (args, expected) in new (string[], string)[]
+        {
+            (["train", "qgan", "--qubits", "4", "--noise-model", Noise("ibm_properties.json"), "--dry-run"], "--grad shift"),
+            (["train", "qgan", "--qubits", "4", "--noise-model", Noise("ibm_properties.json"), "--noise", "readout=0.1", "--grad", "shift", "--dry-run"], "give one"),
+            (["train", "qgan", "--noise-model", Noise("ibm_properties.json"), "--grad", "shift", "--dry-run"], "calibrates 5 qubits; the circuit has 8"),
+        })
+        {
+            var (c, _, err) = Run(args);
+            Assert.That(c, Is.EqualTo(2)); Assert.That(err, Does.Contain(expected));
+        }
+    }
+
+    [Test]
     public void Bad_input_gets_one_line_naming_the_file_and_value()
     {
         var wide = Path.Combine(Dir, "wide.npy");
