@@ -154,6 +154,85 @@ public class StudyCliTests : TempDirTest
         Assert.That(File.ReadAllText(Path.Combine(plan[0].Dir, "train.log")), Does.Contain("--resume"), "the interrupted run resumed from its checkpoint");
     }
 
+    [Test]
+    public void Runs_are_summarised_as_they_land_and_a_new_machine_trains_only_what_the_summaries_lack()
+    {
+        string dir = Path.Combine(Dir, "s"), sums = Path.Combine(Dir, "docs");
+        string spec = Spec("""
+            name: landed
+            models: [vqvae, {model: prior, options: {vqvae: "@vqvae"}}, vae]
+            options: {epochs: 1, limit: 64, batch-size: 32, eval-images: 10, fid-every: 0}
+            """);
+        var plan = QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, dir).Runs;
+        // Trained without --summaries; then the vae is lost, and the study runs again with them: the two finished runs
+        // are only evaluated and summarised, the vae is trained and summarised as it lands.
+        var (c0, o0, e0) = Run("study", "run", spec, "--dir", dir);
+        Assert.That(c0, Is.Zero, o0 + e0);
+        Directory.Delete(plan[2].Dir, recursive: true);
+        var metrics0 = File.ReadAllText(Path.Combine(plan[0].Dir, Trainer.MetricsFile));
+        var (code, o, e) = Run("study", "run", spec, "--dir", dir, "--summaries", sums, "--n", "20");
+        Assert.That(code, Is.Zero, o + e);
+        Assert.That(o, Does.Contain("summarising " + plan[0].Name).And.Contain("summarising " + plan[1].Name).And.Contain("started  " + plan[2].Name));
+        Assert.That(File.ReadAllText(Path.Combine(plan[0].Dir, Trainer.MetricsFile)), Is.EqualTo(metrics0), "a finished run is not trained again");
+        foreach (var r in plan)
+        {
+            string s = Path.Combine(sums, "runs", r.Name);
+            Assert.That(File.Exists(Path.Combine(s, "summary.json")) && File.Exists(Path.Combine(s, "eval.json")), $"{r.Name} summarised as it finished");
+            Assert.That(JsonNode.Parse(File.ReadAllText(Path.Combine(s, "eval.json")))!["samples"]?.GetValue<int>() ?? 20, Is.EqualTo(20));
+        }
+        Assert.That(File.ReadAllText(Path.Combine(plan[2].Dir, "train.log")), Does.Contain("summarised " + plan[2].Name));
+
+        // A new machine: the study directory is gone, the summaries were committed. Nothing is trained again ...
+        Directory.Delete(dir, recursive: true);
+        var (c2, o2, e2) = Run("study", "status", spec, "--dir", dir, "--summaries", sums);
+        Assert.That(c2, Is.Zero, e2);
+        Assert.That(o2, Does.Contain("3 summarised"));
+        var (c3, o3, e3) = Run("study", "run", spec, "--dir", dir, "--summaries", sums, "--n", "20");
+        Assert.That(c3, Is.Zero, o3 + e3);
+        Assert.That(o3, Does.Contain("3 finished already (3 of them summarised"));
+        Assert.That(Directory.Exists(plan[0].Dir), Is.False, "no run was trained again");
+        // ... unless a run still to train needs a summarised run's checkpoint: the prior needs its VQ-VAE's.
+        Directory.Delete(Path.Combine(sums, "runs", plan.Single(r => r.Model == "prior").Name), recursive: true);
+        var (_, o4, _) = Run("study", "plan", spec, "--dir", dir, "--summaries", sums, "--json");
+        var states = JsonNode.Parse(o4)!["runs"]!.AsArray().ToDictionary(r => r!["model"]!.GetValue<string>(), r => r!["state"]!.GetValue<string>());
+        Assert.That(states, Is.EqualTo(new Dictionary<string, string> { ["vqvae"] = "pending", ["prior"] = "pending", ["vae"] = "summarised" }));
+        // Without --summaries a study knows only its directory.
+        var (_, o5, _) = Run("study", "status", spec, "--dir", dir);
+        Assert.That(o5, Does.Contain("3 pending"));
+    }
+
+    [Test]
+    public void A_run_another_process_trains_is_left_to_it_and_what_needs_it_waits()
+    {
+        string dir = Path.Combine(Dir, "s");
+        string spec = Spec("""
+            name: shared
+            models: [vqvae, {model: prior, options: {vqvae: "@vqvae"}}, vae]
+            options: {epochs: 1, limit: 64, batch-size: 32, eval-images: 10, fid-every: 0}
+            """);
+        var plan = QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, dir).Runs;
+        var vq = plan.Single(r => r.Model == "vqvae");
+        Directory.CreateDirectory(vq.Dir);
+        // Another process holds the VQ-VAE's run lock (as a `train` does while it trains).
+        var holder = new FileStream(Path.Combine(vq.Dir, Trainer.LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var o = new StringWriter();
+        var task = Task.Run(() => QGenEngine.Cli.App.Run(["study", "run", spec, "--dir", dir], o, o, CancellationToken.None));
+        var vae = plan.Single(r => r.Model == "vae");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (!QGenEngine.Cli.Study.StudyRunner.Finished(vae) && sw.Elapsed.TotalSeconds < 120) Thread.Sleep(100);
+        Assert.That(QGenEngine.Cli.Study.StudyRunner.Finished(vae), "the run nobody else trains was trained");
+        Thread.Sleep(1000);
+        Assert.That(task.IsCompleted, Is.False, "the study waits for the VQ-VAE the prior needs");
+        Assert.That(o.ToString(), Does.Contain(vq.Name + ": being trained by another process"));
+        Assert.That(Directory.Exists(plan.Single(r => r.Model == "prior").Dir), Is.False, "the prior did not start before its VQ-VAE finished");
+        // The other process goes away without finishing: the study says so and trains the VQ-VAE itself, then the prior.
+        holder.Dispose();
+        Assert.That(task.Wait(TimeSpan.FromSeconds(180)), "the study ended");
+        Assert.That(task.Result, Is.Zero, o.ToString());
+        Assert.That(o.ToString(), Does.Contain("left     " + vq.Name));
+        Assert.That(plan.All(QGenEngine.Cli.Study.StudyRunner.Finished), o.ToString());
+    }
+
     /// <summary>`study run` then `study report` (both must succeed); the report's text.</summary>
     private string RunAndReport(string spec, string dir, params string[] reportOptions)
     {

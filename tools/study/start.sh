@@ -5,6 +5,7 @@
 # - the CLI of HEAD is published once to $QGEN_HOME/bin/<commit>/ (QGEN_HOME defaults to ~/qgen);
 # - study directories go to $QGEN_HOME/studies/ (QGEN_STUDIES), outside the work tree, so a fresh checkout keeps them;
 # - the study's output goes to $QGEN_HOME/logs/<study>[-<profile>].log, its pid to the same name with .pid.
+# - runs summarised in docs/studies/<study>[-<profile>]/ count as finished; each run that finishes is summarised there.
 # Run it again after a stop (or in a later session): finished runs are skipped, interrupted ones resumed; each run's
 # metrics record the commit of the binary that trained each epoch. Stop it with: kill -TERM $(cat <pid file>).
 set -euo pipefail
@@ -30,7 +31,10 @@ pidfile=$home/logs/$name.pid
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   echo "$name: already running (pid $(cat "$pidfile")); its log: $home/logs/$name.log" >&2; exit 1
 fi
+# The committed record of this study (docs/studies/<study>[-<profile>]/runs/): runs summarised there are not trained
+# again on a new machine, and every run finished from now on is evaluated and summarised there as it lands (commit it).
+summaries=$repo/docs/studies/$name
 cd "$repo"   # the bundled MNIST and the metric classifiers are found from the clone
-QGEN_STUDIES=$home/studies nohup "$bin/qgen-engine" study run "$spec" "$@" >> "$home/logs/$name.log" 2>&1 < /dev/null &
+QGEN_STUDIES=$home/studies nohup "$bin/qgen-engine" study run "$spec" --summaries "$summaries" "$@" >> "$home/logs/$name.log" 2>&1 < /dev/null &
 echo $! > "$pidfile"
 echo "$name: started (pid $!, binary $commit); log $home/logs/$name.log; runs in $home/studies/$name"

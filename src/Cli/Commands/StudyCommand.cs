@@ -43,13 +43,26 @@ public static class StudyCommand
         Argument<string> Spec() => new("spec") { Description = "the study spec (YAML), e.g. studies/compare.yaml" };
         Option<string?> Profile() => new("--profile") { Description = "a profile of the spec (its profiles: section), e.g. quick" };
         Option<string?> Dir() => new("--dir") { Description = "the study directory (default $QGEN_STUDIES/<name>[-<profile>], or runs/studies/... without QGEN_STUDIES)" };
+        Option<string?> Summaries() => new("--summaries")
+        {
+            Description = "the report's folder of run summaries (e.g. docs/studies/compare-full): a run summarised there counts as finished (a new machine " +
+                          "need not train it again) unless a run still to train needs its checkpoint; `run` evaluates each run it finishes and writes its summary there",
+        };
+
+        Option<int> EvalSamples() => new("--n")
+        {
+            Description = "with --summaries: samples each finished run's `eval` scores before it is summarised (default 10000, as `study report`)",
+            DefaultValueFactory = _ => 10_000,
+        };
 
         var spec1 = Spec(); var prof1 = Profile(); var dir1 = Dir();
         var json = new Option<bool>("--json") { Description = "print JSON" };
-        var plan = new Command("plan", "Every run with its full train command line and run directory") { spec1, prof1, dir1, json };
+        var sum1 = Summaries();
+        var plan = new Command("plan", "Every run with its full train command line and run directory") { spec1, prof1, dir1, sum1, json };
         plan.SetAction(p =>
         {
             var (spec, dir, runs) = Load(p.GetValue(spec1)!, p.GetValue(prof1), p.GetValue(dir1));
+            var states = StudyRunner.States(runs, p.GetValue(sum1));
             if (p.GetValue(json))
             {
                 stdout.WriteLine(new JsonObject
@@ -58,17 +71,17 @@ public static class StudyCommand
                     ["runs"] = new JsonArray(runs.Select(r => (JsonNode)new JsonObject
                     {
                         ["index"] = r.Index, ["name"] = r.Name, ["model"] = r.Model, ["seed"] = r.Seed, ["variation"] = r.Variation, ["also"] = new JsonArray(r.Aliases.Select(a => (JsonNode)a).ToArray()), ["dir"] = r.Dir,
-                        ["command"] = r.CommandLine, ["needs"] = new JsonArray(r.Needs.Select(n => (JsonNode)n).ToArray()), ["state"] = StudyRunner.State(r).ToString().ToLowerInvariant(),
+                        ["command"] = r.CommandLine, ["needs"] = new JsonArray(r.Needs.Select(n => (JsonNode)n).ToArray()), ["state"] = states[r.Index].ToString().ToLowerInvariant(),
                     }).ToArray()),
                 }.ToJsonString());
                 return 0;
             }
             stdout.WriteLine($"study {spec.Name}{(spec.Profile is null ? "" : $" (profile {spec.Profile})")}: {runs.Count} runs in {dir}");
-            foreach (var r in runs) stdout.WriteLine($"{r.Index,4}  {StudyRunner.State(r).ToString().ToLowerInvariant(),-11} {r.CommandLine}");
+            foreach (var r in runs) stdout.WriteLine($"{r.Index,4}  {states[r.Index].ToString().ToLowerInvariant(),-11} {r.CommandLine}");
             return 0;
         });
 
-        var spec2 = Spec(); var prof2 = Profile(); var dir2 = Dir();
+        var spec2 = Spec(); var prof2 = Profile(); var dir2 = Dir(); var sum2 = Summaries(); var n2 = EvalSamples();
         var jobs = new Option<int>("--jobs") { Description = "runs at a time on this machine (the cores are split between them)", DefaultValueFactory = _ => 1 };
         var executor = new Option<string>("--executor") { Description = "local (here, --jobs at a time) | slurm (a job array per dependency level, submitted with sbatch)", DefaultValueFactory = _ => "local" };
         var partition = new Option<string?>("--partition") { Description = "slurm: the partition" };
@@ -78,10 +91,11 @@ public static class StudyCommand
         var gpus = new Option<int?>("--gpus") { Description = "slurm: GPUs per run" };
         var dryRun = new Option<bool>("--dry-run") { Description = "slurm: print the sbatch script and commands, submit nothing" };
         var run = new Command("run", "Run the study: here (skips finished runs, resumes interrupted ones, keeps going past a failure) or on Slurm")
-            { spec2, prof2, dir2, jobs, executor, partition, time, cpus, maxParallel, gpus, dryRun };
+            { spec2, prof2, dir2, sum2, n2, jobs, executor, partition, time, cpus, maxParallel, gpus, dryRun };
         run.SetAction(p =>
         {
             if (p.GetValue(jobs) < 1) throw new CliException($"--jobs: {p.GetValue(jobs)} must be ≥ 1");
+            if (p.GetValue(n2) < 10) throw new CliException($"--n: {p.GetValue(n2)} must be ≥ 10");
             string ex = p.GetValue(executor)!;
             if (ex is not ("local" or "slurm")) throw new CliException($"--executor: '{ex}'; expected local or slurm");
             var (spec, dir, runs) = Load(p.GetValue(spec2)!, p.GetValue(prof2), p.GetValue(dir2));
@@ -89,39 +103,56 @@ public static class StudyCommand
                 return SlurmExecutor.Submit(spec, dir, runs, new SlurmOptions(p.GetValue(partition), p.GetValue(time), p.GetValue(cpus), p.GetValue(maxParallel), p.GetValue(gpus)),
                                             p.GetValue(dryRun), stdout);
             if (p.GetValue(dryRun)) throw new CliException("--dry-run: only with --executor slurm (`study plan` shows a local study's runs)");
-            return StudyRunner.RunLocal(runs, p.GetValue(jobs), stdout, cancel());
+            string? summaries = p.GetValue(sum2) is { } sd ? Path.GetFullPath(sd) : null;
+            // Each run is a `study run-one` of its own: it trains, then (with --summaries) evaluates and summarises.
+            IEnumerable<string> Child(PlannedRun r) =>
+                ["study", "run-one", Path.GetFullPath(spec.Path), .. spec.Profile is null ? Array.Empty<string>() : ["--profile", spec.Profile],
+                 "--dir", Path.GetFullPath(dir), "--index", r.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                 .. summaries is null ? Array.Empty<string>() : ["--summaries", summaries, "--n", p.GetValue(n2).ToString(System.Globalization.CultureInfo.InvariantCulture)]];
+            return StudyRunner.RunLocal(runs, p.GetValue(jobs), stdout, cancel(), Child, summaries);
         });
 
-        var spec3 = Spec(); var prof3 = Profile(); var dir3 = Dir();
+        var spec3 = Spec(); var prof3 = Profile(); var dir3 = Dir(); var sum3 = Summaries(); var n3 = EvalSamples();
         var index = new Option<int>("--index") { Required = true, Description = "the run's index in `study plan` (a Slurm array task's SLURM_ARRAY_TASK_ID)" };
-        var runOne = new Command("run-one", "Run one run of the study in this process (what each Slurm array task does)") { spec3, prof3, dir3, index };
+        var runOne = new Command("run-one", "Run one run of the study in this process (what each Slurm array task does)") { spec3, prof3, dir3, sum3, n3, index };
         runOne.SetAction(p =>
         {
             var (_, _, runs) = Load(p.GetValue(spec3)!, p.GetValue(prof3), p.GetValue(dir3));
             int i = p.GetValue(index);
+            if (p.GetValue(n3) < 10) throw new CliException($"--n: {p.GetValue(n3)} must be ≥ 10");
             if (i < 0 || i >= runs.Count) throw new CliException($"--index: {i} is outside the study's runs 0..{runs.Count - 1}");
             var r = runs[i];
-            if (StudyRunner.State(r) == RunState.Done) { stdout.WriteLine($"{r.Name}: finished already"); return 0; }
-            foreach (int d in r.Needs)
-                if (StudyRunner.State(runs[d]) != RunState.Done) throw new CliException($"{r.Name} needs {runs[d].Name}, which has not finished");
-            Directory.CreateDirectory(r.Dir);
-            File.Delete(Path.Combine(r.Dir, StudyRunner.FailedFile));
-            int code = App.Run(StudyRunner.TrainArgs(r), stdout, stdout, cancel());
-            if (code != 0 && code != 130) File.WriteAllText(Path.Combine(r.Dir, StudyRunner.FailedFile), $"exit code {code}\n");
-            return code;
+            string? summaries = p.GetValue(sum3);
+            var states = StudyRunner.States(runs, summaries);
+            if (states[i] == RunState.Summarised) { stdout.WriteLine($"{r.Name}: finished already (summarised in {summaries})"); return 0; }
+            if (states[i] != RunState.Done)
+            {
+                foreach (int d in r.Needs)
+                    if (states[d] != RunState.Done) throw new CliException($"{r.Name} needs {runs[d].Name}, which has not finished");
+                Directory.CreateDirectory(r.Dir);
+                File.Delete(Path.Combine(r.Dir, StudyRunner.FailedFile));
+                int code = App.Run(StudyRunner.TrainArgs(r), stdout, stdout, cancel());
+                if (code != 0 && code != 130) File.WriteAllText(Path.Combine(r.Dir, StudyRunner.FailedFile), $"exit code {code}\n");
+                if (code != 0) return code;
+            }
+            else if (summaries is null) { stdout.WriteLine($"{r.Name}: finished already"); return 0; }
+            // Finished: with --summaries, evaluated (10,000 samples, as `study report` does) and summarised as it lands.
+            if (summaries is not null) StudyReport.Finish(r, summaries, DeviceOption.Resolve(null), p.GetValue(n3), 10_000, stdout);
+            return 0;
         });
 
-        var spec4 = Spec(); var prof4 = Profile(); var dir4 = Dir();
-        var status = new Command("status", "done / running / interrupted / failed / pending per run") { spec4, prof4, dir4 };
+        var spec4 = Spec(); var prof4 = Profile(); var dir4 = Dir(); var sum4 = Summaries();
+        var status = new Command("status", "done / summarised / running / interrupted / failed / pending per run") { spec4, prof4, dir4, sum4 };
         status.SetAction(p =>
         {
             var (spec, dir, runs) = Load(p.GetValue(spec4)!, p.GetValue(prof4), p.GetValue(dir4));
             // Under Slurm, a run the queue still holds is "queued" (pending) or "running" whatever its directory says.
             var queue = SlurmExecutor.Which("squeue") ? SlurmExecutor.Queued(dir) : [];
+            var known = StudyRunner.States(runs, p.GetValue(sum4));
             var states = runs.Select(r =>
             {
-                var s = StudyRunner.State(r);
-                if (s == RunState.Done || !queue.TryGetValue(r.Index, out var q)) return s.ToString().ToLowerInvariant();
+                var s = known[r.Index];
+                if (StudyRunner.IsFinished(s) || !queue.TryGetValue(r.Index, out var q)) return s.ToString().ToLowerInvariant();
                 return q == "running" ? "running" : $"queued ({q})";
             }).ToArray();
             stdout.WriteLine($"study {spec.Name}: " + string.Join(", ", states.GroupBy(s => s.Split(' ')[0]).Select(g => $"{g.Count()} {g.Key}")) + $" ({dir})");

@@ -28,29 +28,7 @@ public static class StudyReport
         reportDir ??= dir;
         Directory.CreateDirectory(reportDir);
         // 1. Every run finished in the study directory: evaluated (eval.json; route.json for a router) and summarised into reportDir/runs/.
-        foreach (var r in runs.Where(StudyRunner.Finished))
-        {
-            var evalPath = Path.Combine(r.Dir, "eval.json");
-            var ckpt = Path.Combine(r.Dir, Trainer.CheckpointFile);
-            if (!File.Exists(evalPath) || File.GetLastWriteTimeUtc(evalPath) < File.GetLastWriteTimeUtc(ckpt))
-            {
-                stdout.WriteLine($"evaluating {r.Name} ...");
-                var err = new StringWriter();
-                int code = App.Run(["eval", "--run", r.Dir, "--n", evalSamples.ToString(CultureInfo.InvariantCulture), "--device", dev.Name], TextWriter.Null, err);
-                if (code != 0) { stdout.WriteLine($"warning: eval of {r.Name} failed: {err.ToString().Trim()}"); continue; }
-            }
-            // A router is measured by `route` (its five policies on the test set) beside its eval.
-            var routePath = Path.Combine(r.Dir, "route.json");
-            if (r.Model == "router" && (!File.Exists(routePath) || File.GetLastWriteTimeUtc(routePath) < File.GetLastWriteTimeUtc(ckpt)))
-            {
-                stdout.WriteLine($"routing with {r.Name} ...");
-                var err = new StringWriter();
-                string set = (ModelCatalog.ReadOptions(r.Dir).Dataset == "fashion" ? "fashion" : "mnist") + ":test:" + routeImages.ToString(CultureInfo.InvariantCulture);
-                if (App.Run(["route", "--router", r.Dir, "--images", set, "--out", r.Dir, "--json", "--device", dev.Name], TextWriter.Null, err) != 0)
-                    stdout.WriteLine($"warning: route with {r.Name} failed: {err.ToString().Trim()}");
-            }
-            StudySummaries.Write(r, reportDir, dev);
-        }
+        foreach (var r in runs.Where(StudyRunner.Finished)) Finish(r, reportDir, dev, evalSamples, routeImages, stdout);
         // 2. The report, from the summaries alone (a clean clone holds them; checkpoints are not needed).
         var results = runs.Select(r => StudySummaries.Read(r, reportDir)).OfType<RunSummary>().ToList();
         if (results.Count == 0)
@@ -59,6 +37,37 @@ public static class StudyReport
         int missing = runs.Count - results.Count;
         stdout.WriteLine($"wrote {Path.Combine(reportDir, ReportFile)}, {CsvFile} and the pictures ({results.Count} runs; {missing} not finished)");
         return 0;
+    }
+
+    /// <summary>
+    /// What a finished run needs before it is reported: its evaluation of <paramref name="evalSamples"/> samples
+    /// (eval.json, unless one newer than the checkpoint exists), `route` for a router, and, with a
+    /// <paramref name="reportDir"/>, its summary there. Failures are warnings: the report evaluates again later.
+    /// </summary>
+    public static void Finish(PlannedRun r, string? reportDir, IDevice dev, int evalSamples, int routeImages, TextWriter stdout)
+    {
+        var evalPath = Path.Combine(r.Dir, "eval.json");
+        var ckpt = Path.Combine(r.Dir, Trainer.CheckpointFile);
+        if (!File.Exists(evalPath) || File.GetLastWriteTimeUtc(evalPath) < File.GetLastWriteTimeUtc(ckpt))
+        {
+            stdout.WriteLine($"evaluating {r.Name} ({evalSamples} samples) ...");
+            var err = new StringWriter();
+            int code = App.Run(["eval", "--run", r.Dir, "--n", evalSamples.ToString(CultureInfo.InvariantCulture), "--device", dev.Name], TextWriter.Null, err);
+            if (code != 0) { stdout.WriteLine($"warning: eval of {r.Name} failed: {err.ToString().Trim()}"); return; }
+        }
+        // A router is measured by `route` (its five policies on the test set) beside its eval.
+        var routePath = Path.Combine(r.Dir, "route.json");
+        if (r.Model == "router" && (!File.Exists(routePath) || File.GetLastWriteTimeUtc(routePath) < File.GetLastWriteTimeUtc(ckpt)))
+        {
+            stdout.WriteLine($"routing with {r.Name} ...");
+            var err = new StringWriter();
+            string set = (ModelCatalog.ReadOptions(r.Dir).Dataset == "fashion" ? "fashion" : "mnist") + ":test:" + routeImages.ToString(CultureInfo.InvariantCulture);
+            if (App.Run(["route", "--router", r.Dir, "--images", set, "--out", r.Dir, "--json", "--device", dev.Name], TextWriter.Null, err) != 0)
+                stdout.WriteLine($"warning: route with {r.Name} failed: {err.ToString().Trim()}");
+        }
+        if (reportDir is null) return;
+        StudySummaries.Write(r, reportDir, dev);
+        stdout.WriteLine($"summarised {r.Name} in {StudySummaries.DirOf(reportDir, r)}");
     }
 
     private static void WriteReport(StudySpec spec, IReadOnlyList<PlannedRun> runs, List<RunSummary> results, string dir, int evalSamples)

@@ -5,7 +5,9 @@ using QGenEngine.Models.Training;
 
 namespace QGenEngine.Cli.Study;
 
-public enum RunState { Pending, Running, Interrupted, Failed, Done }
+/// <summary>Where a run stands. Summarised: not in the study directory (a new machine, a fresh checkout), but its complete
+/// summary is in the report's folder (`--summaries`), and no run still to train needs its checkpoint: it counts as finished.</summary>
+public enum RunState { Pending, Running, Interrupted, Failed, Done, Summarised }
 
 /// <summary>
 /// Runs a study's runs on this machine, N at a time, each as its own `qgen-engine train` process (the cores split
@@ -26,6 +28,30 @@ public static class StudyRunner
         return File.Exists(Path.Combine(r.Dir, Trainer.CheckpointFile)) ? RunState.Interrupted : RunState.Pending;
     }
 
+    /// <summary>
+    /// Every run's state, where <paramref name="summaries"/> (the report's folder of committed run summaries, e.g.
+    /// docs/studies/compare-full) counts a summarised run as finished unless a run still to train needs its checkpoint
+    /// (a prior its VQ-VAE's, a router its VAEs'): that one is trained again.
+    /// </summary>
+    public static RunState[] States(IReadOnlyList<PlannedRun> runs, string? summaries)
+    {
+        var state = runs.Select(State).ToArray();
+        if (summaries is null) return state;
+        var summarised = runs.Select(r => state[r.Index] is RunState.Pending or RunState.Failed && StudySummaries.Read(r, summaries) is not null).ToArray();
+        for (bool changed = true; changed;)
+        {
+            changed = false;
+            foreach (var r in runs)
+                if (state[r.Index] != RunState.Done && !summarised[r.Index])
+                    foreach (int d in r.Needs)
+                        if (summarised[d]) { summarised[d] = false; changed = true; }
+        }
+        for (int i = 0; i < runs.Count; i++) if (summarised[i]) state[i] = RunState.Summarised;
+        return state;
+    }
+
+    public static bool IsFinished(RunState s) => s is RunState.Done or RunState.Summarised;
+
     /// <summary>A run is finished when its metrics.jsonl holds a record for every epoch the plan asks for.</summary>
     public static bool Finished(PlannedRun r)
     {
@@ -36,7 +62,7 @@ public static class StudyRunner
         catch (Exception e) when (e is FormatException or IOException or System.Text.Json.JsonException) { return false; }
     }
 
-    private static bool Locked(string dir)
+    public static bool Locked(string dir)
     {
         var lockFile = Path.Combine(dir, Trainer.LockFile);
         if (!File.Exists(lockFile)) return false;
@@ -84,41 +110,57 @@ public static class StudyRunner
         return Enumerable.Range(0, runs.Count).OrderBy(i => seeds.IndexOf(runs[i].Seed)).ThenBy(i => i);
     }
 
-    /// <summary>Runs what is not finished, <paramref name="jobs"/> at a time; returns the exit code (0 when every run finished).</summary>
-    public static int RunLocal(IReadOnlyList<PlannedRun> runs, int jobs, TextWriter stdout, CancellationToken cancel)
+    /// <summary>
+    /// Runs what is not finished, <paramref name="jobs"/> at a time, each as the child process
+    /// <paramref name="childArgs"/>(run) gives (`study run-one ... --index I`: train, then evaluate and summarise);
+    /// returns the exit code (0 when every run finished). A run that another process is training (another `study run`,
+    /// a Slurm task, a `train` by hand: it holds the run's lock) is left to it; what needs it waits for it.
+    /// </summary>
+    public static int RunLocal(IReadOnlyList<PlannedRun> runs, int jobs, TextWriter stdout, CancellationToken cancel,
+                               Func<PlannedRun, IEnumerable<string>>? childArgs = null, string? summaries = null)
     {
+        childArgs ??= TrainArgs;
         int threads = Math.Max(1, CpuParallel.Threads / jobs);
-        var state = runs.Select(State).ToArray();
-        int already = state.Count(s => s == RunState.Done);
-        if (state.Any(s => s == RunState.Running))
-            throw new CliException($"{string.Join(", ", runs.Where((_, i) => state[i] == RunState.Running).Select(r => r.Name))}: being trained by another process; wait for it or stop it first");
-        stdout.WriteLine($"study: {runs.Count} runs, {already} finished already; {jobs} at a time, {threads} thread(s) each");
+        var state = States(runs, summaries);
+        int already = state.Count(IsFinished), summarised = state.Count(s => s == RunState.Summarised);
+        var elsewhere = Enumerable.Range(0, runs.Count).Where(i => state[i] == RunState.Running).ToHashSet();
+        // Finished here but not summarised there (trained before --summaries was given): its child only evaluates and summarises.
+        var unsummarised = summaries is null ? [] : Enumerable.Range(0, runs.Count).Where(i => state[i] == RunState.Done && StudySummaries.Read(runs[i], summaries) is null).ToHashSet();
+        stdout.WriteLine($"study: {runs.Count} runs, {already} finished already{(summarised > 0 ? $" ({summarised} of them summarised in {summaries}, not trained again)" : "")}; " +
+                         $"{jobs} at a time, {threads} thread(s) each");
+        foreach (int i in elsewhere) stdout.WriteLine($"{runs[i].Name}: being trained by another process; left to it (what needs it waits for it)");
         var running = new Dictionary<int, (Process P, Stopwatch Clock)>();
         var failed = new List<int>();
         var sw = Stopwatch.StartNew();
+        var lastCheck = Stopwatch.StartNew();
         bool stopping = false;
         using var reg = cancel.Register(() =>
         {
             stopping = true;
             lock (running) foreach (var (p, _) in running.Values) try { if (!p.HasExited) kill(p.Id, SigTerm); } catch (InvalidOperationException) { }
         });
-        string Counts() => $"[{state.Count(s => s == RunState.Done)}/{runs.Count} done, {running.Count} running, {failed.Count} failed, {sw.Elapsed:hh\\:mm\\:ss}]";
+        string Counts() => $"[{state.Count(IsFinished)}/{runs.Count} done, {running.Count} running{(elsewhere.Count > 0 ? $", {elsewhere.Count} elsewhere" : "")}, {failed.Count} failed, {sw.Elapsed:hh\\:mm\\:ss}]";
+        bool Waits(int i) => (!IsFinished(state[i]) || unsummarised.Contains(i)) && !failed.Contains(i) && !elsewhere.Contains(i) && !running.ContainsKey(i);
 
         while (true)
         {
-            // Start what can start: not finished, not failed this time, everything it needs finished.
+            // Start what can start: not finished, not failed this time, not trained elsewhere, everything it needs finished.
             while (!stopping && running.Count < jobs)
             {
-                int next = SeedMajor(runs).FirstOrDefault(i => state[i] is RunState.Pending or RunState.Interrupted or RunState.Failed
-                                                                             && !failed.Contains(i) && !running.ContainsKey(i)
-                                                                             && runs[i].Needs.All(d => state[d] == RunState.Done), -1);
+                int next = SeedMajor(runs).FirstOrDefault(i => Waits(i) && runs[i].Needs.All(d => IsFinished(state[d])), -1);
                 if (next < 0) break;
                 var r = runs[next];
+                if (Locked(r.Dir))   // taken since we looked (another study run started it)
+                {
+                    elsewhere.Add(next); state[next] = RunState.Running;
+                    stdout.WriteLine($"{Counts()} skipped  {r.Name}: another process has started it");
+                    continue;
+                }
                 Directory.CreateDirectory(r.Dir);
                 File.Delete(Path.Combine(r.Dir, FailedFile));
                 var (file, prefix) = Self();
                 var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-                foreach (var a in prefix.Concat(TrainArgs(r))) psi.ArgumentList.Add(a);
+                foreach (var a in prefix.Concat(childArgs(r))) psi.ArgumentList.Add(a);
                 psi.Environment[CpuParallel.ThreadsVariable] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var log = new StreamWriter(Path.Combine(r.Dir, LogFile), append: true) { AutoFlush = true };
                 log.WriteLine($"# {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC: {r.CommandLine}{(state[next] == RunState.Interrupted ? " --resume" : "")}");
@@ -128,19 +170,37 @@ public static class StudyRunner
                 p.Exited += (_, _) => { p.WaitForExit(); lock (log) log.Dispose(); };
                 p.Start(); p.BeginOutputReadLine(); p.BeginErrorReadLine();
                 lock (running) running[next] = (p, Stopwatch.StartNew());
+                bool summarising = state[next] == RunState.Done;
                 state[next] = RunState.Running;
-                stdout.WriteLine($"{Counts()} started  {r.Name}");
+                stdout.WriteLine($"{Counts()} {(summarising ? "summarising" : "started ")} {r.Name}");
             }
-            if (running.Count == 0) break;
+            // Runs trained elsewhere: looked at every few seconds; once one finishes, what needs it can start.
+            if (elsewhere.Count > 0 && lastCheck.Elapsed.TotalSeconds >= 5)
+            {
+                lastCheck.Restart();
+                foreach (int i in elsewhere.ToList())
+                {
+                    var s = State(runs[i]);
+                    if (s == RunState.Running) continue;
+                    elsewhere.Remove(i); state[i] = s;
+                    stdout.WriteLine($"{Counts()} {(s == RunState.Done ? "finished" : "left    ")} {runs[i].Name} (by another process{(s == RunState.Done ? "" : $"; now {s.ToString().ToLowerInvariant()}")})");
+                }
+                continue;
+            }
+            bool waitingForElsewhere = !stopping && elsewhere.Count > 0 &&
+                                       Enumerable.Range(0, runs.Count).Any(i => Waits(i) && runs[i].Needs.Any(elsewhere.Contains));
+            if (running.Count == 0 && !waitingForElsewhere) break;
             Thread.Sleep(200);
             foreach (var (i, (p, clock)) in running.ToList())
             {
                 if (!p.HasExited) continue;
                 p.WaitForExit();
                 lock (running) running.Remove(i);
+                unsummarised.Remove(i);
                 var r = runs[i];
                 if (p.ExitCode == 0 && Finished(r)) { state[i] = RunState.Done; stdout.WriteLine($"{Counts()} finished {r.Name} in {clock.Elapsed:hh\\:mm\\:ss}"); }
                 else if (p.ExitCode == 130 || stopping) { state[i] = RunState.Interrupted; stdout.WriteLine($"{Counts()} stopped  {r.Name} (checkpoint saved; a rerun resumes it)"); }
+                else if (Locked(r.Dir)) { elsewhere.Add(i); state[i] = RunState.Running; stdout.WriteLine($"{Counts()} skipped  {r.Name}: another process has started it"); }
                 else
                 {
                     state[i] = RunState.Failed; failed.Add(i);
@@ -150,9 +210,10 @@ public static class StudyRunner
                 p.Dispose();
             }
         }
-        var blocked = Enumerable.Range(0, runs.Count).Where(i => state[i] != RunState.Done && !failed.Contains(i)).ToList();
-        stdout.WriteLine($"study: {state.Count(s => s == RunState.Done)} of {runs.Count} runs finished in {sw.Elapsed:hh\\:mm\\:ss}" +
+        var blocked = Enumerable.Range(0, runs.Count).Where(i => !IsFinished(state[i]) && !failed.Contains(i) && !elsewhere.Contains(i)).ToList();
+        stdout.WriteLine($"study: {state.Count(IsFinished)} of {runs.Count} runs finished in {sw.Elapsed:hh\\:mm\\:ss}" +
                          (failed.Count > 0 ? $"; {failed.Count} failed: {string.Join(", ", failed.Select(i => runs[i].Name))} (logs: <run>/{LogFile})" : "") +
+                         (elsewhere.Count > 0 ? $"; {elsewhere.Count} still being trained by another process: {string.Join(", ", elsewhere.Select(i => runs[i].Name))}" : "") +
                          (blocked.Count > 0 && !stopping ? $"; {blocked.Count} not run because a run they need failed" : "") +
                          (stopping ? "; stopped - run the same command again to continue" : ""));
         return stopping ? 130 : failed.Count > 0 || blocked.Count > 0 ? 1 : 0;
