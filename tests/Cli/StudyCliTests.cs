@@ -216,7 +216,7 @@ public class StudyCliTests : TempDirTest
         // Another process holds the VQ-VAE's run lock (as a `train` does while it trains).
         var holder = new FileStream(Path.Combine(vq.Dir, Trainer.LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         var o = new StringWriter();
-        var task = Task.Run(() => QGenEngine.Cli.App.Run(["study", "run", spec, "--dir", dir], o, o, CancellationToken.None));
+        var task = Task.Run(() => QGenEngine.Cli.App.Run(["study", "run", spec, "--dir", dir, "--jobs", "2"], o, o, CancellationToken.None));
         var vae = plan.Single(r => r.Model == "vae");
         var sw = System.Diagnostics.Stopwatch.StartNew();
         while (!QGenEngine.Cli.Study.StudyRunner.Finished(vae) && sw.Elapsed.TotalSeconds < 120) Thread.Sleep(100);

@@ -82,7 +82,7 @@ public static class StudyCommand
         });
 
         var spec2 = Spec(); var prof2 = Profile(); var dir2 = Dir(); var sum2 = Summaries(); var n2 = EvalSamples();
-        var jobs = new Option<int>("--jobs") { Description = "runs at a time on this machine (the cores are split between them)", DefaultValueFactory = _ => 1 };
+        var jobs = new Option<int>("--jobs") { Description = "runs at a time on this machine, counting those another process trains here (the cores are split between them)", DefaultValueFactory = _ => 1 };
         var executor = new Option<string>("--executor") { Description = "local (here, --jobs at a time) | slurm (a job array per dependency level, submitted with sbatch)", DefaultValueFactory = _ => "local" };
         var partition = new Option<string?>("--partition") { Description = "slurm: the partition" };
         var time = new Option<string?>("--time") { Description = "slurm: each task's time limit (e.g. 2:00:00)" };

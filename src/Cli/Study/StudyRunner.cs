@@ -114,7 +114,8 @@ public static class StudyRunner
     /// Runs what is not finished, <paramref name="jobs"/> at a time, each as the child process
     /// <paramref name="childArgs"/>(run) gives (`study run-one ... --index I`: train, then evaluate and summarise);
     /// returns the exit code (0 when every run finished). A run that another process is training (another `study run`,
-    /// a Slurm task, a `train` by hand: it holds the run's lock) is left to it; what needs it waits for it.
+    /// a Slurm task, a `train` by hand: it holds the run's lock) is left to it, takes one of the <paramref name="jobs"/>
+    /// slots while it trains, and what needs it waits for it; once it finishes it is summarised like the others.
     /// </summary>
     public static int RunLocal(IReadOnlyList<PlannedRun> runs, int jobs, TextWriter stdout, CancellationToken cancel,
                                Func<PlannedRun, IEnumerable<string>>? childArgs = null, string? summaries = null)
@@ -145,7 +146,7 @@ public static class StudyRunner
         while (true)
         {
             // Start what can start: not finished, not failed this time, not trained elsewhere, everything it needs finished.
-            while (!stopping && running.Count < jobs)
+            while (!stopping && running.Count + elsewhere.Count < jobs)   // a run another process trains here takes a slot too
             {
                 int next = SeedMajor(runs).FirstOrDefault(i => Waits(i) && runs[i].Needs.All(d => IsFinished(state[d])), -1);
                 if (next < 0) break;
@@ -183,12 +184,12 @@ public static class StudyRunner
                     var s = State(runs[i]);
                     if (s == RunState.Running) continue;
                     elsewhere.Remove(i); state[i] = s;
+                    if (s == RunState.Done && summaries is not null && StudySummaries.Read(runs[i], summaries) is null) unsummarised.Add(i);
                     stdout.WriteLine($"{Counts()} {(s == RunState.Done ? "finished" : "left    ")} {runs[i].Name} (by another process{(s == RunState.Done ? "" : $"; now {s.ToString().ToLowerInvariant()}")})");
                 }
                 continue;
             }
-            bool waitingForElsewhere = !stopping && elsewhere.Count > 0 &&
-                                       Enumerable.Range(0, runs.Count).Any(i => Waits(i) && runs[i].Needs.Any(elsewhere.Contains));
+            bool waitingForElsewhere = !stopping && elsewhere.Count > 0 && Enumerable.Range(0, runs.Count).Any(Waits);
             if (running.Count == 0 && !waitingForElsewhere) break;
             Thread.Sleep(200);
             foreach (var (i, (p, clock)) in running.ToList())
