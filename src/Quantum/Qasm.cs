@@ -26,6 +26,13 @@ public static class Qasm
     };
 
     /// <summary>One circuit with one sample's inputs and the weights bound. Amplitude encoding has no gate list and is refused.</summary>
+    /// <summary>An angle as a float literal that round-trips (the shortest "R" form of the float32) and always reads as a float: 2 → 2.0.</summary>
+    public static string Literal(float a)
+    {
+        string t = a.ToString("R", CultureInfo.InvariantCulture);
+        return t.Contains('.') || t.Contains('E') ? t : t + ".0";
+    }
+
     public static string Write(Circuit c, ReadOnlySpan<float> inputs, ReadOnlySpan<float> weights, QasmDialect dialect, string? comment = null)
     {
         if (c.Encoding != Encoding.Angle)
@@ -53,7 +60,7 @@ public static class Qasm
                         _ => 0f,
                     };
                     if (!float.IsFinite(a)) throw new ArgumentException($"the angle of {g.Kind} on wire {g.Wire} is {a}, not a finite number");
-                    sb.Append(CultureInfo.InvariantCulture, $"{g.Kind.ToString().ToLowerInvariant()}({a.ToString("R", CultureInfo.InvariantCulture)}) q[{g.Wire}];\n");
+                    sb.Append(CultureInfo.InvariantCulture, $"{g.Kind.ToString().ToLowerInvariant()}({Literal(a)}) q[{g.Wire}];\n");
                     break;
             }
         }

@@ -100,6 +100,19 @@ public class QasmTests : TempDirTest
         Assert.That(ex!.Message, Does.Contain(expected));
     }
 
+    [TestCase(2f, "2.0")]
+    [TestCase(-3f, "-3.0")]
+    [TestCase(0f, "0.0")]
+    [TestCase(0.1f, "0.1")]
+    [TestCase(1e-5f, "1E-05")]
+    [TestCase(3.1415927f, "3.1415927")]
+    public void Angles_are_float_literals_that_round_trip(float a, string text)
+    {
+        // Whole numbers keep a decimal point (OpenQASM 3 reads "2" as an integer); the shortest form that reads back as the same float32.
+        Assert.That(Qasm.Literal(a), Is.EqualTo(text));
+        Assert.That(float.Parse(Qasm.Literal(a), System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(a));
+    }
+
     [Test]
     public void Amplitude_encoded_circuits_are_not_exported()
     {
