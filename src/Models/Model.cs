@@ -122,6 +122,22 @@ public interface IReconstructive
     (Tensor Images, Tensor Bce) Reconstruct(Tensor x);
 }
 
+/// <summary>
+/// A reconstructive model with a circuit whose inputs come from the image (the qvae's attention, issue #26): the
+/// circuit can run on a device for given images, and the rest of the reconstruction on its counts.
+/// </summary>
+public interface ICircuitReconstructor : IReconstructive
+{
+    /// <summary>The circuit the image's angles enter, or null when this instance has none that can be exported (vae, vae-attn; amplitude encoding).</summary>
+    QGenEngine.Quantum.QuantumLayer? InputCircuit { get; }
+
+    /// <summary>The circuit's input angles (n, q) for images x (n, 1, 28, 28); eval mode, no graph.</summary>
+    Tensor CircuitInputs(Tensor x);
+
+    /// <summary>Reconstructions of x and their BCE, with the circuit's readout replaced by measured probabilities (n, 2^q); eval mode, no graph.</summary>
+    (Tensor Images, Tensor Bce) ReconstructFromProbabilities(Tensor x, Tensor probabilities);
+}
+
 /// <summary>A model that labels images (the metric classifier).</summary>
 public interface IClassifying
 {

@@ -37,7 +37,7 @@ public sealed record VaeConfig(int Latent = 32, AttentionKind Attention = Attent
 /// Loss: BCE on logits summed over pixels plus KL(q(z|x) ‖ N(0,I)), both averaged over the batch.
 /// Parameter names follow a PyTorch module with the same attributes (enc.0.weight, fc_mu.bias, …).
 /// </summary>
-public sealed class Vae : Module, ITrainable, IGenerative, IReconstructive, IEpochStatistics
+public sealed class Vae : Module, ITrainable, IGenerative, ICircuitReconstructor, IEpochStatistics
 {
     public int Latent { get; }
     public VaeConfig Config { get; }
@@ -140,6 +140,24 @@ public sealed class Vae : Module, ITrainable, IGenerative, IReconstructive, IEpo
         var logits = Decode(Encode(x).Mu);
         return (logits.Sigmoid(), Evaluation.BcePerImage(logits, x));
     });
+
+    // ---- the attention circuit on a device (issue #26) ---------------------------------------------------
+    public QGenEngine.Quantum.QuantumLayer? InputCircuit => _attn?.ExportableCircuit;
+
+    public Tensor CircuitInputs(Tensor x) => ModelMode.Eval(this, () => Exportable().Angles(_enc.Forward(x)));
+
+    public (Tensor Images, Tensor Bce) ReconstructFromProbabilities(Tensor x, Tensor probabilities) => ModelMode.Eval(this, () =>
+    {
+        var attn = Exportable();
+        int dim = attn.ExportableCircuit!.Circuit.Dim;
+        if (probabilities.Rank != 2 || probabilities.Shape[0] != x.Shape[0] || probabilities.Shape[1] != dim)
+            throw new ArgumentException($"probabilities of shape {Shape.Format(probabilities.Shape)}; the attention circuit of {x.Shape[0]} images gives ({x.Shape[0]}, {dim})");
+        var logits = Decode(_fcMu.Forward(attn.FromProbabilities(_enc.Forward(x), probabilities)));
+        return (logits.Sigmoid(), Evaluation.BcePerImage(logits, x));
+    });
+
+    private Attention Exportable() => _attn is { ExportableCircuit: not null } a ? a
+        : throw new InvalidOperationException(_attn is null ? "this VAE has no attention circuit" : "this VAE's attention has no circuit whose inputs are angles (softmax control, or amplitude encoding)");
 }
 
 /// <summary>
@@ -185,6 +203,23 @@ public sealed class Attention : Layer
             _mix = Child("mix", new Linear(dev, rng, _n, 256));
     }
 
+    /// <summary>The circuit a device can run for given images: angle-encoded (amplitude encoding prepares a state no gate list writes).</summary>
+    public QuantumLayer? ExportableCircuit => _amplitude ? null : _circuit;
+
+    /// <summary>The circuit's input angles for h: π·tanh(Linear(256→n)(h)).</summary>
+    public Tensor Angles(Tensor h) => _proj!.Forward(h).Tanh().Mul(MathF.PI);
+
+    /// <summary>h' from h and the circuit's basis probabilities (n, 2^q) - measured ones, say: the readout is made from them (probs and shots as they are, expval as ⟨Z_q⟩ = Σ_b p_b (1 − 2 b_q)).</summary>
+    public Tensor FromProbabilities(Tensor h, Tensor p)
+    {
+        if (!_expval) return Weigh(h, p);
+        int dim = 1 << _n;
+        var z = new float[_n * dim];   // (n, 2^n): Z_q's eigenvalue, +1 / −1, of each basis state; wire 0 the most significant bit
+        for (int q = 0; q < _n; q++)
+            for (int k = 0; k < dim; k++) z[q * dim + k] = ((k >> (_n - 1 - q)) & 1) == 0 ? 1f : -1f;
+        return Weigh(h, p.Linear(Tensor.FromArray(p.Device, z, _n, dim), null));
+    }
+
     public override Tensor Forward(Tensor h)
     {
         int b = h.Shape[0];
@@ -193,9 +228,15 @@ public sealed class Attention : Layer
             var p = _circuit!.Forward(h.Add(1e-3f));   // the simulator normalises the amplitudes
             return _expval ? h.Reshape(b, _n, 256 / _n).Mul(p.Softmax().Mul(_n).Reshape(b, _n, 1)).Reshape(b, 256) : h.Mul(p.Mul(256f));
         }
-        var angles = _proj!.Forward(h).Tanh().Mul(MathF.PI);
+        var angles = Angles(h);
         if (_mix is not null) return h.Mul(_mix.Forward(angles).Softmax().Mul(256f));
-        var r = _circuit!.Forward(angles);
+        return Weigh(h, _circuit!.Forward(angles));
+    }
+
+    /// <summary>h ⊙ a from the circuit's readout r: a = 256·p (probs), or the softmax of the n ⟨Z⟩ spread over n groups of units (expval).</summary>
+    private Tensor Weigh(Tensor h, Tensor r)
+    {
+        int b = h.Shape[0];
         if (!_expval) return h.Mul(r.Mul(256f));
         if (_spread is not null) return h.Mul(r.Softmax().Mul(_n).Linear(_spread, null));
         var a = r.Softmax().Mul(_n).Reshape(b, _n, 1);

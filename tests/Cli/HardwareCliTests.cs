@@ -20,7 +20,7 @@ public class HardwareCliTests : TempDirTest
     private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
     private static string Noise(string name) => Path.Combine(AppContext.BaseDirectory, "fixtures", "device-noise", name);
 
-    private string _shared = "", _qgan = "", _gan = "", _latents = "";
+    private string _shared = "", _qgan = "", _gan = "", _qvae = "", _latents = "";
     private const int Rows = 5;
 
     [OneTimeSetUp]
@@ -31,6 +31,9 @@ public class HardwareCliTests : TempDirTest
         var (code, o, e) = Run("train", "qgan", "--qubits", "4", "--layers", "2", "--epochs", "1", "--limit", "64", "--fid-every", "0", "--out", _qgan);
         Assert.That(code, Is.Zero, e + o);
         (code, o, e) = Run("train", "gan", "--epochs", "1", "--limit", "64", "--fid-every", "0", "--out", _gan);
+        Assert.That(code, Is.Zero, e + o);
+        _qvae = Path.Combine(_shared, "qvae");
+        (code, o, e) = Run("train", "qvae", "--epochs", "1", "--limit", "64", "--fid-every", "0", "--eval-images", "10", "--out", _qvae);
         Assert.That(code, Is.Zero, e + o);
         var rng = new Random(9);
         _latents = Path.Combine(_shared, "z.npy");
@@ -95,6 +98,74 @@ public class HardwareCliTests : TempDirTest
         var got = Npy.Read(right).Data;
         Close.Assert(got, want, 1e-6, 0, "images from the counts = the generator on the shots readout");
         Assert.That(Npy.Read(wrong).Data.Zip(want).Max(t => Math.Abs(t.First - t.Second)), Is.GreaterThan(1e-3), "counts read in the other dialect's order give other images");
+    }
+
+    [TestCase("qiskit")]
+    [TestCase("braket")]
+    public void A_qvaes_attention_is_exported_per_image_and_its_counts_reconstruct_those_images(string dialect)
+    {
+        const int images = 3;
+        var outDir = Path.Combine(Dir, "qasm");
+        var (code, o, e) = Run("qasm", "--run", _qvae, "--images", $"mnist:test:{images}", "--dialect", dialect, "--out", outDir);
+        Assert.That(code, Is.Zero, e);
+        Assert.That(o, Does.Contain($"wrote {images} programs").And.Contain("eval --run"));
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "manifest.json")))!;
+        Assert.That(manifest["part"]!.GetValue<string>(), Is.EqualTo("attention"));
+        Assert.That(manifest["images"]!.GetValue<string>(), Is.EqualTo($"mnist:test:{images}"));
+        // Each program is the attention circuit with that image's angles: read back, it gives the model's own readout.
+        var dev = ReferenceDevice.Instance;
+        var (model, _) = ModelCatalog.LoadRun(_qvae, dev);
+        var vae = (Vae)model;
+        var layer = vae.InputCircuit!;
+        var test = QGenEngine.Cli.ImageSets.Load($"mnist:test:{images}", dev);
+        var angles = Evaluation.CircuitInputs(vae, dev, test.Pixels, images);
+        var want = Simulator.Run<double>(layer.Circuit, angles, images, layer.Weight.ToArray(), Readout.Probs);
+        for (int r = 0; r < images; r++)
+        {
+            var prog = Qasm.Parse(File.ReadAllText(Path.Combine(outDir, $"{r:D4}.qasm")));
+            var got = Simulator.Run<double>(prog.Circuit, new float[8], 1, prog.Weights, Readout.Probs);
+            Close.Assert(got, want.AsSpan(r * 256, 256).ToArray().Select(v => (double)v).ToArray(), 1e-6, 0, $"image {r}");
+        }
+        // Counts with 10^9 shots in the dialect's order: the reconstructions are the simulator's; in the other order they are not.
+        var counts = want.Select(v => (int)Math.Round(v * 1e9)).ToArray();
+        var countsFile = Path.Combine(Dir, "device.json");
+        File.WriteAllText(countsFile, MeasuredCounts.Write(counts, images, 8, Qasm.ParseDialect(dialect)).ToJsonString());
+        string run = Path.Combine(Dir, "run");
+        CopyDir(_qvae, run);
+        (code, o, e) = Run("eval", "--run", run, "--counts", countsFile, "--dialect", dialect, "--images", $"mnist:test:{images}");
+        Assert.That(code, Is.Zero, e);
+        Assert.That(o, Does.Contain("attention from the counts"));
+        var j = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "eval-counts-device.json")))!;
+        double Get(string k) => j[k]!.GetValue<double>();
+        Assert.That(j["rows"]!.GetValue<int>(), Is.EqualTo(images));
+        Assert.That(Get("test_bce"), Is.EqualTo(Get("simulator_test_bce")).Within(1e-3), "10^9 shots: the simulator's reconstructions");
+        Assert.That(Get("test_ssim"), Is.EqualTo(Get("simulator_test_ssim")).Within(1e-5));
+        Assert.That(File.Exists(Path.Combine(run, "eval.json")), Is.False, "eval.json untouched");
+        string other = dialect == "qiskit" ? "braket" : "qiskit";
+        Assert.That(Run("eval", "--run", run, "--counts", countsFile, "--dialect", other, "--images", $"mnist:test:{images}").Code, Is.Zero);
+        var wrong = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "eval-counts-device.json")))!;
+        Assert.That(Math.Abs(wrong["test_bce"]!.GetValue<double>() - Get("simulator_test_bce")), Is.GreaterThan(1e-2), "the other bit order gives other reconstructions");
+    }
+
+    [TestCase("probs", 8)]
+    [TestCase("expval", 4)]
+    [TestCase("expval", 5)]
+    public void Reconstruction_from_the_circuits_exact_probabilities_is_the_models_own(string readout, int qubits)
+    {
+        // The measured-probabilities path (expval made from them as <Z_q> = sum_b p_b (1 - 2 b_q)) against the model's forward.
+        var dev = ReferenceDevice.Instance;
+        var vae = new Vae(dev, 5, new VaeConfig(Attention: AttentionKind.Quantum, Qubits: qubits, Readout: readout));
+        var rng = new Random(2);
+        const int n = 4;
+        var x = Enumerable.Range(0, n * 784).Select(_ => (float)rng.NextDouble()).ToArray();
+        var layer = vae.InputCircuit!;
+        var angles = Evaluation.CircuitInputs(vae, dev, x, n);
+        var p = Simulator.Run<double>(layer.Circuit, angles, n, layer.Weight.ToArray(), Readout.Probs).Select(v => (float)v).ToArray();
+        var (bce, ssim) = Evaluation.ReconstructionScoresFromProbabilities(vae, dev, x, p, n);
+        var (wantBce, wantSsim) = Evaluation.ReconstructionScoresPerImage(vae, dev, x, n);
+        Close.Assert(bce, wantBce, 1e-4, 1e-6, "BCE");
+        Close.Assert(ssim, wantSsim, 1e-5, 0, "SSIM");
+        Assert.That(new Vae(dev, 5, new VaeConfig(Attention: AttentionKind.Softmax)).InputCircuit, Is.Null, "the classical control has no circuit to export");
     }
 
     [Test]
@@ -197,7 +268,16 @@ public class HardwareCliTests : TempDirTest
         File.WriteAllText(badKey, "[" + string.Join(",", Enumerable.Repeat("{\"0101\": 3}", Rows - 1)) + ", {\"01012\": 3}]");
         var cases = new (string[] Args, string Expected)[]
         {
-            (["qasm", "--run", _gan, "--latents", _latents, "--out", Path.Combine(Dir, "q")], "a 'gan' run has no circuit that generates"),
+            (["qasm", "--run", _gan, "--latents", _latents, "--out", Path.Combine(Dir, "q")], "a 'gan' run has no circuit to export"),
+            (["qasm", "--run", _qvae, "--latents", _latents, "--out", Path.Combine(Dir, "q")], "--images: a qvae's circuit takes its angles from images"),
+            (["qasm", "--run", _qgan, "--images", "mnist:test:2", "--out", Path.Combine(Dir, "q")], "--latents: a qgan's circuit takes latent rows"),
+            (["qasm", "--run", _qvae, "--images", "mnist:test:2", "--latents", _latents, "--out", Path.Combine(Dir, "q")], "--latents and --images: give one"),
+            (["qasm", "--qubits", "3", "--inputs=1,2,3", "--images", "mnist:test:2"], "--latents / --images: only with --run"),
+            (["eval", "--run", _qgan, "--counts", counts2, "--dialect", "qiskit", "--images", "mnist:test:2"], "a 'qgan' run has no circuit fed by images"),
+            (["eval", "--run", _qvae, "--counts", counts2, "--dialect", "qiskit"], "--images: the image set the programs were exported for"),
+            (["eval", "--run", _qvae, "--counts", counts2, "--images", "mnist:test:3"], "--dialect: counts need their device's bit order"),
+            (["eval", "--run", _qvae, "--counts", counts2, "--dialect", "qiskit", "--images", "mnist:test:3"], $"{counts2}: 2 count objects for 3 circuits"),
+            (["eval", "--run", _qvae, "--dialect", "qiskit"], "--dialect / --images: only with --counts"),
             (["qasm", "--run", _qgan, "--latents", wide, "--out", Path.Combine(Dir, "q")], $"{wide}: latents of shape (3, 5); the circuit of this qgan takes (N, 4)"),
             (["qasm", "--run", _qgan, "--latents", _latents], "--out: with --run"),
             (["qasm", "--run", _qgan, "--latents", _latents, "--dialect", "cirq", "--out", Path.Combine(Dir, "q")], "--dialect: unknown dialect 'cirq'"),

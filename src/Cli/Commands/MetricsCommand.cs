@@ -151,14 +151,23 @@ public static class MetricsCommand
         var run = new Option<string>("--run") { Required = true, Description = "a run directory made by `train`" };
         var n = new Option<int>("--n") { Description = "generated images scored", DefaultValueFactory = _ => 10_000 };
         var noiseModel = SampleCommand.NoiseModelOption();
+        var counts = new Option<string?>("--counts") { Description = "counts measured on a device for the programs of `qasm --run RUN --images SET` (qvae): reconstructions of those images from them → DIR/eval-counts-<file>.json" };
+        var dialect = new Option<string?>("--dialect") { Description = "with --counts: the bit order of the device's bitstrings, qiskit (c[n-1] leftmost) | braket (qubit 0 leftmost)" };
+        var images = new Option<string?>("--images") { Description = "with --counts: the image set the programs were exported for (the same SET as `qasm --images`)" };
         var device = DeviceOption.Create();
-        var cmd = new Command("eval", "Score a trained run by what its model can do: FID, IS and modes of samples; reconstruction SSIM and BCE; accuracy") { run, n, noiseModel, device };
+        var cmd = new Command("eval", "Score a trained run by what its model can do: FID, IS and modes of samples; reconstruction SSIM and BCE; accuracy") { run, n, noiseModel, counts, dialect, images, device };
         cmd.SetAction(p =>
         {
             var dev = Device(p.GetValue(device));
             string dir = p.GetValue(run)!;
             int count = p.GetValue(n);
             if (count < 10) throw new CliException($"--n: {count} must be ≥ 10");
+            if (p.GetValue(counts) is { } countsFile)
+            {
+                if (p.GetValue(noiseModel) is not null) throw new CliException("--counts and --noise-model: measured counts already hold the device's noise; give one");
+                return EvalCounts(stdout, dir, countsFile, p.GetValue(dialect), p.GetValue(images), dev);
+            }
+            if (p.GetValue(dialect) is not null || p.GetValue(images) is not null) throw new CliException("--dialect / --images: only with --counts");
             // Under a device's noise model the scores go to eval-noise-<model file>.json, beside the noiseless eval.json.
             string? nmFile = p.GetValue(noiseModel);
             var (model, o) = SampleCommand.LoadRun(dir, dev, nmFile);
@@ -237,6 +246,42 @@ public static class MetricsCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// `eval --run QVAE --counts C.json --dialect D --images SET` (issue #26): the images' reconstructions with the attention
+    /// circuit's readout made from a device's counts, beside the simulator's exact ones for the same images →
+    /// DIR/eval-counts-<file>.json (eval.json untouched) and a line in DIR/report.md.
+    /// </summary>
+    private static int EvalCounts(TextWriter stdout, string dir, string countsFile, string? dialectName, string? imageSet, IDevice dev)
+    {
+        if (dialectName is null) throw new CliException("--dialect: counts need their device's bit order, qiskit or braket");
+        if (imageSet is null) throw new CliException("--images: the image set the programs were exported for (`qasm --run RUN --images SET`)");
+        QGenEngine.Quantum.QasmDialect d;
+        try { d = QGenEngine.Quantum.Qasm.ParseDialect(dialectName); }
+        catch (ArgumentException e) { throw new CliException($"--dialect: {e.Message}"); }
+        var (model, o) = ModelCatalog.LoadRun(dir, dev);
+        if (model is not ICircuitReconstructor { InputCircuit: { } layer } cr)
+            throw new CliException($"{dir}: a '{o.Model}' run has no circuit fed by images; --counts here is for a qvae's attention (a qgan's generator: `sample --counts`)");
+        var set = ImageSets.Load(imageSet, dev);
+        var probs = QGenEngine.Quantum.MeasuredCounts.ReadProbabilities(countsFile, set.Count, layer.Circuit.Qubits, d);
+        var (bce, ssim) = Evaluation.ReconstructionScoresFromProbabilities(cr, dev, set.Pixels, probs, set.Count);
+        var (simBce, simSsim) = Evaluation.ReconstructionScoresPerImage(cr, dev, set.Pixels, set.Count);
+        var result = new JsonObject
+        {
+            ["model"] = o.Model, ["part"] = "attention", ["counts"] = Path.GetFullPath(countsFile), ["dialect"] = d.ToString().ToLowerInvariant(),
+            ["images"] = imageSet, ["rows"] = set.Count,
+            ["test_ssim"] = ssim.Average(), ["test_bce"] = bce.Average(),
+            ["simulator_test_ssim"] = simSsim.Average(), ["simulator_test_bce"] = simBce.Average(),
+            ["note"] = "test_ssim / test_bce: reconstructions with the attention readout made from the measured counts; simulator_*: the same images with the simulator's exact readout",
+        };
+        string file = $"eval-counts-{Path.GetFileNameWithoutExtension(countsFile)}.json";
+        QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, file), result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        string text = $"eval ({o.Model}, attention from the counts in {countsFile}, {set.Count} images; in {file}): test SSIM {ssim.Average():F4} (simulator {simSsim.Average():F4}), " +
+                      $"test BCE {bce.Average():F2} (simulator {simBce.Average():F2})";
+        File.AppendAllText(Path.Combine(dir, "report.md"), $"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC {text}\n");
+        stdout.WriteLine(text);
+        return 0;
     }
 
     /// <summary>

@@ -68,6 +68,44 @@ public static class Evaluation
         return images;
     }
 
+    /// <summary>The input angles (n, q) of a model's image-fed circuit for the first n images, in chunks.</summary>
+    public static float[] CircuitInputs(ICircuitReconstructor model, IDevice dev, ReadOnlySpan<float> images, int n)
+    {
+        int q = model.InputCircuit?.Circuit.InputCount ?? throw new ArgumentException("the model has no circuit fed by images");
+        var angles = new float[n * q];
+        for (int s = 0; s < n; s += Chunk)
+        {
+            int m = Math.Min(Chunk, n - s);
+            using var scope = TensorScope.Begin();
+            model.CircuitInputs(Tensor.FromArray(dev, images.Slice(s * Px, m * Px), m, 1, 28, 28)).CopyTo(angles.AsSpan(s * q, m * q));
+        }
+        return angles;
+    }
+
+    /// <summary>Each of the first n images' reconstruction BCE and SSIM with the circuit's readout made from given probabilities (n, 2^q) - measured on a device.</summary>
+    public static (double[] Bce, double[] Ssim) ReconstructionScoresFromProbabilities(ICircuitReconstructor model, IDevice dev, ReadOnlySpan<float> images,
+                                                                                      ReadOnlySpan<float> probabilities, int n)
+    {
+        int w = model.InputCircuit?.Circuit.Dim ?? throw new ArgumentException("the model has no circuit fed by images");
+        if (probabilities.Length != n * w) throw new ArgumentException($"probabilities hold {probabilities.Length} values; {n} vectors of {w} expected");
+        var bce = new double[n];
+        var ssim = new double[n];
+        for (int s = 0; s < n; s += Chunk)
+        {
+            int m = Math.Min(Chunk, n - s);
+            using var scope = TensorScope.Begin();
+            var (r, b) = model.ReconstructFromProbabilities(Tensor.FromArray(dev, images.Slice(s * Px, m * Px), m, 1, 28, 28),
+                                                            Tensor.FromArray(dev, probabilities.Slice(s * w, m * w), m, w));
+            var rh = r.ToArray(); var bh = b.ToArray();
+            for (int i = 0; i < m; i++)
+            {
+                bce[s + i] = bh[i];
+                ssim[s + i] = Ssim.Compute(images.Slice((s + i) * Px, Px), rh.AsSpan(i * Px, Px), 28, 28);
+            }
+        }
+        return (bce, ssim);
+    }
+
     /// <summary>n images from the model's prior, seeded: the same seed gives the same latents on every device.</summary>
     public static float[] Generate(IGenerative model, IDevice dev, int n, ulong seed) => Generate(model, dev, Latents(model, dev, n, seed), n);
 
