@@ -233,6 +233,34 @@ public class StudyCliTests : TempDirTest
         Assert.That(plan.All(QGenEngine.Cli.Study.StudyRunner.Finished), o.ToString());
     }
 
+    [Test]
+    public void A_spec_with_noise_models_evaluates_its_circuits_under_each_and_reports_both()
+    {
+        string dir = Path.Combine(Dir, "s"), sums = Path.Combine(Dir, "docs");
+        string device = Path.Combine(AppContext.BaseDirectory, "fixtures", "device-noise", "ibm_properties.json");
+        string spec = Spec($$"""
+            name: noisy
+            models: [qgan, gan]
+            options: {qubits: 4, layers: 1, epochs: 1, limit: 64, batch-size: 32, eval-images: 10, fid-every: 0}
+            noise_models: ["{{device}}"]
+            """);
+        var (code, o, e) = Run("study", "run", spec, "--dir", dir, "--summaries", sums, "--n", "20");
+        Assert.That(code, Is.Zero, o + e);
+        var plan = QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, dir).Runs;
+        var qgan = plan.Single(r => r.Model == "qgan");
+        var gan = plan.Single(r => r.Model == "gan");
+        var noisy = Path.Combine(sums, "runs", qgan.Name, "eval-noise-ibm_properties.json");
+        Assert.That(File.Exists(noisy), "the qgan's circuit was evaluated under the calibration and the result summarised");
+        Assert.That(File.Exists(Path.Combine(gan.Dir, "eval-noise-ibm_properties.json")), Is.False, "the gan has no circuit");
+        var (c2, o2, e2) = Run("study", "report", spec, "--dir", dir, "--out", sums, "--n", "20");
+        Assert.That(c2, Is.Zero, o2 + e2);
+        string md = File.ReadAllText(Path.Combine(sums, "REPORT.md"));
+        Assert.That(md, Does.Contain("## On a device (noise models)").And.Contain("(fake_ibm_5q)"));
+        double fid = JsonNode.Parse(File.ReadAllText(noisy))!["fid"]!.GetValue<double>();
+        var row = md.Split('\n').Single(l => l.StartsWith("| qgan | 1 |", StringComparison.Ordinal) && l.Contains(fid.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.That(row.Split('|'), Has.Length.EqualTo(9), "one row per configuration: " + row);
+    }
+
     /// <summary>`study run` then `study report` (both must succeed); the report's text.</summary>
     private string RunAndReport(string spec, string dir, params string[] reportOptions)
     {
@@ -338,6 +366,8 @@ public class StudyCliTests : TempDirTest
     [TestCase("name: x\nmodel: vea\n", "unknown model 'vea'")]
     [TestCase("name: x\nmodel: vae\noptions: {out: here}\n", "'out' is the study's to set")]
     [TestCase("name: x\nmodel: vae\nseeds: []\n", "'seeds' is empty")]
+    [TestCase("name: x\nmodel: qgan\nnoise_models: [missing.json]\n", "spec.yaml:3: noise model")]
+    [TestCase("name: x\nmodel: qgan\nnoise_models: ibm.json\n", "'noise_models' must be a list")]
     [TestCase("name: x\nmodel: vae\ncomparisons: [[vae, qvae]]\n", "spec.yaml:3: comparison names 'qvae', which the study does not train")]
     [TestCase("name: x\nmodel: vae\ncomparisons: [vae]\n", "spec.yaml:3: a comparison is a pair of models")]
     [TestCase("name: x\nmodels: [{model: prior, options: {vqvae: \"@vqvae\"}}]\n", "list 'vqvae' first")]

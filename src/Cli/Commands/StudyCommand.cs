@@ -117,7 +117,7 @@ public static class StudyCommand
         var runOne = new Command("run-one", "Run one run of the study in this process (what each Slurm array task does)") { spec3, prof3, dir3, sum3, n3, index };
         runOne.SetAction(p =>
         {
-            var (_, _, runs) = Load(p.GetValue(spec3)!, p.GetValue(prof3), p.GetValue(dir3));
+            var (spec, _, runs) = Load(p.GetValue(spec3)!, p.GetValue(prof3), p.GetValue(dir3));
             int i = p.GetValue(index);
             if (p.GetValue(n3) < 10) throw new CliException($"--n: {p.GetValue(n3)} must be ≥ 10");
             if (i < 0 || i >= runs.Count) throw new CliException($"--index: {i} is outside the study's runs 0..{runs.Count - 1}");
@@ -137,7 +137,7 @@ public static class StudyCommand
             }
             else if (summaries is null) { stdout.WriteLine($"{r.Name}: finished already"); return 0; }
             // Finished: with --summaries, evaluated (10,000 samples, as `study report` does) and summarised as it lands.
-            if (summaries is not null) StudyReport.Finish(r, summaries, DeviceOption.Resolve(null), p.GetValue(n3), 10_000, stdout);
+            if (summaries is not null) StudyReport.Finish(r, summaries, DeviceOption.Resolve(null), p.GetValue(n3), 10_000, stdout, spec.NoiseModels);
             return 0;
         });
 

@@ -28,7 +28,7 @@ public static class StudyReport
         reportDir ??= dir;
         Directory.CreateDirectory(reportDir);
         // 1. Every run finished in the study directory: evaluated (eval.json; route.json for a router) and summarised into reportDir/runs/.
-        foreach (var r in runs.Where(StudyRunner.Finished)) Finish(r, reportDir, dev, evalSamples, routeImages, stdout);
+        foreach (var r in runs.Where(StudyRunner.Finished)) Finish(r, reportDir, dev, evalSamples, routeImages, stdout, spec.NoiseModels);
         // 2. The report, from the summaries alone (a clean clone holds them; checkpoints are not needed).
         var results = runs.Select(r => StudySummaries.Read(r, reportDir)).OfType<RunSummary>().ToList();
         if (results.Count == 0)
@@ -44,7 +44,7 @@ public static class StudyReport
     /// (eval.json, unless one newer than the checkpoint exists), `route` for a router, and, with a
     /// <paramref name="reportDir"/>, its summary there. Failures are warnings: the report evaluates again later.
     /// </summary>
-    public static void Finish(PlannedRun r, string? reportDir, IDevice dev, int evalSamples, int routeImages, TextWriter stdout)
+    public static void Finish(PlannedRun r, string? reportDir, IDevice dev, int evalSamples, int routeImages, TextWriter stdout, IReadOnlyList<string>? noiseModels = null)
     {
         var evalPath = Path.Combine(r.Dir, "eval.json");
         var ckpt = Path.Combine(r.Dir, Trainer.CheckpointFile);
@@ -65,9 +65,57 @@ public static class StudyReport
             if (App.Run(["route", "--router", r.Dir, "--images", set, "--out", r.Dir, "--json", "--device", dev.Name], TextWriter.Null, err) != 0)
                 stdout.WriteLine($"warning: route with {r.Name} failed: {err.ToString().Trim()}");
         }
+        // Under each of the spec's device calibrations, where the run has a circuit (eval-noise-<file>.json beside eval.json).
+        if (noiseModels is { Count: > 0 } && HasCircuit(r.Dir, dev))
+            foreach (var nm in noiseModels)
+            {
+                var noisy = Path.Combine(r.Dir, $"eval-noise-{Path.GetFileNameWithoutExtension(nm)}.json");
+                if (File.Exists(noisy) && File.GetLastWriteTimeUtc(noisy) >= File.GetLastWriteTimeUtc(ckpt)) continue;
+                stdout.WriteLine($"evaluating {r.Name} under the noise model {Path.GetFileName(nm)} ({evalSamples} samples) ...");
+                var err = new StringWriter();
+                if (App.Run(["eval", "--run", r.Dir, "--n", evalSamples.ToString(CultureInfo.InvariantCulture), "--noise-model", nm, "--device", dev.Name], TextWriter.Null, err) != 0)
+                    stdout.WriteLine($"warning: eval of {r.Name} under {nm} failed: {err.ToString().Trim()}");
+            }
         if (reportDir is null) return;
         StudySummaries.Write(r, reportDir, dev);
         stdout.WriteLine($"summarised {r.Name} in {StudySummaries.DirOf(reportDir, r)}");
+    }
+
+    /// <summary>Each device calibration the runs were evaluated under: the noiseless scores beside the noisy ones, per configuration.</summary>
+    private static void WriteNoise(StringBuilder md, IEnumerable<IGrouping<string, RunSummary>> groups)
+    {
+        var stems = groups.SelectMany(g => g.SelectMany(r => r.NoiseEvals.Keys)).Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
+        if (stems.Count == 0) return;
+        md.AppendLine("## On a device (noise models)");
+        md.AppendLine();
+        md.AppendLine("The trained circuits run under a device's calibration (`eval --noise-model`: thermal relaxation for each gate's duration, a depolarising " +
+                      "channel sized to its calibrated error, per-qubit readout confusion; docs/noise-model.md) - how each model, trained noiselessly, would do " +
+                      "on that device. Same samples and test images as above; only the circuits change.");
+        md.AppendLine();
+        foreach (var stem in stems)
+        {
+            var gs = groups.Where(g => g.Any(r => r.NoiseEvals.ContainsKey(stem))).ToList();
+            string device = gs.SelectMany(g => g).Select(r => r.NoiseEvals.GetValueOrDefault(stem)?["noise_model_name"]?.GetValue<string>()).FirstOrDefault(n => n is not null) ?? stem;
+            md.AppendLine($"Under `{stem}` ({device}):");
+            md.AppendLine();
+            md.AppendLine("| configuration | n | FID noiseless | FID on the device | change | test SSIM noiseless | test SSIM on the device |");
+            md.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var g in gs)
+            {
+                var rs = g.Where(r => r.NoiseEvals.ContainsKey(stem)).ToList();
+                double? Noisy(RunSummary r, string k) => r.NoiseEvals[stem][k] is JsonValue v ? EpochMetrics.Number(v) : null;
+                md.AppendLine($"| {g.Key} | {rs.Count} | {Stat(rs.Select(r => r.Evaluated("fid")), "F1")} | {Stat(rs.Select(r => Noisy(r, "fid")), "F1")} | " +
+                              $"{Stat(rs.Select(r => Noisy(r, "fid") - r.Evaluated("fid")), "F1")} | {Stat(rs.Select(r => r.Evaluated("test_ssim")), "F4")} | " +
+                              $"{Stat(rs.Select(r => Noisy(r, "test_ssim")), "F4")} |");
+            }
+            md.AppendLine();
+        }
+    }
+
+    private static bool HasCircuit(string dir, IDevice dev)
+    {
+        var (model, _) = ModelCatalog.LoadRun(dir, dev);
+        return model.NamedModules().Any(m => m.Module is QGenEngine.Quantum.QuantumLayer);
     }
 
     private static void WriteReport(StudySpec spec, IReadOnlyList<PlannedRun> runs, List<RunSummary> results, string dir, int evalSamples)
@@ -137,6 +185,7 @@ public static class StudyReport
             md.AppendLine();
         }
 
+        WriteNoise(md, groups);
         if (spec.Comparisons.Count > 0) WriteComparisons(md, spec, results);
 
         md.AppendLine("## Convergence");

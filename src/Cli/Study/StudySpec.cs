@@ -48,8 +48,10 @@ public sealed class StudySpec
     public string? Profile { get; }
     /// <summary>Pairs of configurations the report compares (difference of means, its 95 % interval and Welch's p), as "a - b".</summary>
     public IReadOnlyList<(string A, string B)> Comparisons { get; private init; } = [];
+    /// <summary>Device calibrations (full paths) every finished run with a circuit is also evaluated under (`eval --noise-model`; docs/noise-model.md).</summary>
+    public IReadOnlyList<string> NoiseModels { get; private init; } = [];
 
-    private static readonly string[] TopKeys = ["name", "model", "models", "options", "seeds", "vary", "grid", "profiles", "description", "comparisons"];
+    private static readonly string[] TopKeys = ["name", "model", "models", "options", "seeds", "vary", "grid", "profiles", "description", "comparisons", "noise_models"];
 
     private StudySpec(string path, string name, IReadOnlyList<(string, IReadOnlyDictionary<string, string>, IReadOnlyList<(string, IReadOnlyList<string>)>?)> models, IReadOnlyDictionary<string, string> options,
                       IReadOnlyList<int> seeds, IReadOnlyList<(string, IReadOnlyList<string>)> vary, IReadOnlyList<(string, IReadOnlyList<string>)> grid, string? profile)
@@ -133,7 +135,20 @@ public sealed class StudySpec
                 comparisons.Add((a, b));
             }
         }
-        return new StudySpec(path, name, models, options, seeds, vary, grid, profile) { Comparisons = comparisons };
+        var noiseModels = new List<string>();
+        if (Get(root, "noise_models") is { } nmNode)
+        {
+            if (nmNode is not YamlSequenceNode ns) throw new CliException($"{At(nmNode)}: 'noise_models' must be a list of calibration files, e.g. [../docs/devices/ibm-like-8q.json]");
+            foreach (var item in ns)
+            {
+                // Relative to the spec's folder, as paths in a file usually are.
+                string file = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, Scalar(item, path)));
+                try { QGenEngine.Quantum.DeviceNoise.Load(file); }
+                catch (Exception e) when (e is IOException or FormatException) { throw new CliException($"{At(item)}: noise model {e.Message}"); }
+                noiseModels.Add(file);
+            }
+        }
+        return new StudySpec(path, name, models, options, seeds, vary, grid, profile) { Comparisons = comparisons, NoiseModels = noiseModels };
     }
 
     private static string Scalar(YamlNode n, string path) => n is YamlScalarNode s ? s.Value ?? "" : throw new CliException($"{path}:{n.Start.Line}: expected a single value");

@@ -15,6 +15,9 @@ namespace QGenEngine.Cli.Study;
 public sealed record RunSummary(PlannedRun Run, string Dir, IReadOnlyList<JsonObject> Epochs, JsonObject Eval, JsonNode? Route, float[]? Strip,
                                 long Parameters, long CircuitAngles, IReadOnlyList<string> Commits, JsonNode? Probe = null)
 {
+    /// <summary>eval-noise-&lt;calibration&gt;.json by calibration file stem: the run evaluated under a device's noise model.</summary>
+    public IReadOnlyDictionary<string, JsonObject> NoiseEvals { get; init; } = new Dictionary<string, JsonObject>();
+
     public double? Final(string key) => Epochs.LastOrDefault(e => e[key] is not null)?[key] is { } v ? EpochMetrics.Number(v) : null;
     public double? Evaluated(string key) => Eval[key] is JsonValue v ? EpochMetrics.Number(v) : null;
     public double MeanSecondsPerEpoch => Epochs.Average(e => EpochMetrics.Number(e["seconds"]!));
@@ -32,6 +35,7 @@ public static class StudySummaries
 {
     public const string RunsFolder = "runs", SummaryFile = "summary.json", StripFile = "samples.png";
     public const int StripImages = 16;
+    public const string NoisePrefix = "eval-noise-";
     private static readonly string[] Copied = [Trainer.ConfigFile, Trainer.MetricsFile, "eval.json", "route.json", "probe.json"];
 
     public static string DirOf(string reportDir, PlannedRun r) => Path.Combine(reportDir, RunsFolder, r.Name);
@@ -41,7 +45,7 @@ public static class StudySummaries
     {
         string dst = DirOf(reportDir, r);
         Directory.CreateDirectory(dst);
-        foreach (var f in Copied)
+        foreach (var f in Copied.Concat(Directory.GetFiles(r.Dir, NoisePrefix + "*.json").Select(Path.GetFileName)).OfType<string>())
             if (File.Exists(Path.Combine(r.Dir, f))) File.Copy(Path.Combine(r.Dir, f), Path.Combine(dst, f), overwrite: true);
         var (model, _) = ModelCatalog.LoadRun(r.Dir, dev);
         if (model is IGenerative g)
@@ -88,7 +92,11 @@ public static class StudySummaries
         }
         long Long(string k) => summary[k] is JsonValue v ? v.GetValue<long>() : 0;
         var commits = summary["commits"] is JsonArray ca ? ca.Select(c => c!.GetValue<string>()).ToList() : Commits(epochs);
-        return new RunSummary(r, dir, epochs, eval, route, strip, Long("parameters"), Long("circuit_angles"), commits, probe);
+        var noise = new Dictionary<string, JsonObject>();
+        foreach (var f in Directory.GetFiles(dir, NoisePrefix + "*.json").OrderBy(f => f, StringComparer.Ordinal))
+            try { noise[Path.GetFileNameWithoutExtension(f)[NoisePrefix.Length..]] = JsonNode.Parse(File.ReadAllText(f))!.AsObject(); }
+            catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new CliException($"{f}: not valid JSON ({e.Message})"); }
+        return new RunSummary(r, dir, epochs, eval, route, strip, Long("parameters"), Long("circuit_angles"), commits, probe) { NoiseEvals = noise };
     }
 
     /// <summary>The distinct commits in the epochs' "build" fields, in order of first use ("unrecorded" for epochs from before builds were recorded).</summary>
