@@ -71,29 +71,38 @@ public static class SafeTensors
         ulong hlen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (hlen > (ulong)bytes.Length - 8) throw new CheckpointException($"{path}: header length {hlen} exceeds the file size {bytes.Length}");
         JsonObject header;
-        try { header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)hlen))!.AsObject(); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new CheckpointException($"{path}: the header is not valid JSON ({e.Message})"); }
+        try { header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)hlen))!.AsObject(); _ = header.Count; }   // Count: duplicate names surface here
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or NullReferenceException) { throw new CheckpointException($"{path}: the header is not valid JSON ({e.Message})"); }
         var tensors = new Dictionary<string, Entry>();
         var meta = new Dictionary<string, string>();
         long dataStart = 8 + (long)hlen;
         foreach (var (name, node) in header)
         {
-            if (name == "__metadata__")
+            try
             {
-                foreach (var (k, v) in node!.AsObject()) meta[k] = v!.GetValue<string>();
-                continue;
+                if (name == "__metadata__")
+                {
+                    foreach (var (k, v) in node!.AsObject()) meta[k] = v!.GetValue<string>();
+                    continue;
+                }
+                var o = node!.AsObject();
+                string dtype = o["dtype"]!.GetValue<string>();
+                if (dtype != "F32") throw new CheckpointException($"{path}: tensor '{name}' has dtype {dtype}; only F32 is supported");
+                var shape = o["shape"]!.AsArray().Select(x => x!.GetValue<int>()).ToArray();
+                if (shape.Length > 8 || shape.Any(d => d < 0))
+                    throw new CheckpointException($"{path}: tensor '{name}' has shape {Shape.Format(shape)}; expected at most 8 dimensions, none negative");
+                var off = o["data_offsets"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
+                long n = shape.Aggregate(1L, (a, d) => a * d > bytes.Length ? bytes.Length + 1L : a * d);   // capped: never more than the file holds
+                if (off.Length != 2 || off[0] < 0 || off[1] < off[0] || off[1] - off[0] != n * 4 || dataStart + off[1] > bytes.Length)
+                    throw new CheckpointException($"{path}: tensor '{name}' of shape {Shape.Format(shape)} has data offsets [{string.Join(", ", off)}] that do not fit the file");
+                var data = new float[n];
+                Buffer.BlockCopy(bytes, (int)(dataStart + off[0]), data, 0, (int)(n * 4));
+                tensors[name] = new Entry(shape, data);
             }
-            var o = node!.AsObject();
-            string dtype = o["dtype"]!.GetValue<string>();
-            if (dtype != "F32") throw new CheckpointException($"{path}: tensor '{name}' has dtype {dtype}; only F32 is supported");
-            var shape = o["shape"]!.AsArray().Select(x => x!.GetValue<int>()).ToArray();
-            var off = o["data_offsets"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
-            long n = Shape.Numel(shape);
-            if (off.Length != 2 || off[1] - off[0] != n * 4 || dataStart + off[1] > bytes.Length)
-                throw new CheckpointException($"{path}: tensor '{name}' of shape {Shape.Format(shape)} has data offsets [{string.Join(", ", off)}] that do not fit the file");
-            var data = new float[n];
-            Buffer.BlockCopy(bytes, (int)(dataStart + off[0]), data, 0, (int)(n * 4));
-            tensors[name] = new Entry(shape, data);
+            catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or OverflowException or ArgumentException or KeyNotFoundException)
+            {
+                throw new CheckpointException($"{path}: the header's entry '{name}' is not a safetensors tensor {{dtype, shape, data_offsets}} ({e.GetType().Name}: {e.Message})");
+            }
         }
         return (tensors, meta);
     }

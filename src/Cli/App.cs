@@ -13,19 +13,40 @@ public static class App
         t.Groups[1].Value.Contains("Int32") ? "as an integer" : t.Groups[1].Value.Contains("UInt64") ? "as a non-negative integer"
         : t.Groups[1].Value.Contains("Single") ? "as a number" : t.Value);
 
+    /// <summary>
+    /// Whether the running command stops cleanly on cancellation (it asked for the token: training, studies); Program's
+    /// Ctrl-C and SIGTERM handlers let any other command end at once, as a signal ends a program.
+    /// </summary>
+    public static volatile bool StopsCleanly;
+
+    /// <summary>The exceptions that are a user's (bad input, a missing or damaged file): one line, exit code 2. Anything else is our bug.</summary>
+    public static bool IsUserError(Exception e) =>
+        e is CliException or ArgumentException or IOException or UnauthorizedAccessException or FormatException
+          or QGenEngine.Models.Data.DataException or QGenEngine.Autograd.CheckpointException or System.Text.Json.JsonException;
+
+    /// <summary>A user error's message as printed: one line (a parser's excerpt of the file may hold line breaks), at most 600 characters.</summary>
+    public static string UserMessage(Exception e)
+    {
+        string m = System.Text.RegularExpressions.Regex.Replace(e.Message, @"[\r\n\t]+", " ");
+        m = new string(m.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return m.Length <= 600 ? m : m[..600] + "…";
+    }
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default)
     {
+        // A command that takes the token stops cleanly on it (training at a checkpoint); the others end at once on Ctrl-C or SIGTERM.
+        CancellationToken Token() { StopsCleanly = true; return cancel; }
         var root = new RootCommand("qgen-engine: classical and quantum-enhanced generative models of images, on an engine of our own");
         root.Subcommands.Add(CircuitCommand.Build(stdout));
         root.Subcommands.Add(DevicesCommand.Build(stdout));
-        root.Subcommands.Add(TrainCommand.Build(stdout, () => cancel));
+        root.Subcommands.Add(TrainCommand.Build(stdout, Token));
         root.Subcommands.Add(SampleCommand.Build(stdout));
         root.Subcommands.Add(MetricsCommand.Build(stdout));
         root.Subcommands.Add(MetricsCommand.BuildEval(stdout));
         root.Subcommands.Add(MetricsCommand.BuildProbe(stdout));
         root.Subcommands.Add(QasmCommand.Build(stdout));
         root.Subcommands.Add(RouteCommand.Build(stdout));
-        root.Subcommands.Add(StudyCommand.Build(stdout, () => cancel));
+        root.Subcommands.Add(StudyCommand.Build(stdout, Token));
         root.Subcommands.Add(PlotCommand.Build(stdout));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -38,10 +59,9 @@ public static class App
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is CliException or ArgumentException or IOException or UnauthorizedAccessException or FormatException
-                                   or QGenEngine.Models.Data.DataException or QGenEngine.Autograd.CheckpointException or System.Text.Json.JsonException)
+        catch (Exception e) when (IsUserError(e))
         {
-            stderr.WriteLine($"qgen-engine: {e.Message}");
+            stderr.WriteLine($"qgen-engine: {UserMessage(e)}");
             return 2;
         }
     }

@@ -65,9 +65,15 @@ public static class ImageSets
     }
 
     /// <summary>A PNG of any size as grey values in [0, 1] (colour is converted by luminance), with its width and height.</summary>
+    public const long MaxPixels = 4096L * 4096;
+
     public static (float[] Pixels, int Width, int Height) ReadPng(string path)
     {
         if (!File.Exists(path)) throw new CliException($"{path}: not found");
+        // The size from the header first: a few KB that declare 30,000 × 30,000 pixels are refused before they inflate.
+        using (var codec = SKCodec.Create(path) ?? throw new CliException($"{path}: not a readable PNG"))
+            if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+                throw new CliException($"{path}: {codec.Info.Width}×{codec.Info.Height} pixels; images here are at most {MaxPixels:N0} pixels (e.g. 4096×4096)");
         using var bmp = SKBitmap.Decode(path) ?? throw new CliException($"{path}: not a readable PNG");
         var dst = new float[bmp.Width * bmp.Height];
         for (int y = 0; y < bmp.Height; y++)

@@ -4,7 +4,7 @@ using QGenEngine.Cli;
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
-    if (cts.IsCancellationRequested) return;   // a second Ctrl-C kills at once
+    if (cts.IsCancellationRequested || !App.StopsCleanly) return;   // a second Ctrl-C, or a command with nothing to save: ends at once
     e.Cancel = true;
     cts.Cancel();
     Console.Error.WriteLine("\nstopping after this step (Ctrl-C again to kill)...");
@@ -14,6 +14,7 @@ Console.CancelKeyPress += (_, e) =>
 // SIGTERM after a Ctrl-C must not kill the process before it has saved: only SIGKILL does that.
 using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
 {
+    if (!App.StopsCleanly) return;   // nothing to save (metrics, eval, sample ...): SIGTERM ends it at once, as it ends any program
     ctx.Cancel = true;
     if (cts.IsCancellationRequested) return;
     cts.Cancel();

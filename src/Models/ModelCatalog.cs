@@ -89,9 +89,18 @@ public static class ModelCatalog
         var cfg = Path.Combine(runDir, Trainer.ConfigFile);
         if (!File.Exists(cfg)) throw new FileNotFoundException($"{cfg}: not found; expected a run directory made by `qgen-engine train`");
         JsonObject json;
-        try { json = JsonNode.Parse(File.ReadAllText(cfg))!.AsObject(); }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { throw new FormatException($"{cfg}: not valid JSON ({e.Message})"); }
+        json = QGenEngine.Autograd.JsonText.ParseObject(File.ReadAllText(cfg), cfg, "the configuration");
         return TrainOptions.FromJson(json, cfg);
+    }
+
+    /// <summary>The untrained model a run's options describe; an inconsistent config.json is an error naming it.</summary>
+    public static Module Build(string runDir, TrainOptions o, IDevice dev)
+    {
+        try { return Get(o.Model).Create(dev, o); }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new FormatException($"{Path.Combine(runDir, Trainer.ConfigFile)}: {e.Message}");
+        }
     }
 
     /// <summary>A trained model from its run directory (config.json and checkpoint.safetensors), on the given device.</summary>
@@ -100,7 +109,7 @@ public static class ModelCatalog
     {
         var o = ReadOptions(runDir);
         if (adjust is not null) o = adjust(o);
-        var model = Get(o.Model).Create(dev, o);
+        var model = Build(runDir, o, dev);
         var ckpt = Path.Combine(runDir, Trainer.CheckpointFile);
         Checkpoint.Load(ckpt, model, expectModel: o.Model);
         return (model, o);

@@ -158,9 +158,7 @@ public sealed class DeviceNoise
         string text;
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{path}: cannot read ({e.Message})"); }
-        JsonNode? root;
-        try { root = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 16 }); }
-        catch (JsonException e) { throw new FormatException($"{path}: not valid JSON ({e.Message})"); }
+        var root = QGenEngine.Autograd.JsonText.Parse(text, path, maxDepth: 16);
         try
         {
             if (root is not JsonObject o || o["qubits"] is not JsonArray qs || qs.Count == 0)

@@ -16,9 +16,7 @@ public static class MeasuredCounts
         string text;
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{path}: cannot read ({e.Message})"); }
-        JsonNode? root;
-        try { root = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 8 }); }
-        catch (JsonException e) { throw new FormatException($"{path}: not valid JSON ({e.Message})"); }
+        var root = QGenEngine.Autograd.JsonText.Parse(text, path, maxDepth: 8);
         return Probabilities(root, path, rows, qubits, dialect);
     }
 

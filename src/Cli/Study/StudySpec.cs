@@ -64,8 +64,13 @@ public sealed class StudySpec
     {
         if (!File.Exists(path)) throw new CliException($"{path}: not found; expected a study spec (YAML)");
         var yaml = new YamlStream();
+        CheckSize(path);
         try { using var r = new StreamReader(path); yaml.Load(r); }
         catch (YamlException e) { throw new CliException($"{path}:{e.Start.Line}: not valid YAML ({e.Message})"); }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            throw new CliException($"{path}: not valid YAML ({e.Message})");   // what YamlDotNet's scanner throws on some malformed input
+        }
         if (yaml.Documents.Count != 1 || yaml.Documents[0].RootNode is not YamlMappingNode root)
             throw new CliException($"{path}: expected one YAML mapping (name:, model:, options:, seeds:, vary:, ...)");
         string At(YamlNode n) => $"{path}:{n.Start.Line}";
@@ -149,6 +154,34 @@ public sealed class StudySpec
             }
         }
         return new StudySpec(path, name, models, options, seeds, vary, grid, profile) { Comparisons = comparisons, NoiseModels = noiseModels };
+    }
+
+    /// <summary>
+    /// Refuses, before the YAML parser sees it, what would make it recurse without end (a stack overflow ends the process,
+    /// past any catch) or take seconds: a spec over 1 MB, or brackets nested more than 64 deep.
+    /// </summary>
+    private static void CheckSize(string path)
+    {
+        string text;
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new CliException($"{path}: not found");
+            if (info.Length > 1 << 20) throw new CliException($"{path}: {info.Length} bytes; a study spec is at most 1 MB");
+            text = File.ReadAllText(path);
+        }
+        catch (IOException e) { throw new CliException($"{path}: cannot read ({e.Message})"); }
+        int depth = 0, line = 1;
+        char quote = '\0';
+        foreach (char c in text)
+        {
+            if (c == '\n') { line++; quote = '\0'; continue; }   // quotes and comments end with the line here (conservative: more brackets counted, never fewer)
+            if (quote != '\0') { if (c == quote) quote = '\0'; continue; }
+            if (c is '"' or '\'') quote = c;
+            else if (c is '[' or '{' && ++depth > 64) throw new CliException($"{path}:{line}: brackets nested more than 64 deep");
+            else if (c is ']' or '}') depth = Math.Max(0, depth - 1);
+            else if (c == '#') quote = '\n';   // a comment: skip to the end of the line
+        }
     }
 
     private static string Scalar(YamlNode n, string path) => n is YamlScalarNode s ? s.Value ?? "" : throw new CliException($"{path}:{n.Start.Line}: expected a single value");

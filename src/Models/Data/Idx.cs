@@ -16,13 +16,58 @@ public static class Idx
         try
         {
             using var fs = File.OpenRead(path);
-            using var ms = new MemoryStream();
-            if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) { using var gz = new GZipStream(fs, CompressionMode.Decompress); gz.CopyTo(ms); }
-            else fs.CopyTo(ms);
-            return ms.ToArray();
+            if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
+            {
+                if (fs.Length > MaxBytes) throw new DataException($"{path}: {fs.Length:N0} bytes; an IDX file here is at most {MaxBytes:N0}");
+                var all = new byte[fs.Length];
+                fs.ReadExactly(all);
+                return all;
+            }
+            // Gzipped: inflated no further than its header announces (a decompression bomb is refused, not inflated).
+            using var gz = new GZipStream(fs, CompressionMode.Decompress);
+            var head = new byte[16];
+            int got = ReadUpTo(gz, head);
+            long size = got < 8 ? got : AnnouncedSize(head, got);
+            if (size > MaxBytes) throw new DataException($"{path}: its header announces {size:N0} bytes; an IDX file here is at most {MaxBytes:N0}");
+            // Grown as the data comes (never sized by the header alone): a header announcing 1 GB over 100 bytes of data allocates little.
+            var buffer = new MemoryStream();
+            buffer.Write(head, 0, got);
+            var chunk = new byte[1 << 16];
+            // Up to the announced size and a little slack (trailing bytes are the readers' to judge); a stream that goes on past
+            // that is a bomb or not this file's data: refused without inflating the rest.
+            long limit = Math.Min(size, MaxBytes) + Slack;
+            while (buffer.Length < limit)
+            {
+                int n = gz.Read(chunk, 0, (int)Math.Min(chunk.Length, limit - buffer.Length));
+                if (n == 0) break;
+                buffer.Write(chunk, 0, n);
+            }
+            if (buffer.Length >= limit && gz.Read(new byte[1]) > 0)
+                throw new DataException(size < MaxBytes ? $"{path}: inflates past the {size:N0} bytes its header announces" : $"{path}: inflates past {MaxBytes:N0} bytes");
+            return buffer.ToArray();
         }
         catch (InvalidDataException e) { throw new DataException($"{path}: not a valid gzip file ({e.Message})"); }
         catch (IOException e) { throw new DataException($"{path}: cannot read ({e.Message})"); }
+    }
+
+    public const long MaxBytes = 1L << 30, Slack = 1L << 20;
+
+    private static int ReadUpTo(Stream s, Span<byte> into)
+    {
+        int total = 0;
+        while (total < into.Length) { int n = s.Read(into[total..]); if (n == 0) break; total += n; }
+        return total;
+    }
+
+    /// <summary>The whole file's size as its header announces it (images: 16 + n·rows·cols; labels: 8 + n);
+    /// an unknown header announces nothing: MaxBytes (the reader's own checks then name what is wrong).</summary>
+    private static long AnnouncedSize(byte[] head, int got)
+    {
+        int magic = BigEndian(head, 0);
+        double size = magic == 0x00000801 ? 8.0 + (uint)BigEndian(head, 4)
+                    : magic == 0x00000803 && got >= 16 ? 16.0 + (double)(uint)BigEndian(head, 4) * (uint)BigEndian(head, 8) * (uint)BigEndian(head, 12)
+                    : MaxBytes;
+        return size >= long.MaxValue ? long.MaxValue : (long)size;
     }
 
     private static int BigEndian(byte[] b, int at) => (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];

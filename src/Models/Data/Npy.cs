@@ -58,9 +58,13 @@ public static partial class Npy
         if (descr.Groups[1].Value is not ("<f4" or "=f4" or "f4"))
             throw new DataException($"{path}: dtype '{descr.Groups[1].Value}'; expected float32 ('<f4'), e.g. numpy.save(path, a.astype(numpy.float32))");
         if (fortran.Groups[1].Value == "True") throw new DataException($"{path}: Fortran-ordered array; expected C order (numpy.ascontiguousarray)");
-        int[] shape = shapeM.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                            .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        long n = QGenEngine.Tensors.Shape.Numel(shape);
+        var dims = shapeM.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shape = new int[dims.Length];
+        for (int i = 0; i < dims.Length; i++)
+            if (!int.TryParse(dims[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+                throw new DataException($"{path}: shape ({shapeM.Groups[1].Value.Trim()}): '{dims[i]}' is not a dimension from 0 to 2147483647");
+        // The element count, capped at what the file could hold: a header announcing 4 billion rows allocates nothing.
+        long n = shape.Aggregate(1L, (a, d) => a * d > b.Length ? b.Length + 1L : a * d);
         if (start + n * 4 != b.Length) throw new DataException($"{path}: shape ({string.Join(", ", shape)}) needs {n * 4} data bytes, the file has {b.Length - start}");
         var data = new float[n];
         for (long i = 0; i < n; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(b.AsSpan((int)(start + 4 * i)));

@@ -116,7 +116,19 @@ public sealed record TrainOptions
         }
         T Opt<T>(string k, T fallback) => j[k] is null ? fallback : Get<T>(k);   // keys added after round 1
         var d = ModelCatalog.Find(Get<string>("model"))?.Defaults ?? throw new FormatException($"{path}: unknown model '{Get<string>("model")}'");
-        return new TrainOptions
+        TrainOptions o;
+        try
+        {
+            o = Read();
+            o.ValidateRanges();
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidOperationException)
+        {
+            throw new FormatException(e.Message.StartsWith(path, StringComparison.Ordinal) ? e.Message : $"{path}: {e.Message}");
+        }
+        return o;
+
+        TrainOptions Read() => new TrainOptions
         {
             Model = Get<string>("model"), Epochs = Get<int>("epochs"), BatchSize = Get<int>("batch_size"), Lr = Get<float>("lr"),
             Latent = Get<int>("latent"), Qubits = Get<int>("qubits"), Layers = Get<int>("layers"), Entangler = Get<string>("entangler"),
@@ -131,13 +143,27 @@ public sealed record TrainOptions
         };
     }
 
-    /// <summary>Checks ranges; the message names the option and the value.</summary>
+    /// <summary>Checks ranges and the noise model's file; the message names the option and the value.</summary>
     public void Validate()
+    {
+        ValidateRanges();
+        var noise = NoiseModel();
+        QGenEngine.Quantum.QuantumLayer.Check(QGenEngine.Quantum.Readout.Parse(Readout), GradMethod(), noise);
+        if (noise?.Device is { } device)
+            try { device.Check(QGenEngine.Quantum.Circuit.Template(Qubits, Layers, QGenEngine.Quantum.Circuit.ParseEntangler(Entangler))); }
+            catch (ArgumentException e) { throw new ArgumentException($"--noise-model {NoiseModelFile}: {e.Message}"); }
+    }
+
+    /// <summary>Checks every value on its own (not the files it names): what a config.json read back must hold.</summary>
+    public void ValidateRanges()
     {
         if (Epochs < 1) throw new ArgumentException($"--epochs: {Epochs} must be ≥ 1");
         if (BatchSize < 2) throw new ArgumentException($"--batch-size: {BatchSize} must be ≥ 2");
         if (!(Lr > 0) || float.IsInfinity(Lr)) throw new ArgumentException($"--lr: {Lr.ToString(CultureInfo.InvariantCulture)} must be a positive number");
-        if (Latent < 1) throw new ArgumentException($"--latent: {Latent} must be ≥ 1");
+        if (Latent is < 1 or > 4096) throw new ArgumentException($"--latent: {Latent} is outside [1, 4096]");
+        if (BatchSize > 65536) throw new ArgumentException($"--batch-size: {BatchSize} is more than 65536");
+        if (EvalImages > 1_000_000) throw new ArgumentException($"--eval-images: {EvalImages} is more than 1000000");
+        if (FidSamples > 1_000_000) throw new ArgumentException($"--fid-samples: {FidSamples} is more than 1000000");
         if (Qubits is < 1 or > 12) throw new ArgumentException($"--qubits: {Qubits} is outside [1, 12]");
         if (Layers is < 0 or > 50) throw new ArgumentException($"--layers: {Layers} is outside [0, 50]");
         if (EvalImages < 1) throw new ArgumentException($"--eval-images: {EvalImages} must be ≥ 1");
@@ -168,11 +194,8 @@ public sealed record TrainOptions
         {
             if (Quantum != "none") throw new ArgumentException($"--quantum: {Model} has no circuit (it is qgan's classical control); train qgan for circuits");
         }
-        var noise = NoiseModel();
-        QGenEngine.Quantum.QuantumLayer.Check(r, GradMethod(), noise);
-        if (noise?.Device is { } device)
-            try { device.Check(QGenEngine.Quantum.Circuit.Template(Qubits, Layers, QGenEngine.Quantum.Circuit.ParseEntangler(Entangler))); }
-            catch (ArgumentException e) { throw new ArgumentException($"--noise-model {NoiseModelFile}: {e.Message}"); }
+        if (NoiseModelFile is null) NoiseModel();   // --noise's own syntax (a calibration file is checked by Validate)
+        GradMethod();
         ModelCatalog.Get(Model);
     }
 }

@@ -55,6 +55,9 @@ public sealed class Trainer
     private readonly double[] _sums;             // running sums of the current epoch's scalars (saved for a mid-epoch resume)
     private double _epochSeconds;
     private readonly StringBuilder _stepRows = new();
+    private string? _pendingMetric;   // the finished epoch's metrics line, until Save writes it
+    private string? _staleLockNote;
+    private Dictionary<string, string>? _resumeMeta;   // the checkpoint's metadata, until Run repairs the logs from it (Log is set by then)
     private double[]? _lastHistogram;
     private bool _prepared;
 
@@ -89,7 +92,7 @@ public sealed class Trainer
             for (int i = 0; i < _sums.Length; i++)   // round 1 named them train.<scalar>_sum
                 _sums[i] = Dbl(meta, $"train.sum.{Scalars[i]}", Dbl(meta, $"train.{Scalars[i]}_sum", 0));
             _epochSeconds = Dbl(meta, "train.epoch_seconds", 0);
-            TrimLogs();
+            _resumeMeta = meta;
         }
         else if (File.Exists(ckpt))
             throw new ArgumentException($"{runDir}: holds a run already (checkpoint.safetensors); pass --resume to continue it or choose another --out");
@@ -100,10 +103,11 @@ public sealed class Trainer
     /// An exclusive lock on the run directory (an advisory lock on run.lock, released with the handle or the
     /// process): two processes training into one directory would interleave checkpoints and logs.
     /// </summary>
-    private FileStream Lock()
+    private RunLock Lock()
     {
-        try { return new FileStream(Path.Combine(RunDir, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-        catch (IOException) { throw new IOException($"{RunDir}: in use by another qgen-engine process (it holds {LockFile}); wait for it to finish or stop it first"); }
+        var l = RunLock.Take(Path.Combine(RunDir, LockFile), RunDir);
+        _staleLockNote ??= l.StaleNote;
+        return l;
     }
 
     private IReadOnlyList<(string, Optimizer)> Optimizers => Parts.All.Select(p => (p.Name, p.Optimizer)).ToList();
@@ -117,14 +121,23 @@ public sealed class Trainer
     /// </summary>
     private void TrimLogs()
     {
-        var metrics = ReadMetrics(RunDir).Where(m => m["epoch"]!.GetValue<int>() <= _epoch).ToList();
+        // Tolerant of a torn last line (an older binary appended in place; a kill mid-write leaves half a line).
+        var path = Path.Combine(RunDir, MetricsFile);
+        var lines = File.Exists(path) ? File.ReadAllLines(path).Where(l => l.Length > 0).ToList() : [];
+        var metrics = new List<JsonObject>();
+        for (int i = 0; i < lines.Count; i++)
+        {
+            try { metrics.Add(QGenEngine.Autograd.JsonText.ParseObject(lines[i], path, $"line {i + 1}")); }
+            catch (FormatException) when (i == lines.Count - 1) { Log?.Invoke($"{path}: its last line was cut short (a stop mid-write); dropped"); }
+        }
+        metrics = metrics.Where(m => m["epoch"]!.GetValue<int>() <= _epoch).ToList();
         AtomicFile.WriteText(Path.Combine(RunDir, MetricsFile), string.Concat(metrics.Select(m => m.ToJsonString() + "\n")));
         if (metrics.Count > 0 && metrics[^1]["class_histogram"] is JsonArray h) _lastHistogram = h.Select(x => x!.GetValue<double>()).ToArray();
         var steps = Path.Combine(RunDir, StepsFile);
         if (File.Exists(steps))
         {
             long done = (long)_epoch * StepsPerEpoch + _step;
-            var keep = File.ReadAllLines(steps).Where((l, i) => i == 0 || long.Parse(l[..l.IndexOf(',')], CultureInfo.InvariantCulture) <= done);
+            var keep = File.ReadAllLines(steps).Where((l, i) => i == 0 || l.IndexOf(',') is > 0 and var c && long.TryParse(l[..c], CultureInfo.InvariantCulture, out long st) && st <= done);
             AtomicFile.WriteText(steps, string.Concat(keep.Select(l => l + "\n")));
         }
     }
@@ -166,6 +179,8 @@ public sealed class Trainer
     public bool Run(Action<StepProgress>? onStep, Action<EpochMetrics>? onEpoch, CancellationToken ct)
     {
         using var held = Lock();
+        if (_staleLockNote is not null) { Log?.Invoke(_staleLockNote); _staleLockNote = null; }
+        if (_resumeMeta is not null) { RepairLogs(_resumeMeta); _resumeMeta = null; }
         int b = Options.BatchSize, steps = StepsPerEpoch;
         var buf = new float[b * 784];
         var labels = new int[b];
@@ -266,7 +281,7 @@ public sealed class Trainer
         rec["seconds"] = _epochSeconds; rec["samples_per_s"] = steps * b / _epochSeconds; rec["lr"] = Parts.All[0].Optimizer.LearningRate;
         rec["device"] = Device.Name; rec["build"] = BuildInfo.Commit;   // which binary trained this epoch (a resumed run may show two)
         if (Device.Name == "cpu") rec["threads"] = QGenEngine.Kernels.Cpu.CpuParallel.Threads;
-        File.AppendAllText(Path.Combine(RunDir, MetricsFile), rec.ToJsonString() + "\n");
+        _pendingMetric = rec.ToJsonString();   // written by the Save that follows: after the checkpoint that holds it
         return new EpochMetrics(_epoch + 1, rec, lost, warning);
     }
 
@@ -289,18 +304,72 @@ public sealed class Trainer
         return Evaluation.Score(_metricClassifier, Device, reference, images, Options.FidSamples);
     }
 
+    /// <summary>
+    /// The checkpoint first, holding in its metadata the log lines written since the last save; then metrics.jsonl and
+    /// steps.csv, each replaced whole (a new file renamed over the old, never appended to in place). A kill at any moment
+    /// leaves a checkpoint that loads and logs that stop at or before it - never past it, never a torn line - and a
+    /// resume writes what the logs lack from the checkpoint (RepairLogs).
+    /// </summary>
     private void Save()
     {
         var meta = new Dictionary<string, string>
         {
             ["train.epoch"] = I(_epoch), ["train.step"] = I(_step), ["train.epoch_seconds"] = D(_epochSeconds), ["model"] = Options.Model,
+            ["train.pending_steps"] = _stepRows.ToString(),
         };
+        if (_pendingMetric is not null) meta["train.pending_metrics"] = _pendingMetric;
         for (int i = 0; i < _sums.Length; i++) meta[$"train.sum.{Scalars[i]}"] = D(_sums[i]);
-        var stepsPath = Path.Combine(RunDir, StepsFile);
-        if (!File.Exists(stepsPath)) _stepRows.Insert(0, "step,epoch," + string.Join(',', Scalars) + "\n");
-        File.AppendAllText(stepsPath, _stepRows.ToString());
-        _stepRows.Clear();
         Checkpoint.Save(Path.Combine(RunDir, CheckpointFile), Model, Optimizers, meta);
+        AppendLogs(_pendingMetric, _stepRows.ToString());
+        _pendingMetric = null;
+        _stepRows.Clear();
+    }
+
+    /// <summary>metrics.jsonl and steps.csv with these lines added, each file replaced atomically.</summary>
+    private void AppendLogs(string? metricLine, string stepRows)
+    {
+        if (metricLine is not null)
+        {
+            var path = Path.Combine(RunDir, MetricsFile);
+            string old = File.Exists(path) ? File.ReadAllText(path) : "";
+            AtomicFile.WriteText(path, old + metricLine + "\n");
+        }
+        if (stepRows.Length > 0)
+        {
+            var path = Path.Combine(RunDir, StepsFile);
+            string old = File.Exists(path) ? File.ReadAllText(path) : "step,epoch," + string.Join(',', Scalars) + "\n";
+            AtomicFile.WriteText(path, old + stepRows);
+        }
+    }
+
+    /// <summary>
+    /// On resume: logs cut back to the checkpoint (a run killed by an older binary, which wrote them first, may run past
+    /// it), then what the checkpoint holds and the logs lack (killed between the checkpoint and the logs) written.
+    /// </summary>
+    private void RepairLogs(Dictionary<string, string> meta)
+    {
+        TrimLogs();
+        var logged = ReadMetrics(RunDir);
+        int lastEpoch = logged.Count == 0 ? 0 : logged[^1]["epoch"]!.GetValue<int>();
+        string? metric = meta.TryGetValue("train.pending_metrics", out var pm) && lastEpoch < _epoch && pm.Length > 0 ? pm : null;
+        string rows = "";
+        if (meta.TryGetValue("train.pending_steps", out var ps) && ps.Length > 0)
+        {
+            var steps = Path.Combine(RunDir, StepsFile);
+            long last = 0;
+            if (File.Exists(steps))
+            {
+                var lines = File.ReadAllLines(steps);
+                if (lines.Length > 1) last = long.Parse(lines[^1][..lines[^1].IndexOf(',')], CultureInfo.InvariantCulture);
+            }
+            rows = string.Concat(ps.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                                   .Where(l => long.Parse(l[..l.IndexOf(',')], CultureInfo.InvariantCulture) > last).Select(l => l + "\n"));
+        }
+        if (metric is not null || rows.Length > 0)
+        {
+            AppendLogs(metric, rows);
+            Log?.Invoke($"{RunDir}: the logs ended before the checkpoint (a stop between the two); {(metric is null ? "" : "its last epoch's metrics and ")}{rows.Count(c => c == '\n')} step rows restored from it");
+        }
     }
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
@@ -311,7 +380,14 @@ public sealed class Trainer
     {
         var p = Path.Combine(runDir, MetricsFile);
         if (!File.Exists(p)) return [];
-        return File.ReadAllLines(p).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var lines = File.ReadAllLines(p);
+        var records = new List<JsonObject>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0) continue;
+            records.Add(QGenEngine.Autograd.JsonText.ParseObject(lines[i], p, $"line {i + 1}"));
+        }
+        return records;
     }
 
     /// <summary>steps.csv as (column names, rows): step, epoch (fractional), then the model's scalars.</summary>
