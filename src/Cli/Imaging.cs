@@ -267,8 +267,7 @@ public static class Imaging
     /// <summary>A plot written through a temporary file and renamed, like every file of a run.</summary>
     private static void Save(ScottPlot.Plot plt, string path)
     {
-        var tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp.png");
-        plt.SavePng(tmp, 880, 500);
-        File.Move(tmp, path, overwrite: true);
+        var png = plt.GetImageBytes(880, 500, ScottPlot.ImageFormat.Png);
+        AtomicFile.Write(path, s => s.Write(png));
     }
 }
