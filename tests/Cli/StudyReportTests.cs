@@ -45,6 +45,32 @@ public class StudyReportTests : TempDirTest
     }
 
     [Test]
+    public void The_claims_table_measures_each_claim_from_the_committed_full_study()
+    {
+        // The full comparison's committed summaries (docs/studies/compare-full/runs), whatever has landed: gan and qgan seed 1 at least.
+        string repo = TorchScript.Repo(), report = Path.Combine(Dir, "report");
+        foreach (var f in Directory.GetFiles(Path.Combine(repo, "docs", "studies", "compare-full", "runs"), "*", SearchOption.AllDirectories))
+        {
+            string dst = Path.Combine(report, "runs", Path.GetRelativePath(Path.Combine(repo, "docs", "studies", "compare-full", "runs"), f));
+            Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
+            File.Copy(f, dst);
+        }
+        var (code, o, e) = CliRunner.Run("study", "report", Path.Combine(repo, "studies", "compare.yaml"), "--profile", "full", "--dir", Path.Combine(Dir, "gone"), "--out", report);
+        Assert.That(code, Is.Zero, o + e);
+        string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
+        string Row(string claim) => md.Split('\n').Single(l => l.StartsWith($"| {claim}", StringComparison.Ordinal));
+        List<string> Runs(string model) => Directory.GetDirectories(Path.Combine(report, "runs"), model + "-base-s*").ToList();
+        double SecondsPerEpoch(string model) => Runs(model).Select(d => File.ReadAllLines(Path.Combine(d, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!["seconds"]!.GetValue<double>()).Average()).Average();
+        double ratio = SecondsPerEpoch("qgan") / SecondsPerEpoch("gan");
+        Assert.That(Row("quantum training is 3-5x slower"), Does.Contain($"qgan / gan: {ratio.ToString("F2", CultureInfo.InvariantCulture)}x s/epoch")
+                                                                .And.Contain(ratio >= 3 ? "| reproduced" : "| not reproduced"));
+        double Spread(string model, string k) => Runs(model).Select(d => JsonNode.Parse(File.ReadAllText(Path.Combine(d, "eval.json")))!["last_epoch_spread"]![k]!.GetValue<double>()).Average();
+        Assert.That(Row("the quantum GAN's losses varied more"), Does.Contain($"d_loss {Spread("qgan", "d_loss").ToString("F3", CultureInfo.InvariantCulture)} vs {Spread("gan", "d_loss").ToString("F3", CultureInfo.InvariantCulture)}"));
+        Assert.That(Row("the quantum model is better than gan (qgan)"), Does.Contain("FID "));
+        Assert.That(Row("gradients vanish beyond 4 layers"), Does.Contain("studies/ablations.yaml"), "the compare study has no depth ablation");
+    }
+
+    [Test]
     public void The_numbers_are_the_summaries_and_the_statistics_are_welchs()
     {
         var (spec, dir, report) = CopyFixture();

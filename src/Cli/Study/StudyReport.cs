@@ -185,6 +185,7 @@ public static class StudyReport
             md.AppendLine();
         }
 
+        WriteClaims(md, results);
         WriteNoise(md, groups);
         if (spec.Comparisons.Count > 0) WriteComparisons(md, spec, results);
 
@@ -398,6 +399,134 @@ public static class StudyReport
 
     private static double? PerClass(RunSummary r, int c, string key) =>
         r.Eval["per_class"] is JsonArray a && c < a.Count && a[c]?[key] is JsonValue v ? EpochMetrics.Number(v) : null;
+
+    /// <summary>
+    /// The original report's claims, each beside what this study measured and a verdict (issue #23). A claim whose runs
+    /// the study does not hold says which study measures it. Verdicts are worded by the numbers alone: "reproduced",
+    /// "not reproduced", or "not established" where seeds are too few or the difference is within their spread.
+    /// </summary>
+    private static void WriteClaims(StringBuilder md, List<RunSummary> results)
+    {
+        List<RunSummary> Base(string model) => results.Where(r => r.Run.Model == model && r.Run.Variation == "base").ToList();
+        double? Mean(IEnumerable<double?> v) { var x = v.OfType<double>().ToList(); return x.Count == 0 ? null : x.Average(); }
+        string F(double? v, string f) => Fmt(v, f);
+        var pairs = new[] { ("qvae", "vae-attn"), ("qvae", "vae"), ("qgan", "gan"), ("qgan", "qgan-control") }
+                    .Where(p => Base(p.Item1).Count > 0 && Base(p.Item2).Count > 0).ToList();
+        var rows = new List<(string Claim, string Measured, string Verdict)>();
+        string Few(string q, string c) => Base(q).Count < 2 || Base(c).Count < 2 ? " (one seed a side: indicative only)" : "";
+
+        // 1. Speed.
+        if (pairs.Count > 0)
+        {
+            var ratios = pairs.Where(p => p.Item2 != "qgan-control").Select(p => (p, Ratio: Mean(Base(p.Item1).Select(r => (double?)r.MeanSecondsPerEpoch)) / Mean(Base(p.Item2).Select(r => (double?)r.MeanSecondsPerEpoch)))).ToList();
+            if (ratios.Count > 0)
+            {
+                double max = ratios.Max(x => x.Ratio ?? 0);
+                rows.Add(("quantum training is 3-5x slower", string.Join("; ", ratios.Select(x => $"{x.p.Item1} / {x.p.Item2}: {F(x.Ratio, "F2")}x s/epoch")),
+                          max >= 3 ? "reproduced" : $"not reproduced: at most {max:F2}x (batched adjoint simulation; the report ran circuits one at a time with parameter-shift)"));
+            }
+        }
+        // 2. Convergence.
+        foreach (var (q, c) in pairs.Where(p => p.Item2 != "qgan-control" && p.Item2 != "vae"))
+        {
+            string key = q == "qgan" ? "fid" : "test_ssim";
+            double? eq = Mean(Base(q).Select(r => EpochsTo(r, key, lower: key == "fid"))), ec = Mean(Base(c).Select(r => EpochsTo(r, key, lower: key == "fid")));
+            if (eq is null || ec is null || ec == 0) continue;
+            double ratio = eq.Value / ec.Value;
+            rows.Add(($"quantum models need 1.5-2x more epochs ({q} vs {c})", $"epochs to within 10 % of the final {(key == "fid" ? "FID" : "test SSIM")}: {eq:F1} vs {ec:F1} ({ratio:F2}x)",
+                      (ratio is >= 1.5 and <= 2 ? "reproduced" : ratio > 2 ? "more than claimed" : "not reproduced") + Few(q, c)));
+        }
+        // 3. Quality: each pair's main score with Welch's p.
+        foreach (var (q, c) in pairs)
+        {
+            bool gan = q == "qgan";
+            string key = gan ? "fid" : "test_ssim";
+            var a = Base(q).Select(r => r.Evaluated(key)).OfType<double>().ToList();
+            var b = Base(c).Select(r => r.Evaluated(key)).OfType<double>().ToList();
+            if (a.Count == 0 || b.Count == 0) continue;
+            string measured = $"{(gan ? "FID" : "test SSIM")} {a.Average().ToString(gan ? "F1" : "F4", CultureInfo.InvariantCulture)} vs {b.Average().ToString(gan ? "F1" : "F4", CultureInfo.InvariantCulture)} (n = {a.Count}, {b.Count})";
+            string verdict;
+            if (a.Count < 2 || b.Count < 2) verdict = "not established (one seed a side)";
+            else
+            {
+                var w = Statistics.Welch(a, b);
+                bool better = gan ? w.Difference < 0 : w.Difference > 0;
+                measured += $", p = {w.P.ToString("F3", CultureInfo.InvariantCulture)}";
+                verdict = w.P < 0.05 ? (better ? $"{q} better" : $"{q} worse") : "not established (within the seeds' spread)";
+            }
+            rows.Add(($"the quantum model is better than {(c == "qgan-control" ? "its classical control (the same interface, no circuit)" : c)} ({q})", measured, verdict));
+        }
+        // 4. Digits 3, 5 and 8: the quantum model's per-class gain there against its gain on the other digits.
+        foreach (var (q, c) in pairs.Where(p => p.Item2 is "gan" or "vae-attn"))
+        {
+            bool gan = q == "qgan";
+            double? Gain(int d)
+            {
+                double? Of(List<RunSummary> rs) => gan ? Mean(rs.Select(r => PerClass(r, d, "fid")))
+                    : Mean(rs.Select(r => r.Eval["test_ssim_per_class"] is JsonArray arr && arr[d] is JsonValue v ? (double?)EpochMetrics.Number(v) : null));
+                var (x, y) = (Of(Base(q)), Of(Base(c)));
+                return x is null || y is null ? null : gan ? y - x : x - y;   // positive: the quantum model better
+            }
+            var g358 = Mean(new[] { 3, 5, 8 }.Select(Gain)); var gOther = Mean(new[] { 0, 1, 2, 4, 6, 7, 9 }.Select(Gain));
+            if (g358 is null || gOther is null) continue;
+            string unit = gan ? "per-class FID lower by" : "per-class SSIM higher by";
+            rows.Add(($"the quantum models helped digits 3, 5 and 8 ({q} vs {c})", $"{unit} {g358.Value.ToString(gan ? "F1" : "F4", CultureInfo.InvariantCulture)} on 3/5/8, " +
+                      $"{gOther.Value.ToString(gan ? "F1" : "F4", CultureInfo.InvariantCulture)} on the other digits",
+                      (g358 > 0 && g358 > gOther ? "reproduced in direction (3/5/8 gain more than the rest)" : g358 > 0 ? "not reproduced: the gain is no larger on 3/5/8" : "not reproduced") + Few(q, c)));
+        }
+        // 5. GAN loss variation.
+        if (pairs.Any(p => p == ("qgan", "gan")))
+        {
+            double? Spread(string model, string k) => Mean(Base(model).Select(r => r.Eval["last_epoch_spread"] is JsonObject o && o[k] is JsonValue v ? (double?)EpochMetrics.Number(v) : null));
+            double? qd = Spread("qgan", "d_loss"), gd = Spread("gan", "d_loss"), qg = Spread("qgan", "g_loss"), gg = Spread("gan", "g_loss");
+            if (qd is not null && gd is not null && qg is not null && gg is not null)
+                rows.Add(("the quantum GAN's losses varied more", $"sd over the last epoch's steps: d_loss {qd:F3} vs {gd:F3}, g_loss {qg:F3} vs {gg:F3} (qgan vs gan)",
+                          (qd > gd && qg > gg ? "reproduced" : qd < gd && qg < gg ? "not reproduced: they varied less" : "mixed") + Few("qgan", "gan")));
+        }
+        // 6. The router.
+        var routes = results.Where(r => r.Route is not null).Select(r => r.Route!).ToList();
+        if (routes.Count > 0)
+        {
+            double? quality = Mean(routes.Select(j => j["quality"]?["ssim"] is JsonValue a && j["quantum"]?["quality"]?["ssim"] is JsonValue b ? EpochMetrics.Number(a) / EpochMetrics.Number(b) : (double?)null));
+            double? cost = Mean(routes.Select(j => j["cost"]?["relative_to_quantum"] is JsonValue v ? (double?)EpochMetrics.Number(v) : null));
+            double? classical = Mean(routes.Select(j => j["classical"]?["quality"]?["ssim"] is JsonValue a && j["quantum"]?["quality"]?["ssim"] is JsonValue b ? EpochMetrics.Number(a) / EpochMetrics.Number(b) : (double?)null));
+            if (quality is not null && cost is not null)
+                rows.Add(("the router keeps ~85 % of the quantum model's quality at ~40 % of its cost", $"router: {quality:P1} of all-quantum SSIM at {cost:P0} of its time; all-classical alone: {F(classical, "P1")}",
+                          quality >= 0.85 && cost <= 0.45 ? (classical >= 0.85 ? "met, but all-classical meets it too" : "reproduced") : "not reproduced"));
+        }
+        // 7-8. Depth and width: from the ablations.
+        var layers = results.Where(r => r.Run.Model == "qvae" && (r.Run.Variation.StartsWith("layers=", StringComparison.Ordinal) || r.Run.Aliases.Any(a => a.StartsWith("layers=", StringComparison.Ordinal)))).ToList();
+        int? Value(RunSummary r, string opt) => r.Run.Aliases.Prepend(r.Run.Variation).Where(v => v.StartsWith(opt + "=", StringComparison.Ordinal))
+                                                 .Select(v => int.TryParse(v[(opt.Length + 1)..], out int n) ? n : (int?)null).FirstOrDefault(n => n is not null);
+        if (layers.Count > 0)
+        {
+            var byDepth = layers.GroupBy(r => Value(r, "layers")).Where(g => g.Key is not null).OrderBy(g => g.Key)
+                                .Select(g => (L: g.Key!.Value, G: Mean(g.Select(r => r.Final("circuit_grad_norm"))))).Where(x => x.G is not null).ToList();
+            var at4 = byDepth.FirstOrDefault(x => x.L == 4).G; var deepest = byDepth.LastOrDefault();
+            rows.Add(("gradients vanish beyond 4 layers", string.Join(", ", byDepth.Select(x => $"{x.L} layers {x.G:G3}")) + " (circuit gradient norm, last epoch)",
+                      at4 is null || deepest.L <= 4 ? "not established (no run beyond 4 layers)" : deepest.G < at4 / 10 ? "reproduced" : "not reproduced: no fall by 10x"));
+        }
+        else rows.Add(("gradients vanish beyond 4 layers", "not in this study", "measured by studies/ablations.yaml (circuit gradient norm against layers)"));
+        var widths = results.Where(r => r.Run.Model == "qvae" && Value(r, "qubits") is not null).ToList();
+        if (widths.Count > 0)
+        {
+            var byWidth = widths.GroupBy(r => Value(r, "qubits")!.Value).OrderBy(g => g.Key).Select(g => (N: g.Key, S: Mean(g.Select(r => (double?)r.MeanSecondsPerEpoch)))).ToList();
+            var at8 = byWidth.FirstOrDefault(x => x.N == 8).S; var widest = byWidth.Last();
+            rows.Add(("10+ qubits are prohibitive", string.Join(", ", byWidth.Select(x => $"{x.N} qubits {x.S:F0} s/epoch")),
+                      at8 is null || widest.N < 10 ? "not established (no run at 10+ qubits)" : widest.S > 10 * at8 ? "reproduced" : $"not reproduced: {widest.S / at8:F1}x the 8-qubit time"));
+        }
+        else rows.Add(("10+ qubits are prohibitive", "not in this study", "measured by studies/ablations.yaml (s/epoch against qubits)"));
+        rows.Add(("the report's FID ranges", "FID here uses the metric classifier's features", "not comparable in value with Inception-FID estimates; the comparisons above are like for like"));
+
+        md.AppendLine("## The report's claims");
+        md.AppendLine();
+        md.AppendLine("Each claim of the original report beside what this study measured (base configurations, mean over seeds) and a verdict from the numbers alone.");
+        md.AppendLine();
+        md.AppendLine("| claim | measured | verdict |");
+        md.AppendLine("|---|---|---|");
+        foreach (var (claim, measured, verdict) in rows) md.AppendLine($"| {claim} | {measured} | {verdict} |");
+        md.AppendLine();
+    }
 
     /// <summary>The spec's comparisons: for each pair and each score both sides have, the difference of means, its 95 % interval and Welch's p.</summary>
     private static void WriteComparisons(StringBuilder md, StudySpec spec, List<RunSummary> results)
