@@ -43,14 +43,7 @@ public static class Evaluation
     {
         int l = model.LatentSize;
         if (latents.Length != n * l) throw new ArgumentException($"latents hold {latents.Length} values; {n} vectors of {l} expected");
-        var images = new float[n * Px];
-        for (int s = 0; s < n; s += Chunk)
-        {
-            int m = Math.Min(Chunk, n - s);
-            using var scope = TensorScope.Begin();
-            model.Generate(Tensor.FromArray(dev, latents.Slice(s * l, m * l), m, l)).CopyTo(images.AsSpan(s * Px, m * Px));
-        }
-        return images;
+        return ImagesInChunks(dev, latents, n, l, model.Generate);
     }
 
     /// <summary>Images from a circuit generator's readouts (n, 2^q) - probabilities measured on a device - in chunks.</summary>
@@ -58,12 +51,18 @@ public static class Evaluation
     {
         int w = model.GeneratingCircuit?.Circuit.Dim ?? throw new ArgumentException("the model has no generating circuit");
         if (readouts.Length != n * w) throw new ArgumentException($"readouts hold {readouts.Length} values; {n} vectors of {w} expected");
+        return ImagesInChunks(dev, readouts, n, w, model.GenerateFromReadout);
+    }
+
+    /// <summary>Images (n, 1, 28, 28) made from rows of <paramref name="width"/> inputs, Chunk rows at a time, each chunk in its own tensor scope.</summary>
+    private static float[] ImagesInChunks(IDevice dev, ReadOnlySpan<float> inputs, int n, int width, Func<Tensor, Tensor> make)
+    {
         var images = new float[n * Px];
         for (int s = 0; s < n; s += Chunk)
         {
             int m = Math.Min(Chunk, n - s);
             using var scope = TensorScope.Begin();
-            model.GenerateFromReadout(Tensor.FromArray(dev, readouts.Slice(s * w, m * w), m, w)).CopyTo(images.AsSpan(s * Px, m * Px));
+            make(Tensor.FromArray(dev, inputs.Slice(s * width, m * width), m, width)).CopyTo(images.AsSpan(s * Px, m * Px));
         }
         return images;
     }
