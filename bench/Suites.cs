@@ -210,7 +210,7 @@ public static class Suites
         var t = (ITrainable)model;
         // The prior trains on a cache of codes: random grids stand in for the training set's.
         if (model is CodePrior prior) prior.UseCodes(Tensor.Uniform(dev, 9, 0, 512, b, 49).ToArray().Select(v => Math.Min(511f, MathF.Floor(v))).ToArray());
-        var parts = new Parts(t.Parts.Select(p => new Part(p.Name, new Adam(p.Module.NamedParameters(p.Prefix), o.Lr, o.Beta1), o.ClipNorm)).ToList());
+        var parts = Parts.For(t, o);
         var batch = new Batch(Tensor.Uniform(dev, 5, 0, 1, b, 1, 28, 28), Enumerable.Range(0, b).Select(i => i % 10).ToArray(), Enumerable.Range(0, b).ToArray());
         return (o, model, () =>
         {

@@ -63,7 +63,7 @@ public class CheckpointTests : TempDirTest
 
         var resumed = new Vae(dev, 99); var ro = new Adam(resumed.NamedParameters());
         var meta = Checkpoint.Load(path, resumed, [("model", ro)]);
-        Assert.That(meta["optimizer.model.type"], Is.EqualTo("Adam"));
+        Assert.That(meta["train.optimizer.model.type"], Is.EqualTo("Adam"));
         Assert.That(resumed.Noise.Position, Is.EqualTo(first.Noise.Position), "the noise stream continues where it was");
         Assert.That(ro.StepCount, Is.EqualTo(2));
         Steps(resumed, ro, 2);

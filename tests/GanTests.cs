@@ -5,6 +5,7 @@ using QGenEngine.Kernels;
 using QGenEngine.Kernels.Cpu;
 using QGenEngine.Kernels.Reference;
 using QGenEngine.Models;
+using QGenEngine.Models.Training;
 using QGenEngine.Tensors;
 using QGenEngine.Tests.Support;
 
@@ -17,7 +18,7 @@ public class GanTests
     private static JsonNode Fixture => JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "gan.json")))!;
 
     private static Parts PartsOf(Gan gan, float lr = 2e-4f) =>
-        new(gan.Parts.Select(p => new Part(p.Name, new Adam(p.Module.NamedParameters(p.Prefix), lr, 0.5f), 0)).ToList());
+        Parts.For(gan, TrainOptions.Defaults("gan") with { Lr = lr, Beta1 = 0.5f, ClipNorm = 0 });
 
     [Test]
     public void State_dict_names_shapes_and_counts_are_pytorchs()

@@ -63,7 +63,7 @@ public class QGanTests : TempDirTest
     private static (Gan Gan, Parts Parts) Built(GanConfig c)
     {
         var gan = new Gan(Backends.Cpu, 9, c);
-        return (gan, new Parts(gan.Parts.Select(p => new Part(p.Name, new Adam(p.Module.NamedParameters(p.Prefix), 1e-2f, 0.5f), 0)).ToList()));
+        return (gan, Parts.For(gan, TrainOptions.Defaults("qgan") with { Lr = 1e-2f, Beta1 = 0.5f, ClipNorm = 0 }));
     }
 
     private static Dictionary<string, float[]> StepAndGrads(GanConfig c)

@@ -84,10 +84,10 @@ public class TrainerTests : TempDirTest
         var o = Small("gan") with { Epochs = 1 };
         new Trainer(o, Dir, Backends.Cpu, false).Run(null, null, CancellationToken.None);
         var (tensors, meta) = SafeTensors.Read(Path.Combine(Dir, Trainer.CheckpointFile));
-        Assert.That(tensors.Keys, Has.Some.EqualTo("optimizer.generator.exp_avg.generator.0.weight"));
-        Assert.That(tensors.Keys, Has.Some.EqualTo("optimizer.discriminator.exp_avg_sq.discriminator.10.bias"));
-        Assert.That(meta["optimizer.generator.beta1"], Is.EqualTo("0.5"));
-        Assert.That(meta["optimizer.discriminator.step"], Is.EqualTo("4"), "128 images in batches of 32");
+        Assert.That(tensors.Keys, Has.Some.EqualTo("train.optimizer.generator.exp_avg.generator.0.weight"));
+        Assert.That(tensors.Keys, Has.Some.EqualTo("train.optimizer.discriminator.exp_avg_sq.discriminator.10.bias"));
+        Assert.That(meta["train.optimizer.generator.beta1"], Is.EqualTo("0.5"));
+        Assert.That(meta["train.optimizer.discriminator.step"], Is.EqualTo("4"), "128 images in batches of 32");
         foreach (var s in new[] { "noise", "discriminator.2.rng", "discriminator.5.rng", "discriminator.8.rng" })
             Assert.That(meta.ContainsKey($"rng.{s}.position"), s);
         Assert.That(tensors["generator.1.num_batches_tracked"].Data, Is.EqualTo(new[] { 4f }));
@@ -108,11 +108,11 @@ public class TrainerTests : TempDirTest
         new Trainer(o, b, Backends.Cpu, false).Run(p => { if (p.Step == 1) cts.Cancel(); }, null, cts.Token);
         var ckpt = Path.Combine(b, Trainer.CheckpointFile);
         var (t, meta) = SafeTensors.Read(ckpt);
-        var v1 = t.Select(kv => (Name: kv.Key.Replace("optimizer.model.", "optimizer.", StringComparison.Ordinal), kv.Value))
+        var v1 = t.Select(kv => (Name: kv.Key.Replace("train.optimizer.model.", "optimizer.", StringComparison.Ordinal), kv.Value))
                   .Select(x => (x.Name, Tensor: QGenEngine.Tensors.Tensor.FromArray(Backends.Cpu, x.Value.Data, x.Value.Shape)));
         var m1 = new Dictionary<string, string>
         {
-            ["format"] = Checkpoint.FormatV1, ["model"] = "vae", ["optimizer.step"] = meta["optimizer.model.step"],
+            ["format"] = Checkpoint.FormatV1, ["model"] = "vae", ["optimizer.step"] = meta["train.optimizer.model.step"],
             ["rng.seed"] = meta["rng.noise.seed"], ["rng.position"] = meta["rng.noise.position"],
             ["train.epoch"] = meta["train.epoch"], ["train.step"] = meta["train.step"], ["train.epoch_seconds"] = "1",
             ["train.loss_sum"] = meta["train.sum.loss"], ["train.bce_sum"] = meta["train.sum.bce"], ["train.kl_sum"] = meta["train.sum.kl"],
@@ -124,6 +124,33 @@ public class TrainerTests : TempDirTest
         var sa = State(a); var sb = State(b);
         foreach (var k in sa.Keys) Assert.That(sb[k], Is.EqualTo(sa[k]), k);
         Assert.That(Trainer.ReadMetrics(b)[0]["loss"]!.GetValue<double>(), Is.EqualTo(Trainer.ReadMetrics(a)[0]["loss"]!.GetValue<double>()), "the epoch mean includes the round-1 sums");
+    }
+
+    /// <summary>
+    /// A round-2 (format v2) run directory - what the study's runs of that time hold: optimiser state under
+    /// "optimizer.&lt;part&gt;." and the circuit's training statistics under "state.". Rewritten in that layout from a
+    /// qvae run stopped mid-epoch, it resumes to the same weights and statistics as an uninterrupted run.
+    /// </summary>
+    [Test]
+    public void A_v2_checkpoint_still_resumes_exactly()
+    {
+        var o = Small("qvae");
+        string a = Path.Combine(Dir, "a"), b = Path.Combine(Dir, "b");
+        new Trainer(o, a, Backends.Cpu, false).Run(null, null, CancellationToken.None);
+        using var cts = new CancellationTokenSource();
+        new Trainer(o, b, Backends.Cpu, false).Run(p => { if (p.Step == 1) cts.Cancel(); }, null, cts.Token);
+        var ckpt = Path.Combine(b, Trainer.CheckpointFile);
+        var (t, meta) = SafeTensors.Read(ckpt);
+        static string V2(string k) => k.StartsWith("train.optimizer.", StringComparison.Ordinal) || k.StartsWith("train.state.", StringComparison.Ordinal) ? k["train.".Length..] : k;
+        Assert.That(t.Keys, Has.Some.StartsWith("train.state."), "a qvae carries training state");
+        var v2 = t.Select(kv => (Name: V2(kv.Key), Tensor: QGenEngine.Tensors.Tensor.FromArray(Backends.Cpu, kv.Value.Data, kv.Value.Shape)));
+        var m2 = meta.ToDictionary(kv => V2(kv.Key), kv => kv.Value);
+        m2["format"] = Checkpoint.FormatV2;
+        SafeTensors.Write(ckpt, v2, m2);
+        Assert.That(new Trainer(o, b, Backends.Cpu, true).Run(null, null, CancellationToken.None), Is.True);
+        var sa = State(a); var sb = State(b);
+        Assert.That(sb.Keys, Is.EquivalentTo(sa.Keys), "rewritten in the current format");
+        foreach (var k in sa.Keys) Assert.That(sb[k], Is.EqualTo(sa[k]), k);
     }
 
     [Test]

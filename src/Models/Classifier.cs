@@ -58,11 +58,8 @@ public sealed class Classifier : Module, ITrainable, IClassifying
 
     public Tensor[] TrainStep(Batch batch, Parts parts)
     {
-        var part = parts["model"];
-        part.ZeroGrad();
         var loss = Logits(batch.Images).CrossEntropy(batch.Labels);
-        Graph.Backward(loss);
-        part.Step();
+        parts["model"].Minimize(loss);
         return [loss];
     }
 

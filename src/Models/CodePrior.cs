@@ -191,11 +191,8 @@ public sealed class CodePrior : Module, ITrainable, IGenerative, IReconstructive
         var host = new float[b * VqVae.Positions];
         for (int i = 0; i < b; i++) _trainCodes.AsSpan(batch.Indices[i] * VqVae.Positions, VqVae.Positions).CopyTo(host.AsSpan(i * VqVae.Positions));
         _batchCodes.CopyFrom(host);
-        var part = parts["prior"];
-        part.ZeroGrad();
         var nll = Nll(_batchCodes);
-        Graph.Backward(nll);
-        part.Step();
+        parts["prior"].Minimize(nll);
         using (Graph.NoGrad()) return [nll, nll.Mul(1f / MathF.Log(2))];
     }
 

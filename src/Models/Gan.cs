@@ -151,28 +151,22 @@ public sealed class Gan : Module, ITrainable, ICircuitGenerator, IEpochStatistic
     /// <summary>Updates the discriminator on a real batch and a fake one (in [-1, 1]); the fake is detached, so the generator gets no gradient.</summary>
     public (Tensor Loss, Tensor RealLogits, Tensor FakeLogits) DiscriminatorStep(Tensor real, Tensor fake, Part discriminator)
     {
-        discriminator.ZeroGrad();
         var realLogits = Discriminator.Forward(real);
         var fakeLogits = Discriminator.Forward(fake.Detach());
         var loss = DiscriminatorLoss(realLogits, fakeLogits);
-        Graph.Backward(loss);
-        CircuitStatistics.Record(Discriminator);
-        discriminator.Step();
+        discriminator.Minimize(loss);
         return (loss, realLogits, fakeLogits);
     }
 
     /// <summary>
     /// Updates the generator through the (just updated) discriminator. The backward pass also leaves
     /// gradients on the discriminator's weights; only the generator's part steps, and the discriminator's
-    /// next ZeroGrad clears them.
+    /// next Minimize clears them.
     /// </summary>
     public Tensor GeneratorStep(Tensor fake, Part generator)
     {
-        generator.ZeroGrad();
         var loss = GeneratorLoss(Discriminator.Forward(fake));
-        Graph.Backward(loss);
-        CircuitStatistics.Record(Generator);
-        generator.Step();
+        generator.Minimize(loss);
         return loss;
     }
 

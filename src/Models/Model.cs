@@ -23,19 +23,28 @@ public sealed record Batch(Tensor Images, int[] Labels, int[]? Indices = null)
 /// <summary>
 /// A named group of parameters with its own optimiser (and so its own learning rate and clipping): the
 /// VAE has one ("model"), a GAN two ("generator", "discriminator"). Checkpoints keep each part's
-/// optimiser state under the part's name.
+/// optimiser state under the part's name. A model's step calls <see cref="Minimize"/>: the shape of an update
+/// (zero, backward, circuit statistics, clip, step) is the framework's, not each model's.
 /// </summary>
-public sealed class Part(string name, Optimizer optimizer, float clipNorm)
+public sealed class Part(string name, Module module, Optimizer optimizer, float clipNorm)
 {
     public string Name { get; } = name;
+    /// <summary>The module whose parameters this part updates (its circuits' gradient norms are recorded each step).</summary>
+    public Module Module { get; } = module;
     public Optimizer Optimizer { get; } = optimizer;
     public float ClipNorm { get; } = clipNorm;
 
-    public void ZeroGrad() => Optimizer.ZeroGrad();
-
-    /// <summary>Clips the part's gradients to <see cref="ClipNorm"/> (if set) and takes an optimiser step.</summary>
-    public void Step()
+    /// <summary>
+    /// One update of this part on <paramref name="loss"/>: clears its gradients, back-propagates, records the
+    /// gradient norm of every circuit in its module (<see cref="CircuitStatistics"/>), clips to
+    /// <see cref="ClipNorm"/> (if set) and takes an optimiser step. Gradients that the backward pass leaves on
+    /// other parts' parameters (the discriminator's, in a generator step) are theirs to clear.
+    /// </summary>
+    public void Minimize(Tensor loss)
     {
+        Optimizer.ZeroGrad();
+        Graph.Backward(loss);
+        CircuitStatistics.Record(Module);
         if (ClipNorm > 0) GradClip.ClipGradNorm(Optimizer.Params.Select(p => p.Param), ClipNorm);
         Optimizer.Step();
     }
@@ -46,6 +55,13 @@ public sealed class Parts(IReadOnlyList<Part> parts)
 {
     public IReadOnlyList<Part> All { get; } = parts;
     public Part this[string name] => All.FirstOrDefault(p => p.Name == name) ?? throw new KeyNotFoundException($"no part named '{name}'");
+
+    /// <summary>
+    /// The one place parts are built (the trainer, the benchmarks, the tests): each of the model's parts with the
+    /// optimiser the model chooses (<see cref="ITrainable.CreateOptimizer"/>) and the options' clipping.
+    /// </summary>
+    public static Parts For(ITrainable model, TrainOptions o) =>
+        new(model.Parts.Select(p => new Part(p.Name, p.Module, model.CreateOptimizer(p.Name, p.Module.NamedParameters(p.Prefix).ToList(), o), o.ClipNorm)).ToList());
 }
 
 /// <summary>A model the one training loop (<see cref="Training.Trainer"/>) can train.</summary>
@@ -53,6 +69,9 @@ public interface ITrainable
 {
     /// <summary>The parts that get an optimiser each: a name, and the module whose parameters it updates with their state_dict prefix.</summary>
     IReadOnlyList<(string Name, Module Module, string Prefix)> Parts { get; }
+
+    /// <summary>The optimiser of one part (its parameters under their state_dict names); Adam at the options' learning rate and β1 unless the model chooses otherwise.</summary>
+    Optimizer CreateOptimizer(string part, IReadOnlyList<(string Name, Tensor Param)> parameters, TrainOptions o) => new Adam(parameters, o.Lr, o.Beta1);
 
     /// <summary>The names of the scalars <see cref="TrainStep"/> returns, in order (loss terms, discriminator outputs, ...).</summary>
     IReadOnlyList<string> Scalars { get; }

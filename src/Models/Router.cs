@@ -276,11 +276,8 @@ public sealed class Router : Module, ITrainable, IPrepared
         var host = new float[b];
         for (int i = 0; i < b; i++) host[i] = _trainTargets[batch.Indices[i]];
         _batchTargets.CopyFrom(host);
-        var part = parts["estimator"];
-        part.ZeroGrad();
         var mse = Score(batch.Images).Mse(_batchTargets);
-        Graph.Backward(mse);
-        part.Step();
+        parts["estimator"].Minimize(mse);
         return [mse];
     }
 

@@ -109,12 +109,8 @@ public sealed class Vae : Module, ITrainable, IGenerative, ICircuitReconstructor
 
     public Tensor[] TrainStep(Batch batch, Parts parts)
     {
-        var part = parts["model"];
-        part.ZeroGrad();
         var (l, bce, kl) = Loss(batch.Images);
-        Graph.Backward(l);
-        CircuitStatistics.Record(this);
-        part.Step();
+        parts["model"].Minimize(l);
         return [l, bce, kl];
     }
 

@@ -22,7 +22,7 @@ public sealed record VqVaeConfig(int CodebookSize = 512, int CodeDim = 64, float
 
 /// <summary>
 /// The codebook and its bookkeeping. State_dict: embedding.weight (K, D), as nn.Embedding. Training-only
-/// state (kept by checkpoints under "state.", outside the state_dict): the epoch's code counts, the counts
+/// state (kept by checkpoints under "train.state.", outside the state_dict): the epoch's code counts, the counts
 /// since the last dead-code check, the number of restarted codes, and the EMA statistics.
 /// Rows of z are the encoder's vectors, one per grid position: (M, D).
 /// </summary>
@@ -269,10 +269,8 @@ public sealed class VqVae : Module, ITrainable, IReconstructive, IPrepared, IEpo
     public Tensor[] TrainStep(Batch batch, Parts parts)
     {
         var part = parts["model"];
-        part.ZeroGrad();
         var (loss, bce, vq, codes, z) = Loss(batch.Images);
-        Graph.Backward(loss);
-        part.Step();
+        part.Minimize(loss);
         var perplexity = Quantizer.Update(z.Detach(), codes, part.Optimizer.StepCount);
         return [loss, bce, vq, perplexity];
     }

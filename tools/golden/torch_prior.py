@@ -1,6 +1,6 @@
 """The prior of `train prior` as PyTorch modules (a PixelCNN over the VQ-VAE's 7x7 code grid, with the VQ-VAE inside),
 named as the engine names its tensors, so that load_state_dict(strict=True) takes a prior checkpoint
-(optimizer.* and state.* entries dropped). Sizes are read from the tensors."""
+(the training state, every "train.*" entry, dropped). Sizes are read from the tensors."""
 import math
 import torch
 import torch.nn as nn
@@ -66,13 +66,18 @@ class Prior(nn.Module):
         return torch.sigmoid(self.vqvae.decoder(e))
 
 
-def load(tensors):
+def build(tensors):
+    """A Prior sized from a checkpoint's tensors (not loaded)."""
     k, c = tensors["pixelcnn.embedding.weight"].shape
     d = tensors["vqvae.quantizer.embedding.weight"].shape[1]
     blocks = len([n for n in tensors if n.startswith("pixelcnn.blocks.") and n.endswith(".conv.weight")])
     first = tensors["pixelcnn.input.weight"].shape[-1]
     head = tensors["pixelcnn.head.1.weight"].shape[0]
-    m = Prior(k, d, c, blocks, first, head)
-    sd = {name: torch.from_numpy(v.copy()) for name, v in tensors.items() if not name.startswith(("optimizer.", "state."))}
+    return Prior(k, d, c, blocks, first, head)
+
+
+def load(tensors):
+    m = build(tensors)
+    sd = {name: torch.from_numpy(v.copy()) for name, v in tensors.items() if not name.startswith("train.")}
     m.load_state_dict(sd, strict=True)
     return m

@@ -1,5 +1,5 @@
 """The VQ-VAE of MODELS.md as PyTorch modules, named as the engine names its tensors, so that
-load_state_dict(strict=True) takes an engine checkpoint (optimizer.* and state.* entries dropped)."""
+load_state_dict(strict=True) takes an engine checkpoint (the training state, every "train.*" entry, dropped)."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -42,6 +42,6 @@ class VQVAE(nn.Module):
 
 def load(tensors, k, d):
     m = VQVAE(k, d)
-    sd = {name: torch.from_numpy(v.copy()) for name, v in tensors.items() if not name.startswith(("optimizer.", "state."))}
+    sd = {name: torch.from_numpy(v.copy()) for name, v in tensors.items() if not name.startswith("train.")}
     m.load_state_dict(sd, strict=True)
     return m

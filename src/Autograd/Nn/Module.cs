@@ -40,7 +40,7 @@ public abstract class Module
 
     /// <summary>
     /// State that only training needs (a codebook's running usage counts, EMA statistics): checkpoints keep it
-    /// beside the optimiser state ("state.&lt;name&gt;"), outside the state_dict, so a resumed run continues bit for
+    /// beside the optimiser state ("train.state.&lt;name&gt;"), outside the state_dict, so a resumed run continues bit for
     /// bit while PyTorch users load the weights with strict=True.
     /// </summary>
     protected Tensor TrainingState(string name, Tensor t)

@@ -33,7 +33,7 @@ public static class DiscriminatorProbe
         var trained = View(gan, dev, real, fakeHeld, 0);
 
         var fresh = new Gan(dev, CounterRng.Derive(seed, 2), gan.Config);
-        var part = new Part("discriminator", new Adam(fresh.Discriminator.NamedParameters("discriminator."), lr, beta1), 0);
+        var part = new Part("discriminator", fresh.Discriminator, new Adam(fresh.Discriminator.NamedParameters("discriminator."), lr, beta1), 0);
         var views = new List<DiscriminatorView> { View(fresh, dev, real, fakeHeld, 0) };
         progress?.Invoke(views[0]);
         var buf = new float[batch * px];

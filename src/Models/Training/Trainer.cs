@@ -77,8 +77,7 @@ public sealed class Trainer
         if (Train.Height != 28 || Train.Width != 28) throw new DataException($"{dir}: images are {Train.Height}×{Train.Width}; the models take 28×28");
         Model = ModelCatalog.Get(o.Model).Create(dev, o);
         Trainable = Model as ITrainable ?? throw new ArgumentException($"model '{o.Model}' cannot be trained");
-        Parts = new Parts(Trainable.Parts.Select(p =>
-            new Part(p.Name, new Adam(p.Module.NamedParameters(p.Prefix), o.Lr, o.Beta1), o.ClipNorm)).ToList());
+        Parts = Parts.For(Trainable, o);
         _lr = o.Cosine ? new CosineLr(o.Lr, o.Epochs * StepsPerEpoch) : new ConstantLr(o.Lr);
         _sums = new double[Scalars.Count];
         Directory.CreateDirectory(runDir);
