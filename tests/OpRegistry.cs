@@ -41,6 +41,7 @@ public static class OpRegistry
         yield return new("square", [I(21)], x => x[0].Square());
         yield return new("sqrt", [P(21)], x => x[0].Sqrt());
         yield return new("affine", [I(2, 3, 4)], x => x[0].Affine(-1.5f, 0.25f));
+        yield return new("neg", [I(3, 5)], x => x[0].Neg().Mul(x[0]));
 
         // ---- elementwise binary, with broadcasting
         yield return new("add", [I(3, 5), I(3, 5)], x => x[0].Add(x[1]));
@@ -59,6 +60,7 @@ public static class OpRegistry
         yield return new("mean_axes02_keepdim", [I(3, 4, 5)], x => x[0].Mean([0, 2], keepDim: true));
         yield return new("mean_all", [I(7, 3)], x => x[0].Mean());
         yield return new("reshape_flatten", [I(2, 3, 4)], x => x[0].Reshape(4, -1).Mul(x[0].Flatten().Reshape(4, 6)));
+        yield return new("flatten", [I(2, 3, 2, 2)], x => x[0].Flatten().Tanh());
         yield return new("concat_axis1", [I(2, 3, 4), I(2, 2, 4), I(2, 1, 4)], x => Ops.Concat(x, 1));
         yield return new("concat_axis0", [I(2, 5), I(3, 5)], x => Ops.Concat(x, 0));
         yield return new("slice_axis2", [I(2, 3, 7)], x => x[0].Slice(2, 2, 4));

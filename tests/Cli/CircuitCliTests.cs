@@ -56,9 +56,7 @@ public class CircuitCliTests : TempDirTest
     public void Bad_input_is_one_clear_line_and_exit_code_2(string[] args, string message)
     {
         var (code, _, err) = Run(args);
-        Assert.That(code, Is.EqualTo(2));
-        Assert.That(err, Does.Contain(message));
-        Assert.That(err, Does.Not.Contain("   at "), "no stack trace");
+        UserError.Assert(code, "", err, message);
     }
 
     [Test]

@@ -103,9 +103,7 @@ public class GanCliTests : TempDirTest
     public void A_latent_file_of_the_wrong_shape_or_dtype_is_one_line(string file, string message)
     {
         var (code, _, err) = Run("sample", "--run", GanRun(), "--latents", Fixture(file));
-        Assert.That(code, Is.EqualTo(2), err);
-        Assert.That(err, Does.Contain(file).And.Contain(message));
-        Assert.That(err.Trim().Split('\n'), Has.Length.EqualTo(1));
+        UserError.Assert(code, "", err, file, message);
     }
 
     /// <summary>eval's stability figure: the sample standard deviation of each per-step scalar over the last epoch, recomputed here from steps.csv.</summary>
@@ -147,9 +145,7 @@ public class GanCliTests : TempDirTest
         })
         {
             var (code, _, err) = Run(args);
-            Assert.That(code, Is.EqualTo(2), string.Join(' ', args) + ": " + err);
-            Assert.That(err, Does.Contain(message));
-            Assert.That(err, Does.Not.Contain("   at "));
+            UserError.Assert(code, string.Join(' ', args), err, message);
         }
     }
 

@@ -294,9 +294,7 @@ public class HardwareCliTests : TempDirTest
         foreach (var (args, expected) in cases)
         {
             var (code, o, e) = Run(args);
-            Assert.That(code, Is.EqualTo(2), string.Join(' ', args) + "\n" + o + e);
-            Assert.That(e.Trim(), Does.Contain(expected), string.Join(' ', args));
-            Assert.That(e.Trim().Split('\n'), Has.Length.EqualTo(1), "one line: " + e);
+            UserError.Assert(code, string.Join(' ', args) + "\n" + o, e, expected);
         }
     }
 }

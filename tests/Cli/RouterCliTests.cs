@@ -123,9 +123,7 @@ public class RouterCliTests : TempDirTest
     public void Bad_route_options_give_one_line(string opt, string value, string expected)
     {
         var (code, o, e) = Run("route", "--router", _router, opt, value);
-        Assert.That(code, Is.EqualTo(2), o + e);
-        Assert.That(e.Trim(), Does.Contain(expected));
-        Assert.That(e.Trim().Split('\n'), Has.Length.EqualTo(1));
+        UserError.Assert(code, o, e, expected);
     }
 
     [Test]

@@ -92,9 +92,8 @@ public class SlurmStudyTests : TempDirTest
         string spec = Path.Combine(Dir, "tiny.yaml");
         File.WriteAllText(spec, "name: tiny\nmodel: vae\noptions: {epochs: 1, limit: 64}\n");
         var (code, o, e) = Run("study", "run", spec, "--dir", Path.Combine(Dir, "s"), "--executor", "slurm", "--partition", "no-such-partition");
-        Assert.That(code, Is.EqualTo(2), o + e);
-        Assert.That(e.Trim(), Does.StartWith("qgen-engine: sbatch refused the job:").And.Contain("artition"));
-        Assert.That(e.Trim().Split('\n'), Has.Length.EqualTo(1));
+        UserError.Assert(code, o, e, "artition");
+        Assert.That(e.Trim(), Does.StartWith("qgen-engine: sbatch refused the job:"));
     }
 
     [Test]

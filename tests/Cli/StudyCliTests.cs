@@ -375,9 +375,7 @@ public class StudyCliTests : TempDirTest
     public void Bad_specs_give_one_line_naming_the_file_and_line(string yaml, string expected)
     {
         var (code, o, e) = Run("study", "plan", Spec(yaml), "--dir", Path.Combine(Dir, "x"));
-        Assert.That(code, Is.EqualTo(2), o + e);
-        Assert.That(e.Trim(), Does.Contain(expected));
-        Assert.That(e.Trim().Split('\n'), Has.Length.EqualTo(1), e);
+        UserError.Assert(code, o, e, expected);
         Assert.That(Directory.Exists(Path.Combine(Dir, "x")), Is.False, "nothing created");
     }
 

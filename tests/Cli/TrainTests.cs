@@ -120,9 +120,7 @@ public class TrainTests : TempDirTest
     public void Bad_train_and_sample_input_is_one_line_and_exit_code_2(string[] args, string message)
     {
         var (code, _, err) = Run(args);
-        Assert.That(code, Is.EqualTo(2), err);
-        Assert.That(err, Does.Contain(message));
-        Assert.That(err, Does.Not.Contain("   at "));
+        UserError.Assert(code, "", err, message);
     }
 
     [Test]

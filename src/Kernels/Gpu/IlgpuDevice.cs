@@ -84,6 +84,11 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
     /// <summary>Counts a launch made outside this backend on its accelerator (the circuit simulator's).</summary>
     public void CountLaunch() => Launches++;
 
+    private readonly HashSet<string> _loaded = [];
+    /// <summary>The names of the kernels this device has loaded so far (methods of <see cref="GpuKernels"/>): what the ops it ran need.</summary>
+    public IReadOnlyCollection<string> LoadedKernels { get { lock (_loaded) return [.. _loaded]; } }
+    private T Noted<T>(T kernel) where T : Delegate { lock (_loaded) _loaded.Add(kernel.Method.Name); return kernel; }
+
     /// <summary>A tensor's elements as a device view, for kernels outside this backend (the circuit simulator's).</summary>
     public ArrayView<float> DeviceView(Tensor t) => V(t);
 
@@ -95,37 +100,37 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
     private static int I(long v) => checked((int)v);
 
     private Action<Index1D, T1, T2> Auto<T1, T2>(ref Action<Index1D, T1, T2>? slot, Action<Index1D, T1, T2> kernel)
-        where T1 : struct where T2 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+        where T1 : struct where T2 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(Noted(kernel)));
 
     private Action<Index1D, T1, T2, T3> Auto<T1, T2, T3>(ref Action<Index1D, T1, T2, T3>? slot, Action<Index1D, T1, T2, T3> kernel)
-        where T1 : struct where T2 : struct where T3 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(Noted(kernel)));
 
     private Action<Index1D, T1, T2, T3, T4> Auto<T1, T2, T3, T4>(ref Action<Index1D, T1, T2, T3, T4>? slot, Action<Index1D, T1, T2, T3, T4> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(Noted(kernel)));
 
     private Action<Index1D, T1, T2, T3, T4, T5> Auto<T1, T2, T3, T4, T5>(ref Action<Index1D, T1, T2, T3, T4, T5>? slot, Action<Index1D, T1, T2, T3, T4, T5> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(Noted(kernel)));
 
     private Action<Index1D, T1, T2, T3, T4, T5, T6> Auto<T1, T2, T3, T4, T5, T6>(ref Action<Index1D, T1, T2, T3, T4, T5, T6>? slot, Action<Index1D, T1, T2, T3, T4, T5, T6> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(Noted(kernel)));
 
     private Action<Index1D, T1, T2, T3, T4, T5, T6, T7> Auto<T1, T2, T3, T4, T5, T6, T7>(ref Action<Index1D, T1, T2, T3, T4, T5, T6, T7>? slot, Action<Index1D, T1, T2, T3, T4, T5, T6, T7> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(Noted(kernel)));
 
     private Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8> Auto<T1, T2, T3, T4, T5, T6, T7, T8>(ref Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8>? slot, Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(Noted(kernel)));
 
     private Action<KernelConfig, T1, T2, T3> Grouped<T1, T2, T3>(ref Action<KernelConfig, T1, T2, T3>? slot, Action<T1, T2, T3> kernel)
-        where T1 : struct where T2 : struct where T3 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(Noted(kernel)));
 
     private Action<KernelConfig, T1, T2, T3, T4> Grouped<T1, T2, T3, T4>(ref Action<KernelConfig, T1, T2, T3, T4>? slot, Action<T1, T2, T3, T4> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(Noted(kernel)));
 
     private Action<KernelConfig, T1, T2, T3, T4, T5, T6> Grouped<T1, T2, T3, T4, T5, T6>(ref Action<KernelConfig, T1, T2, T3, T4, T5, T6>? slot, Action<T1, T2, T3, T4, T5, T6> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(Noted(kernel)));
 
     private Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8> Grouped<T1, T2, T3, T4, T5, T6, T7, T8>(ref Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8>? slot, Action<T1, T2, T3, T4, T5, T6, T7, T8> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct => slot ??= Counted(Accelerator.LoadStreamKernel(Noted(kernel)));
 
     // Every launcher counts its launches (bench train-step reports them per step).
     private Action<TI, T1, T2> Counted<TI, T1, T2>(Action<TI, T1, T2> k) => (i, a1, a2) => { Launches++; k(i, a1, a2); };
