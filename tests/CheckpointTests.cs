@@ -44,7 +44,7 @@ public class CheckpointTests : TempDirTest
     public void Saving_and_loading_restores_model_optimiser_and_generator_so_training_continues_identically()
     {
         var dev = Backends.Cpu;
-        var x = Tensor.FromArray(dev, TrainingTests.Blobs(4, 1), 4, 1, 28, 28);
+        var x = Tensor.FromArray(dev, TrainStepTests.Blobs(4, 1), 4, 1, 28, 28);
         void Steps(Vae m, Adam o, int n)
         {
             for (int i = 0; i < n; i++)

@@ -14,7 +14,7 @@ public class DiscriminatorProbeTests : TempDirTest
     public void A_fresh_discriminator_separates_an_untrained_generators_samples_from_real_images()
     {
         var dev = Backends.Cpu;
-        var pixels = TrainingTests.Blobs(256, 7);
+        var pixels = TrainStepTests.Blobs(256, 7);
         var set = new ImageSet(pixels, new byte[256], 28, 28, "blobs");
         var gan = new Gan(dev, 1, new GanConfig(Width: 4));
         var views = new List<DiscriminatorView>();

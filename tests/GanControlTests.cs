@@ -83,7 +83,7 @@ public class GanControlTests
         var gan = new Gan(dev, 5, new GanConfig(Latent: 3, Width: 2, Circuit: new CircuitConfig(Qubits: 3, Layers: 2), Control: GeneratorControl.Softmax));
         gan.Train(); gan.Discriminator.Eval();
         var z = gan.SampleLatents(dev, 3, 11);
-        var real = Tensor.FromArray(dev, TrainingTests.Blobs(3, 4).Select(v => 2 * v - 1).ToArray(), 3, 1, 28, 28);
+        var real = Tensor.FromArray(dev, TrainStepTests.Blobs(3, 4).Select(v => 2 * v - 1).ToArray(), 3, 1, 28, 28);
         var (loss, module) = GanTests.PartLoss(gan, "generator", z, real);
         var head = module.NamedParameters().Single(p => p.Name == "0.weight").Param;
         Assert.That(head.Shape, Is.EqualTo(new[] { 8, 3 }), "Linear(3 → 8) at 3 qubits");

@@ -71,7 +71,7 @@ public class GanTests
         var gan = new Gan(dev, 5, new GanConfig(Latent: 3, Width: 2));
         gan.Train(); gan.Discriminator.Eval();
         var z = Tensor.Normal(dev, 11, 0, 1, 3, 3);
-        var real = Tensor.FromArray(dev, TrainingTests.Blobs(3, 4).Select(v => 2 * v - 1).ToArray(), 3, 1, 28, 28);
+        var real = Tensor.FromArray(dev, TrainStepTests.Blobs(3, 4).Select(v => 2 * v - 1).ToArray(), 3, 1, 28, 28);
         var (Loss, module) = PartLoss(gan, which, z, real);
         int checkedEntries = 0;
         foreach (var (name, p) in module.NamedParameters())
@@ -107,7 +107,7 @@ public class GanTests
         var dev = Backends.Cpu;
         var gan = new Gan(dev, 3, new GanConfig(Width: 4));
         var parts = PartsOf(gan, 1e-2f);
-        var real = Tensor.FromArray(dev, TrainingTests.Blobs(4, 2).Select(v => 2 * v - 1).ToArray(), 4, 1, 28, 28);
+        var real = Tensor.FromArray(dev, TrainStepTests.Blobs(4, 2).Select(v => 2 * v - 1).ToArray(), 4, 1, 28, 28);
         var fake = gan.Generator.Forward(Tensor.Normal(dev, 5, 0, 1, 4, 100));
         var g0 = Weights(gan.Generator); var d0 = Weights(gan.Discriminator);
         gan.DiscriminatorStep(real, fake, parts["discriminator"]);
@@ -138,7 +138,7 @@ public class GanTests
         var dev = Backends.Cpu;
         var gan = new Gan(dev, 11, new GanConfig(Width: 8));
         var parts = PartsOf(gan);
-        var batch = new Batch(Tensor.FromArray(dev, TrainingTests.Blobs(8, 5), 8, 1, 28, 28), new int[8]);
+        var batch = new Batch(Tensor.FromArray(dev, TrainStepTests.Blobs(8, 5), 8, 1, 28, 28), new int[8]);
         void Step() { using var scope = TensorScope.Begin(); gan.TrainStep(batch, parts); }
         for (int i = 0; i < 10; i++) Step();
         long fresh0 = FloatPool.FreshAllocations, bytes0 = GC.GetTotalAllocatedBytes(precise: true);

@@ -41,7 +41,7 @@ public class OpTests
             using var _ = Graph.NoGrad();
             var y = c.Fn(xs);
             wv ??= Data.Make(Data.Seed(c.Name) + 99, y.Numel);
-            var yd = ReferenceDevice.D(y);
+            var yd = ReferenceDevice.Doubles(y);
             double s = 0;
             for (int i = 0; i < yd.Length; i++) s += wv[i] * yd[i];
             return s;
@@ -54,7 +54,7 @@ public class OpTests
         {
             if (!c.Inputs[k].Grad) continue;
             var x = xs[k];
-            var analytic = ReferenceDevice.D(x.Grad!).ToArray();
+            var analytic = ReferenceDevice.Doubles(x.Grad!).ToArray();
             var numeric = new double[x.Numel];
             for (int i = 0; i < x.Numel; i++)
             {

@@ -47,7 +47,7 @@ public class QGanTests : TempDirTest
         var gan = new Gan(dev, 5, Small(q));
         gan.Train(); gan.Discriminator.Eval();
         var z = gan.SampleLatents(dev, 3, 11);
-        var real = Tensor.FromArray(dev, TrainingTests.Blobs(3, 4).Select(v => 2 * v - 1).ToArray(), 3, 1, 28, 28);
+        var real = Tensor.FromArray(dev, TrainStepTests.Blobs(3, 4).Select(v => 2 * v - 1).ToArray(), 3, 1, 28, 28);
         var (Loss, module) = GanTests.PartLoss(gan, which, z, real);
         int circuits = 0;
         foreach (var (name, p) in module.NamedParameters())
@@ -69,7 +69,7 @@ public class QGanTests : TempDirTest
     private static Dictionary<string, float[]> StepAndGrads(GanConfig c)
     {
         var (gan, parts) = Built(c);
-        var batch = new Batch(Tensor.FromArray(Backends.Cpu, TrainingTests.Blobs(4, 2), 4, 1, 28, 28), new int[4]);
+        var batch = new Batch(Tensor.FromArray(Backends.Cpu, TrainStepTests.Blobs(4, 2), 4, 1, 28, 28), new int[4]);
         gan.TrainStep(batch, parts);
         return gan.NamedParameters().ToDictionary(p => p.Name, p => p.Param.ToArray());
     }
@@ -80,7 +80,7 @@ public class QGanTests : TempDirTest
         var (gan, _) = Built(c);
         gan.Discriminator.Eval();
         var z = gan.SampleLatents(Backends.Cpu, 4, 3);
-        var real = Tensor.FromArray(Backends.Cpu, TrainingTests.Blobs(4, 2).Select(v => 2 * v - 1).ToArray(), 4, 1, 28, 28);
+        var real = Tensor.FromArray(Backends.Cpu, TrainStepTests.Blobs(4, 2).Select(v => 2 * v - 1).ToArray(), 4, 1, 28, 28);
         Graph.Backward(Gan.DiscriminatorLoss(gan.Discriminator.Forward(real), gan.Discriminator.Forward(gan.Generator.Forward(z).Detach())));
         var d = gan.Discriminator.NamedParameters("discriminator.").ToDictionary(p => p.Name, p => p.Param.Grad!.ToArray());
         Graph.Backward(Gan.GeneratorLoss(gan.Discriminator.Forward(gan.Generator.Forward(z))));

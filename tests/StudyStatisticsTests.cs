@@ -10,7 +10,7 @@ public class StudyStatisticsTests
     private static JsonElement Fixture(string part) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "study.json"))).RootElement.GetProperty(part);
 
-    private static double[] D(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+    private static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
     private static float[] F(JsonElement e) => e.EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
 
     [Test]
@@ -40,7 +40,7 @@ public class StudyStatisticsTests
     {
         foreach (var c in Fixture("welch").EnumerateArray())
         {
-            var w = Statistics.Welch(D(c.GetProperty("a")), D(c.GetProperty("b")));
+            var w = Statistics.Welch(Doubles(c.GetProperty("a")), Doubles(c.GetProperty("b")));
             string name = c.GetProperty("name").GetString()!;
             Assert.That(w.T, Is.EqualTo(c.GetProperty("t").GetDouble()).Within(1e-10), name + " t");
             Assert.That(w.Df, Is.EqualTo(c.GetProperty("df").GetDouble()).Within(1e-10), name + " df");
@@ -56,7 +56,7 @@ public class StudyStatisticsTests
     {
         foreach (var c in Fixture("summaries").EnumerateArray())
         {
-            var s = Statistics.Summarise(D(c.GetProperty("x")));
+            var s = Statistics.Summarise(Doubles(c.GetProperty("x")));
             string name = c.GetProperty("name").GetString()!;
             Assert.That(s.Mean, Is.EqualTo(c.GetProperty("mean").GetDouble()).Within(1e-12), name);
             Assert.That(s.Sd, Is.EqualTo(c.GetProperty("sd").GetDouble()).Within(1e-12), name);

@@ -64,7 +64,7 @@ public class VqVaeTests
         public Probe(IDevice dev, VqVaeConfig c) { Quantizer = Child("q", new VectorQuantizer(dev, new Generator(1), c)); }
     }
 
-    private static Tensor Images(IDevice dev, int n) => Tensor.FromArray(dev, TrainingTests.Blobs(n, 7), n, 1, 28, 28);
+    private static Tensor Images(IDevice dev, int n) => Tensor.FromArray(dev, TrainStepTests.Blobs(n, 7), n, 1, 28, 28);
 
     /// <summary>
     /// On the double-precision reference, with the codes held fixed (they are locally constant): the decoder's gradients

@@ -29,7 +29,7 @@ public class IlgpuTrainingTests(string backend) : TempDirTest
     {
         var model = new Vae(dev, 5, config ?? new VaeConfig());
         var opt = new Adam(model.NamedParameters(), 1e-3f);
-        var x = Tensor.FromArray(dev, TrainingTests.Blobs(batch, 4), batch, 1, 28, 28);
+        var x = Tensor.FromArray(dev, TrainStepTests.Blobs(batch, 4), batch, 1, 28, 28);
         var losses = new float[1];
         Dictionary<string, float[]> grads = [];
         for (int i = 0; i < losses.Length; i++)
@@ -129,7 +129,7 @@ public class IlgpuTrainingTests(string backend) : TempDirTest
         Checkpoint.Load(path, cpu);
         model.Eval(); cpu.Eval();
         using var _ = Graph.NoGrad();
-        var x = TrainingTests.Blobs(2, 6);
+        var x = TrainStepTests.Blobs(2, 6);
         var a = model.Decode(model.Encode(Tensor.FromArray(_dev, x, 2, 1, 28, 28)).Mu).ToArray();
         var b = cpu.Decode(cpu.Encode(Tensor.FromArray(Backends.Cpu, x, 2, 1, 28, 28)).Mu).ToArray();
         Close.Assert(a, b, 1e-4, 1e-4, "reconstruction logits, device model against the cpu copy");

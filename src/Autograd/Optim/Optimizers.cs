@@ -82,11 +82,11 @@ public class Adam : Optimizer
 
     public override IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>
     {
-        ["type"] = Decoupled ? "AdamW" : "Adam", ["lr"] = F(LearningRate), ["beta1"] = F(Beta1), ["beta2"] = F(Beta2),
-        ["eps"] = F(Eps), ["weight_decay"] = F(WeightDecay),
+        ["type"] = Decoupled ? "AdamW" : "Adam", ["lr"] = Invariant(LearningRate), ["beta1"] = Invariant(Beta1), ["beta2"] = Invariant(Beta2),
+        ["eps"] = Invariant(Eps), ["weight_decay"] = Invariant(WeightDecay),
     };
 
-    internal static string F(float v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+    internal static string Invariant(float v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>AdamW: Adam with decoupled weight decay (default 0.01, as PyTorch).</summary>
@@ -114,8 +114,8 @@ public sealed class Sgd : Optimizer
 
     public override IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>
     {
-        ["type"] = "SGD", ["lr"] = Adam.F(LearningRate), ["momentum"] = Adam.F(Momentum),
-        ["weight_decay"] = Adam.F(WeightDecay), ["nesterov"] = Nesterov ? "true" : "false",
+        ["type"] = "SGD", ["lr"] = Adam.Invariant(LearningRate), ["momentum"] = Adam.Invariant(Momentum),
+        ["weight_decay"] = Adam.Invariant(WeightDecay), ["nesterov"] = Nesterov ? "true" : "false",
     };
 }
 

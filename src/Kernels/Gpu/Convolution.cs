@@ -24,7 +24,7 @@ public sealed partial class IlgpuDevice
     {
         var (rows, p) = ColShape(g);
         var col = Temp(g.Batch, rows, p);
-        Auto(ref _im2col, K.Im2Col)(I(col.Numel), V(x), V(col), Args(g));
+        Auto(ref _im2col, K.Im2Col)(CheckedInt(col.Numel), V(x), V(col), Args(g));
         return col;
     }
 
@@ -41,7 +41,7 @@ public sealed partial class IlgpuDevice
         var (rows, p) = ColShape(g);
         using var col = Temp(g.Batch, rows, p);
         Gemm(true, false, g.Batch, rows, p, g.OutChannels, 1f, w, 0, dy, (long)g.OutChannels * p, 0f, col, (long)rows * p);
-        Auto(ref _col2im, K.Col2Im)(I(dx.Numel), V(col), V(dx), Args(g));
+        Auto(ref _col2im, K.Col2Im)(CheckedInt(dx.Numel), V(col), V(dx), Args(g));
     }
 
     /// <summary>dw += Σ_n dy_n · col_nᵀ: one GEMM walking the batch into a shared output.</summary>
@@ -52,7 +52,7 @@ public sealed partial class IlgpuDevice
     }
 
     private void AddBias(Tensor y, Tensor bias, int channels, int spatial) =>
-        Auto(ref _addBias, K.AddChannelBias)(I(y.Numel), V(y), V(bias), new ChannelArgs(y.Shape[0], channels, spatial, 0, 0));
+        Auto(ref _addBias, K.AddChannelBias)(CheckedInt(y.Numel), V(y), V(bias), new ChannelArgs(y.Shape[0], channels, spatial, 0, 0));
 
     private void BiasGrad(Tensor dy, Tensor db, int channels, int spatial) =>
         Grouped(ref _channelSum, K.ChannelSum)(Groups(channels), V(dy), V(db), new ChannelArgs(dy.Shape[0], channels, spatial, 0, 0));

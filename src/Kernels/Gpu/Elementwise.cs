@@ -16,12 +16,12 @@ public sealed partial class IlgpuDevice
 
     public void Unary(UnaryOp op, Tensor x, Tensor y, float a, float b)
     {
-        if (x.Numel > 0) Auto(ref _unary, K.Unary)(I(x.Numel), V(x), V(y), new UnaryArgs((int)op, a, b));
+        if (x.Numel > 0) Auto(ref _unary, K.Unary)(CheckedInt(x.Numel), V(x), V(y), new UnaryArgs((int)op, a, b));
     }
 
     public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float a, float b)
     {
-        if (x.Numel > 0) Auto(ref _unaryBack, K.UnaryBackward)(I(x.Numel), V(x), V(y), V(dy), V(dx), new UnaryArgs((int)op, a, b));
+        if (x.Numel > 0) Auto(ref _unaryBack, K.UnaryBackward)(CheckedInt(x.Numel), V(x), V(y), V(dy), V(dx), new UnaryArgs((int)op, a, b));
     }
 
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
@@ -33,10 +33,10 @@ public sealed partial class IlgpuDevice
         for (int i = 0; i < dims.Length; i++)
         {
             int slot = 6 - dims.Length + i;
-            d[slot] = dims[i]; xa[slot] = I(sa[i]); xb[slot] = I(sb[i]);
+            d[slot] = dims[i]; xa[slot] = CheckedInt(sa[i]); xb[slot] = CheckedInt(sb[i]);
         }
         var args = new BinaryArgs((int)op, d[0], d[1], d[2], d[3], d[4], d[5], xa[0], xa[1], xa[2], xa[3], xa[4], xa[5], xb[0], xb[1], xb[2], xb[3], xb[4], xb[5]);
-        Auto(ref _binary, K.Binary)(I(y.Numel), V(a), V(b), V(y), args);
+        Auto(ref _binary, K.Binary)(CheckedInt(y.Numel), V(a), V(b), V(y), args);
     }
 }
 

@@ -17,7 +17,7 @@ public sealed partial class IlgpuDevice
     {
         if (batch == 0 || m == 0 || n == 0) return;
         int d = GemmThreads, tile = 4 * d;
-        var args = new GemmArgs(m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha, beta, batch, I(strideA), I(strideB), I(strideC), d);
+        var args = new GemmArgs(m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha, beta, batch, CheckedInt(strideA), CheckedInt(strideB), CheckedInt(strideC), d);
         int z = strideC == 0 ? 1 : batch;
         var cfg = new KernelConfig(new Index3D((n + tile - 1) / tile, (m + tile - 1) / tile, z), new Index3D(d * d, 1, 1),
                                    SharedMemoryConfig.RequestDynamic<float>(2 * K.TileK * tile));

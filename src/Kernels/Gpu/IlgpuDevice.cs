@@ -97,7 +97,7 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
 
     /// <summary>A pooled temporary tensor on this device (released by the caller's using).</summary>
     private Tensor Temp(params int[] shape) => Tensor.Empty(this, shape);
-    private static int I(long v) => checked((int)v);
+    private static int CheckedInt(long v) => checked((int)v);
 
     private Action<Index1D, T1, T2> Auto<T1, T2>(ref Action<Index1D, T1, T2>? slot, Action<Index1D, T1, T2> kernel)
         where T1 : struct where T2 : struct => slot ??= Counted(Accelerator.LoadAutoGroupedStreamKernel(Noted(kernel)));

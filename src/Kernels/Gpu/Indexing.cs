@@ -17,7 +17,7 @@ public sealed partial class IlgpuDevice
 
     public void IndexSelect(Tensor w, Tensor idx, Tensor y)
     {
-        if (y.Numel > 0) Auto(ref _indexSelect, K.IndexSelect)(I(y.Numel), V(w), V(idx), V(y), w.Shape[1]);
+        if (y.Numel > 0) Auto(ref _indexSelect, K.IndexSelect)(CheckedInt(y.Numel), V(w), V(idx), V(y), w.Shape[1]);
     }
 
     public void IndexAdd(Tensor dy, Tensor idx, Tensor dw)

@@ -15,12 +15,12 @@ public sealed partial class IlgpuDevice
 
     public void BceWithLogits(Tensor x, Tensor t, Tensor y)
     {
-        if (x.Numel > 0) Auto(ref _bce, K.BceWithLogits)(I(x.Numel), V(x), V(t), V(y));
+        if (x.Numel > 0) Auto(ref _bce, K.BceWithLogits)(CheckedInt(x.Numel), V(x), V(t), V(y));
     }
 
     public void BceWithLogitsBackward(Tensor x, Tensor t, Tensor dy, Tensor dx, Tensor? dt)
     {
-        if (x.Numel > 0) Auto(ref _bceBack, K.BceWithLogitsBackward)(I(x.Numel), V(x), V(t), V(dy), V(dx), dt is null ? V(dx) : V(dt), dt is null ? 0 : 1);
+        if (x.Numel > 0) Auto(ref _bceBack, K.BceWithLogitsBackward)(CheckedInt(x.Numel), V(x), V(t), V(dy), V(dx), dt is null ? V(dx) : V(dt), dt is null ? 0 : 1);
     }
 }
 

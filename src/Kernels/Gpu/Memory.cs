@@ -67,23 +67,23 @@ public sealed partial class IlgpuDevice
 
     public void Fill(Tensor y, float value)
     {
-        if (y.Numel > 0) Auto(ref _fill, K.Fill)(I(y.Numel), V(y), value);
+        if (y.Numel > 0) Auto(ref _fill, K.Fill)(CheckedInt(y.Numel), V(y), value);
     }
 
     public void Transpose(Tensor x, int batch, int rows, int cols, Tensor y)
     {
-        if (y.Numel > 0) Auto(ref _transpose, K.Transpose)(I(y.Numel), V(x), V(y), rows, cols);
+        if (y.Numel > 0) Auto(ref _transpose, K.Transpose)(CheckedInt(y.Numel), V(x), V(y), rows, cols);
     }
 
     public void Copy2D(Tensor src, long so, long ss, Tensor dst, long dOff, long ds, int rows, int cols)
     {
         if (rows * (long)cols == 0) return;
-        Auto(ref _copy2d, K.Copy2D)(I((long)rows * cols), V(src), V(dst), new Copy2DArgs(I(so), I(ss), I(dOff), I(ds), cols));
+        Auto(ref _copy2d, K.Copy2D)(CheckedInt((long)rows * cols), V(src), V(dst), new Copy2DArgs(CheckedInt(so), CheckedInt(ss), CheckedInt(dOff), CheckedInt(ds), cols));
     }
 
     public void FillRandom(Tensor y, RandomKind kind, ulong seed, float a, float b)
     {
-        if (y.Numel > 0) Auto(ref _random, K.Random)(I(y.Numel), V(y), new RandomArgs((int)kind, seed, a, b));
+        if (y.Numel > 0) Auto(ref _random, K.Random)(CheckedInt(y.Numel), V(y), new RandomArgs((int)kind, seed, a, b));
     }
 }
 

@@ -22,7 +22,7 @@ public sealed partial class IlgpuDevice
     {
         var args = new ChannelArgs(n, c, s, momentum, eps);
         Grouped(ref _bnStats, K.BatchNormStats)(Groups(c), V(x), V(saveMean), V(saveInvStd), V(runningMean), V(runningVar), args);
-        Auto(ref _bnApply, K.BatchNormApply)(I(x.Numel), V(x), V(saveMean), V(saveInvStd), V(gamma), V(beta), V(y), args);
+        Auto(ref _bnApply, K.BatchNormApply)(CheckedInt(x.Numel), V(x), V(saveMean), V(saveInvStd), V(gamma), V(beta), V(y), args);
     }
 
     public void BatchNormBackward(Tensor x, Tensor dy, int n, int c, int s, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
@@ -31,7 +31,7 @@ public sealed partial class IlgpuDevice
         var args = new ChannelArgs(n, c, s, 0, 0);
         using var sums = Temp(2 * c);
         Grouped(ref _bnGradStats, K.BatchNormGradStats)(Groups(c), V(x), V(dy), V(saveMean), V(saveInvStd), V(sums), V(dgamma), V(dbeta), args);
-        Auto(ref _bnGradApply, K.BatchNormGradApply)(I(x.Numel), V(x), V(dy), V(saveMean), V(saveInvStd), V(gamma), V(sums), V(dx), args);
+        Auto(ref _bnGradApply, K.BatchNormGradApply)(CheckedInt(x.Numel), V(x), V(dy), V(saveMean), V(saveInvStd), V(gamma), V(sums), V(dx), args);
     }
 
     public void Softmax(Tensor x, int outer, int r, int inner, bool log, Tensor y)

@@ -18,14 +18,14 @@ public sealed partial class IlgpuDevice
         if (p.Numel == 0) return;
         float bc1 = 1 - MathF.Pow(beta1, step), bc2s = MathF.Sqrt(1 - MathF.Pow(beta2, step));
         var args = new AdamArgs(lr, beta1, beta2, eps, decoupled ? 0 : weightDecay, decoupled ? 1 - lr * weightDecay : 1, bc1, bc2s);
-        Auto(ref _adam, K.Adam)(I(p.Numel), V(p), V(g), V(m), V(v), args);
+        Auto(ref _adam, K.Adam)(CheckedInt(p.Numel), V(p), V(g), V(m), V(v), args);
     }
 
     public void SgdStep(Tensor p, Tensor g, Tensor? buf, float lr, float momentum, float weightDecay, bool nesterov, bool firstStep)
     {
         if (p.Numel == 0) return;
         var args = new SgdArgs(lr, momentum, weightDecay, nesterov ? 1 : 0, firstStep ? 1 : 0, buf is null ? 0 : 1);
-        Auto(ref _sgd, K.Sgd)(I(p.Numel), V(p), V(g), buf is null ? V(p) : V(buf), args);
+        Auto(ref _sgd, K.Sgd)(CheckedInt(p.Numel), V(p), V(g), buf is null ? V(p) : V(buf), args);
     }
 }
 

@@ -15,12 +15,12 @@ public sealed partial class IlgpuDevice
 
     public void MaxPool2d(Tensor x, Tensor y, Tensor argmax, PoolGeometry g)
     {
-        if (y.Numel > 0) Auto(ref _maxPool, K.MaxPool)(I(y.Numel), V(x), V(y), V(argmax), Args(g));
+        if (y.Numel > 0) Auto(ref _maxPool, K.MaxPool)(CheckedInt(y.Numel), V(x), V(y), V(argmax), Args(g));
     }
 
     public void MaxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx, PoolGeometry g)
     {
-        if (dx.Numel > 0) Auto(ref _maxPoolBack, K.MaxPoolBackward)(I(dx.Numel), V(dy), V(argmax), V(dx), Args(g));
+        if (dx.Numel > 0) Auto(ref _maxPoolBack, K.MaxPoolBackward)(CheckedInt(dx.Numel), V(dy), V(argmax), V(dx), Args(g));
     }
 }
 

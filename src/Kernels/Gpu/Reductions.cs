@@ -26,7 +26,7 @@ public sealed partial class IlgpuDevice
 
     public void SumOfSquares(Tensor x, Tensor acc)
     {
-        int n = I(x.Numel);
+        int n = CheckedInt(x.Numel);
         if (n == 0) return;
         int groups = Math.Clamp(n / (GroupSize * 16), 1, 1024);
         using var partial = Temp(groups);

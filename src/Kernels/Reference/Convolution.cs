@@ -9,13 +9,13 @@ public sealed partial class ReferenceDevice
     // x (N,C,H,W), w (OC,C,KH,KW) → y (N,OC,OH,OW): the definition, one output at a time.
     public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
     {
-        var X = D(x); var W = D(w); var Y = D(y);
+        var X = Doubles(x); var W = Doubles(w); var Y = Doubles(y);
         for (int n = 0; n < g.Batch; n++)
             for (int oc = 0; oc < g.OutChannels; oc++)
                 for (int oh = 0; oh < g.OutH; oh++)
                     for (int ow = 0; ow < g.OutW; ow++)
                     {
-                        double s = bias is null ? 0 : D(bias)[oc];
+                        double s = bias is null ? 0 : Doubles(bias)[oc];
                         for (int c = 0; c < g.InChannels; c++)
                             for (int kh = 0; kh < g.KernelH; kh++)
                                 for (int kw = 0; kw < g.KernelW; kw++)
@@ -30,15 +30,15 @@ public sealed partial class ReferenceDevice
 
     public void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
     {
-        var X = D(x); var W = D(w); var G = D(dy);
-        if (dx is not null) D(dx).Clear();
+        var X = Doubles(x); var W = Doubles(w); var G = Doubles(dy);
+        if (dx is not null) Doubles(dx).Clear();
         for (int n = 0; n < g.Batch; n++)
             for (int oc = 0; oc < g.OutChannels; oc++)
                 for (int oh = 0; oh < g.OutH; oh++)
                     for (int ow = 0; ow < g.OutW; ow++)
                     {
                         double gy = G[((n * g.OutChannels + oc) * g.OutH + oh) * g.OutW + ow];
-                        if (db is not null) D(db)[oc] += gy;
+                        if (db is not null) Doubles(db)[oc] += gy;
                         for (int c = 0; c < g.InChannels; c++)
                             for (int kh = 0; kh < g.KernelH; kh++)
                                 for (int kw = 0; kw < g.KernelW; kw++)
@@ -47,8 +47,8 @@ public sealed partial class ReferenceDevice
                                     if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
                                     int xi = ((n * g.InChannels + c) * g.InH + ih) * g.InW + iw;
                                     int wi = ((oc * g.InChannels + c) * g.KernelH + kh) * g.KernelW + kw;
-                                    if (dx is not null) D(dx)[xi] += gy * W[wi];
-                                    if (dw is not null) D(dw)[wi] += gy * X[xi];
+                                    if (dx is not null) Doubles(dx)[xi] += gy * W[wi];
+                                    if (dw is not null) Doubles(dw)[wi] += gy * X[xi];
                                 }
                     }
     }
@@ -58,10 +58,10 @@ public sealed partial class ReferenceDevice
     public void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
     {
         int cin = g.OutChannels, h = g.OutH, wd = g.OutW, cout = g.InChannels, oh = g.InH, ow = g.InW;
-        var X = D(x); var W = D(w); var Y = D(y);
+        var X = Doubles(x); var W = Doubles(w); var Y = Doubles(y);
         for (int n = 0; n < g.Batch; n++)
             for (int co = 0; co < cout; co++)
-                for (int i = 0; i < oh * ow; i++) Y[(n * cout + co) * oh * ow + i] = bias is null ? 0 : D(bias)[co];
+                for (int i = 0; i < oh * ow; i++) Y[(n * cout + co) * oh * ow + i] = bias is null ? 0 : Doubles(bias)[co];
         for (int n = 0; n < g.Batch; n++)
             for (int ci = 0; ci < cin; ci++)
                 for (int ih = 0; ih < h; ih++)
@@ -82,11 +82,11 @@ public sealed partial class ReferenceDevice
     public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
     {
         int cin = g.OutChannels, h = g.OutH, wd = g.OutW, cout = g.InChannels, oh = g.InH, ow = g.InW;
-        var X = D(x); var W = D(w); var G = D(dy);
+        var X = Doubles(x); var W = Doubles(w); var G = Doubles(dy);
         if (db is not null)
             for (int n = 0; n < g.Batch; n++)
                 for (int co = 0; co < cout; co++)
-                    for (int i = 0; i < oh * ow; i++) D(db)[co] += G[(n * cout + co) * oh * ow + i];
+                    for (int i = 0; i < oh * ow; i++) Doubles(db)[co] += G[(n * cout + co) * oh * ow + i];
         for (int n = 0; n < g.Batch; n++)
             for (int ci = 0; ci < cin; ci++)
                 for (int ih = 0; ih < h; ih++)
@@ -103,9 +103,9 @@ public sealed partial class ReferenceDevice
                                     int wi = ((ci * cout + co) * g.KernelH + kh) * g.KernelW + kw;
                                     double gy = G[((n * cout + co) * oh + yh) * ow + yw];
                                     s += gy * W[wi];
-                                    if (dw is not null) D(dw)[wi] += gy * X[xi];
+                                    if (dw is not null) Doubles(dw)[wi] += gy * X[xi];
                                 }
-                        if (dx is not null) D(dx)[xi] = s;
+                        if (dx is not null) Doubles(dx)[xi] = s;
                     }
     }
 }

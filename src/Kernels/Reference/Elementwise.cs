@@ -40,13 +40,13 @@ public sealed partial class ReferenceDevice
 
     public void Unary(UnaryOp op, Tensor x, Tensor y, float a, float b)
     {
-        var xs = D(x); var ys = D(y);
+        var xs = Doubles(x); var ys = Doubles(y);
         for (int i = 0; i < xs.Length; i++) ys[i] = UnaryValue(op, xs[i], a, b);
     }
 
     public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float a, float b)
     {
-        var xs = D(x); var g = D(dy); var d = D(dx);
+        var xs = Doubles(x); var g = Doubles(dy); var d = Doubles(dx);
         for (int i = 0; i < xs.Length; i++) d[i] = g[i] * UnaryDerivative(op, xs[i], a, b);
     }
 
@@ -56,7 +56,7 @@ public sealed partial class ReferenceDevice
         Span<long> sa = stackalloc long[rank], sb = stackalloc long[rank];
         Shape.BroadcastStrides(a.Shape, rank, sa);
         Shape.BroadcastStrides(b.Shape, rank, sb);
-        var av = D(a); var bv = D(b); var yv = D(y);
+        var av = Doubles(a); var bv = Doubles(b); var yv = Doubles(y);
         Span<int> idx = stackalloc int[rank];
         for (long i = 0; i < y.Numel; i++)
         {

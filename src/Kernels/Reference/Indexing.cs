@@ -7,19 +7,19 @@ public sealed partial class ReferenceDevice
 {
     public void IndexSelect(Tensor w, Tensor idx, Tensor y)
     {
-        int d = w.Shape[1]; var W = D(w); var Y = D(y); var I = D(idx);
+        int d = w.Shape[1]; var W = Doubles(w); var Y = Doubles(y); var I = Doubles(idx);
         for (int i = 0; i < I.Length; i++) for (int j = 0; j < d; j++) Y[i * d + j] = W[(int)I[i] * d + j];
     }
 
     public void IndexAdd(Tensor dy, Tensor idx, Tensor dw)
     {
-        int d = dw.Shape[1]; var G = D(dy); var DW = D(dw); var I = D(idx);
+        int d = dw.Shape[1]; var G = Doubles(dy); var DW = Doubles(dw); var I = Doubles(idx);
         for (int i = 0; i < I.Length; i++) for (int j = 0; j < d; j++) DW[(int)I[i] * d + j] += G[i * d + j];
     }
 
     public void SampleCategorical(Tensor logits, int rows, int classes, ulong seed, Tensor idx)
     {
-        var l = D(logits); var d = D(idx);
+        var l = Doubles(logits); var d = Doubles(idx);
         for (int i = 0; i < rows; i++)
         {
             double max = double.NegativeInfinity, total = 0;
@@ -39,7 +39,7 @@ public sealed partial class ReferenceDevice
     public void NearestRows(Tensor z, Tensor codebook, Tensor idxT)
     {
         int m = z.Shape[0], d = z.Shape[1], k = codebook.Shape[0];
-        var Z = D(z); var E = D(codebook); var idx = D(idxT);
+        var Z = Doubles(z); var E = Doubles(codebook); var idx = Doubles(idxT);
         for (int i = 0; i < m; i++)
         {
             double best = double.PositiveInfinity; int arg = 0;

@@ -8,17 +8,17 @@ public sealed partial class ReferenceDevice
 {
     public void BceWithLogits(Tensor x, Tensor t, Tensor y)
     {
-        var X = D(x); var T = D(t); var Y = D(y);
+        var X = Doubles(x); var T = Doubles(t); var Y = Doubles(y);
         for (int i = 0; i < X.Length; i++) Y[i] = Math.Max(X[i], 0) - X[i] * T[i] + Math.Log(1 + Math.Exp(-Math.Abs(X[i])));
     }
 
     public void BceWithLogitsBackward(Tensor x, Tensor t, Tensor dy, Tensor dx, Tensor? dt)
     {
-        var X = D(x); var T = D(t); var G = D(dy); var DX = D(dx);
+        var X = Doubles(x); var T = Doubles(t); var G = Doubles(dy); var DX = Doubles(dx);
         for (int i = 0; i < X.Length; i++)
         {
             DX[i] = G[i] * (1 / (1 + Math.Exp(-X[i])) - T[i]);
-            if (dt is not null) D(dt)[i] = -G[i] * X[i];
+            if (dt is not null) Doubles(dt)[i] = -G[i] * X[i];
         }
     }
 }

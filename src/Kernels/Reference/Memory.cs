@@ -10,13 +10,13 @@ public sealed partial class ReferenceDevice
 
     public void Free(Storage storage) { }
 
-    public void Upload(ReadOnlySpan<float> src, Tensor dst) { var d = D(dst); for (int i = 0; i < src.Length; i++) d[i] = src[i]; }
+    public void Upload(ReadOnlySpan<float> src, Tensor dst) { var d = Doubles(dst); for (int i = 0; i < src.Length; i++) d[i] = src[i]; }
 
-    public void Download(Tensor src, Span<float> dst) { var s = D(src); for (int i = 0; i < dst.Length; i++) dst[i] = (float)s[i]; }
+    public void Download(Tensor src, Span<float> dst) { var s = Doubles(src); for (int i = 0; i < dst.Length; i++) dst[i] = (float)s[i]; }
 
-    public void DownloadExact(Tensor src, Span<double> dst) => D(src).CopyTo(dst);
-    public void UploadExact(ReadOnlySpan<double> src, Tensor dst) => src.CopyTo(D(dst));
-    public void Fill(Tensor y, float value) => D(y).Fill(value);
+    public void DownloadExact(Tensor src, Span<double> dst) => Doubles(src).CopyTo(dst);
+    public void UploadExact(ReadOnlySpan<double> src, Tensor dst) => src.CopyTo(Doubles(dst));
+    public void Fill(Tensor y, float value) => Doubles(y).Fill(value);
 
     public void Copy2D(Tensor src, long so, long ss, Tensor dst, long dOff, long ds, int rows, int cols)
     {
@@ -28,7 +28,7 @@ public sealed partial class ReferenceDevice
 
     public void Transpose(Tensor x, int batch, int rows, int cols, Tensor y)
     {
-        var X = D(x); var Y = D(y);
+        var X = Doubles(x); var Y = Doubles(y);
         for (int b = 0; b < batch; b++)
             for (int r = 0; r < rows; r++)
                 for (int c = 0; c < cols; c++) Y[(b * cols + c) * rows + r] = X[(b * rows + r) * cols + c];
@@ -36,7 +36,7 @@ public sealed partial class ReferenceDevice
 
     public void FillRandom(Tensor y, RandomKind kind, ulong seed, float a, float b)
     {
-        var d = D(y);
+        var d = Doubles(y);
         for (int i = 0; i < d.Length; i++)
             d[i] = kind switch
             {

@@ -9,7 +9,7 @@ public sealed partial class ReferenceDevice
     public void BatchNorm(Tensor x, int n, int c, int s, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                           Tensor saveMean, Tensor saveInvStd, float momentum, float eps, Tensor y)
     {
-        var X = D(x); var Y = D(y); int cnt = n * s;
+        var X = Doubles(x); var Y = Doubles(y); int cnt = n * s;
         for (int ch = 0; ch < c; ch++)
         {
             double mean = 0, var = 0;
@@ -18,14 +18,14 @@ public sealed partial class ReferenceDevice
             for (int i = 0; i < n; i++) for (int j = 0; j < s; j++) { double d = X[(i * c + ch) * s + j] - mean; var += d * d; }
             var /= cnt;
             double inv = 1 / Math.Sqrt(var + eps);
-            D(saveMean)[ch] = mean; D(saveInvStd)[ch] = inv;
-            D(runningMean)[ch] = (1 - momentum) * D(runningMean)[ch] + momentum * mean;
-            D(runningVar)[ch] = (1 - momentum) * D(runningVar)[ch] + momentum * (cnt > 1 ? var * cnt / (cnt - 1) : var);
+            Doubles(saveMean)[ch] = mean; Doubles(saveInvStd)[ch] = inv;
+            Doubles(runningMean)[ch] = (1 - momentum) * Doubles(runningMean)[ch] + momentum * mean;
+            Doubles(runningVar)[ch] = (1 - momentum) * Doubles(runningVar)[ch] + momentum * (cnt > 1 ? var * cnt / (cnt - 1) : var);
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < s; j++)
                 {
                     int k = (i * c + ch) * s + j;
-                    Y[k] = (X[k] - mean) * inv * D(gamma)[ch] + D(beta)[ch];
+                    Y[k] = (X[k] - mean) * inv * Doubles(gamma)[ch] + Doubles(beta)[ch];
                 }
         }
     }
@@ -33,10 +33,10 @@ public sealed partial class ReferenceDevice
     public void BatchNormBackward(Tensor x, Tensor dy, int n, int c, int s, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta)
     {
-        var X = D(x); var G = D(dy); var DX = D(dx); int cnt = n * s;
+        var X = Doubles(x); var G = Doubles(dy); var DX = Doubles(dx); int cnt = n * s;
         for (int ch = 0; ch < c; ch++)
         {
-            double mean = D(saveMean)[ch], inv = D(saveInvStd)[ch], gm = D(gamma)[ch];
+            double mean = Doubles(saveMean)[ch], inv = Doubles(saveInvStd)[ch], gm = Doubles(gamma)[ch];
             double sumDy = 0, sumDyXhat = 0;
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < s; j++)
@@ -44,7 +44,7 @@ public sealed partial class ReferenceDevice
                     int k = (i * c + ch) * s + j;
                     sumDy += G[k]; sumDyXhat += G[k] * (X[k] - mean) * inv;
                 }
-            D(dgamma)[ch] += sumDyXhat; D(dbeta)[ch] += sumDy;
+            Doubles(dgamma)[ch] += sumDyXhat; Doubles(dbeta)[ch] += sumDy;
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < s; j++)
                 {
@@ -57,7 +57,7 @@ public sealed partial class ReferenceDevice
 
     public void Softmax(Tensor x, int outer, int r, int inner, bool log, Tensor y)
     {
-        var X = D(x); var Y = D(y);
+        var X = Doubles(x); var Y = Doubles(y);
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
             {
@@ -75,7 +75,7 @@ public sealed partial class ReferenceDevice
 
     public void SoftmaxBackward(Tensor y, Tensor dy, int outer, int r, int inner, bool log, Tensor dx)
     {
-        var Y = D(y); var G = D(dy); var DX = D(dx);
+        var Y = Doubles(y); var G = Doubles(dy); var DX = Doubles(dx);
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
             {

@@ -8,7 +8,7 @@ public sealed partial class ReferenceDevice
 {
     public void AdamStep(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, bool decoupled, int step)
     {
-        var P = D(p); var G = D(g); var M = D(m); var V = D(v);
+        var P = Doubles(p); var G = Doubles(g); var M = Doubles(m); var V = Doubles(v);
         double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
         for (int i = 0; i < P.Length; i++)
         {
@@ -23,13 +23,13 @@ public sealed partial class ReferenceDevice
 
     public void SgdStep(Tensor p, Tensor g, Tensor? buf, float lr, float momentum, float weightDecay, bool nesterov, bool firstStep)
     {
-        var P = D(p); var G = D(g);
+        var P = Doubles(p); var G = Doubles(g);
         for (int i = 0; i < P.Length; i++)
         {
             double grad = G[i] + weightDecay * P[i];
             if (buf is not null)
             {
-                var B = D(buf);
+                var B = Doubles(buf);
                 B[i] = firstStep ? grad : momentum * B[i] + grad;
                 grad = nesterov ? grad + momentum * B[i] : B[i];
             }

@@ -8,7 +8,7 @@ public sealed partial class ReferenceDevice
 {
     public void MaxPool2d(Tensor x, Tensor y, Tensor argmax, PoolGeometry g)
     {
-        var X = D(x); var Y = D(y); var A = D(argmax);
+        var X = Doubles(x); var Y = Doubles(y); var A = Doubles(argmax);
         for (int p = 0; p < g.Batch * g.Channels; p++)
             for (int oh = 0; oh < g.OutH; oh++)
                 for (int ow = 0; ow < g.OutW; ow++)
@@ -29,7 +29,7 @@ public sealed partial class ReferenceDevice
 
     public void MaxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx, PoolGeometry g)
     {
-        var G = D(dy); var A = D(argmax); var DX = D(dx);
+        var G = Doubles(dy); var A = Doubles(argmax); var DX = Doubles(dx);
         DX.Clear();
         for (int p = 0; p < g.Batch * g.Channels; p++)
             for (int o = 0; o < g.OutH * g.OutW; o++)

@@ -8,7 +8,7 @@ public sealed partial class ReferenceDevice
 {
     public void SumAxis(Tensor x, int outer, int r, int inner, Tensor y, float scale)
     {
-        var xs = D(x); var ys = D(y);
+        var xs = Doubles(x); var ys = Doubles(y);
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
             {
@@ -21,13 +21,13 @@ public sealed partial class ReferenceDevice
     public void SumOfSquares(Tensor x, Tensor acc)
     {
         double s = 0;
-        foreach (double v in D(x)) s += v * v;
-        D(acc)[0] += s;
+        foreach (double v in Doubles(x)) s += v * v;
+        Doubles(acc)[0] += s;
     }
 
     public void ArgReduce(Tensor x, int outer, int r, int inner, bool min, Tensor idx)
     {
-        var s = D(x); var d = D(idx);
+        var s = Doubles(x); var d = Doubles(idx);
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
             {

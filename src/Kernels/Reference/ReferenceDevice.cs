@@ -18,11 +18,11 @@ public sealed partial class ReferenceDevice : IDevice, IExactDevice
     }
 
     /// <summary>The tensor's values as a span of doubles.</summary>
-    public static Span<double> D(Tensor t) => ((DoubleStorage)t.Storage).Data.AsSpan((int)t.Offset, (int)t.Numel);
+    public static Span<double> Doubles(Tensor t) => ((DoubleStorage)t.Storage).Data.AsSpan((int)t.Offset, (int)t.Numel);
 
     private static double[] Arr(Tensor t, out int off) { off = (int)t.Offset; return ((DoubleStorage)t.Storage).Data; }
 
     /// <summary>Writes doubles directly (for finite-difference checks).</summary>
-    public static void Set(Tensor t, int i, double v) => D(t)[i] = v;
-    public static double Get(Tensor t, int i) => D(t)[i];
+    public static void Set(Tensor t, int i, double v) => Doubles(t)[i] = v;
+    public static double Get(Tensor t, int i) => Doubles(t)[i];
 }

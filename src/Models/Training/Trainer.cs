@@ -313,11 +313,11 @@ public sealed class Trainer
     {
         var meta = new Dictionary<string, string>
         {
-            ["train.epoch"] = I(_epoch), ["train.step"] = I(_step), ["train.epoch_seconds"] = D(_epochSeconds), ["model"] = Options.Model,
+            ["train.epoch"] = Invariant(_epoch), ["train.step"] = Invariant(_step), ["train.epoch_seconds"] = Invariant(_epochSeconds), ["model"] = Options.Model,
             ["train.pending_steps"] = _stepRows.ToString(),
         };
         if (_pendingMetric is not null) meta["train.pending_metrics"] = _pendingMetric;
-        for (int i = 0; i < _sums.Length; i++) meta[$"train.sum.{Scalars[i]}"] = D(_sums[i]);
+        for (int i = 0; i < _sums.Length; i++) meta[$"train.sum.{Scalars[i]}"] = Invariant(_sums[i]);
         Checkpoint.Save(Path.Combine(RunDir, CheckpointFile), Model, Optimizers, meta);
         AppendLogs(_pendingMetric, _stepRows.ToString());
         _pendingMetric = null;
@@ -371,8 +371,8 @@ public sealed class Trainer
         }
     }
 
-    private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
-    private static string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    private static string Invariant(int v) => v.ToString(CultureInfo.InvariantCulture);
+    private static string Invariant(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The metrics of every finished epoch, from metrics.jsonl.</summary>
     public static List<JsonObject> ReadMetrics(string runDir)

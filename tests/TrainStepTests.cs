@@ -10,7 +10,7 @@ using QGenEngine.Tests.Support;
 namespace QGenEngine.Tests;
 
 [TestFixture]
-public class TrainingTests
+public class TrainStepTests
 {
     /// <summary>Digit-like blobs: each image a few bright strokes, deterministic.</summary>
     internal static float[] Blobs(int n, int seed)
