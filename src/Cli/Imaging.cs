@@ -74,21 +74,22 @@ public static class Imaging
     }
 
     /// <summary>
-    /// Every scalar the model reports, per step (the raw trace faint, an exponential moving average over
-    /// about 1/40 of the run on top), and the per-epoch validation values (test_*) as points.
+    /// One panel per scalar (TensorBoard's one chart per scalar: a qvae's test SSIM in 0-1 never shares an axis with
+    /// losses in the hundreds): every scalar the model reports per step (the raw trace faint, an exponential moving
+    /// average over about 1/40 of the run on top), then each per-epoch validation value (test_*) as points, two
+    /// panels a row under the run's title.
     /// </summary>
     public static bool SaveLossPlot(string path, (string[] Columns, List<double[]> Rows) steps,
                                     IReadOnlyList<System.Text.Json.Nodes.JsonObject> epochs, string title)
     {
-        var plt = new ScottPlot.Plot();
         var palette = new ScottPlot.Palettes.Category10();
+        var panels = new List<ScottPlot.Plot>();
         var (cols, rows) = steps;
-        int colour = 0;
         if (rows.Count > 0)
         {
             double[] x = rows.Select(r => r[1]).ToArray();
             double alpha = 2.0 / (Math.Max(1, rows.Count / 40) + 1);
-            for (int c = 2; c < cols.Length; c++, colour++)
+            for (int c = 2; c < cols.Length; c++)
             {
                 double[] raw = rows.Select(r => r[c]).ToArray();
                 var smooth = new double[raw.Length];
@@ -98,22 +99,49 @@ public static class Imaging
                     ema = (1 - alpha) * ema + alpha * raw[i]; weight = (1 - alpha) * weight + alpha;
                     smooth[i] = ema / weight;   // debiased, so the curve starts at the first value
                 }
-                var col = palette.GetColor(colour);
+                var plt = new ScottPlot.Plot();
+                var col = palette.GetColor(panels.Count);
                 var faint = plt.Add.Scatter(x, raw);
                 faint.Color = col.WithAlpha(0.25); faint.MarkerSize = 0; faint.LineWidth = 1;
                 var line = plt.Add.Scatter(x, smooth);
-                line.Color = col; line.MarkerSize = 0; line.LineWidth = 2; line.LegendText = cols[c];
+                line.Color = col; line.MarkerSize = 0; line.LineWidth = 2;
+                plt.Title(cols[c] + " (per step)"); plt.XLabel("epoch");
+                panels.Add(plt);
             }
         }
         foreach (var key in epochs.SelectMany(m => m.Select(kv => kv.Key)).Distinct().Where(k => k.StartsWith("test_", StringComparison.Ordinal)))
         {
             var pts = epochs.Where(m => m[key] is not null).ToList();
+            var plt = new ScottPlot.Plot();
             var s = plt.Add.Scatter(pts.Select(m => (double)m["epoch"]!.GetValue<int>()).ToArray(), pts.Select(m => m[key]!.GetValue<double>()).ToArray());
-            s.Color = palette.GetColor(colour++); s.MarkerSize = 8; s.LegendText = key + " (end of epoch)";
+            s.Color = palette.GetColor(panels.Count); s.MarkerSize = 8; s.LineWidth = 1;
+            plt.Title(key + " (end of epoch)"); plt.XLabel("epoch");
+            panels.Add(plt);
         }
-        plt.Title(title); plt.XLabel("epoch"); plt.YLabel("value per step"); plt.ShowLegend(ScottPlot.Edge.Right);
-        Save(plt, path);
+        if (panels.Count == 0) return false;
+        SavePanels(panels, path, title);
         return true;
+    }
+
+    /// <summary>Panels side by side, <paramref name="columns"/> a row, under a title: one PNG written atomically.</summary>
+    public static void SavePanels(IReadOnlyList<ScottPlot.Plot> panels, string path, string title, int columns = 2, int panelWidth = 460, int panelHeight = 280)
+    {
+        const int header = 34;
+        int cols = Math.Min(columns, panels.Count), rows = (panels.Count + cols - 1) / cols;
+        using var surface = SKSurface.Create(new SKImageInfo(cols * panelWidth, header + rows * panelHeight, SKColorType.Rgba8888, SKAlphaType.Premul));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        using var font = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans") ?? SKTypeface.Default, 17);
+        using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        canvas.DrawText(title, cols * panelWidth / 2f, 24, SKTextAlign.Center, font, paint);
+        for (int i = 0; i < panels.Count; i++)
+        {
+            using var bmp = SKBitmap.Decode(panels[i].GetImageBytes(panelWidth, panelHeight, ScottPlot.ImageFormat.Png));
+            canvas.DrawBitmap(bmp, i % cols * panelWidth, header + i / cols * panelHeight);
+        }
+        using var image = surface.Snapshot();
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        AtomicFile.Write(path, s => data.SaveTo(s));
     }
 
     /// <summary>FID per epoch (left axis), IS and modes covered (right axis), for the epochs that measured them.</summary>
