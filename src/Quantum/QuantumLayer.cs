@@ -7,9 +7,9 @@ namespace QGenEngine.Quantum;
 /// <summary>
 /// A parameterised circuit as a layer: inputs (B, InputCount) → readout (B, width), trainable angles
 /// (L, n, 2) as the parameter "weight". The whole circuit is one autograd node whose backward is one
-/// adjoint sweep (or parameter-shift, for hardware fidelity). Works on any device: on an ILGPU device the
-/// circuits run as its kernels in its memory (<see cref="ApplyOnDevice"/>); elsewhere the simulation runs on the
-/// CPU (on the reference device in double precision) and the tensors are copied in and out. With a noise model the forward pass is the density
+/// adjoint sweep (or parameter-shift, for hardware fidelity). Works on any device, through the simulator that
+/// accepts it (<see cref="ICircuitSimulator"/>): on an ILGPU device the circuits run as its kernels in its memory;
+/// on the reference device in double precision; elsewhere on the CPU, the tensors copied in and out. With a noise model the forward pass is the density
 /// matrix's (what the noisy device gives in expectation) and only parameter-shift can differentiate it; a
 /// shots readout draws from the layer's own seeded stream (saved with checkpoints).
 /// Training state (checkpoints keep it, outside the state_dict): the initial angles, and the sum and count of
@@ -71,69 +71,25 @@ public sealed class QuantumLayer : Layer
         return (steps > 0 ? sum / steps : double.NaN, change);
     }
 
-    /// <summary>The circuit as a differentiable function of inputs (B, InputCount) and weights (L, n, 2).</summary>
+    /// <summary>
+    /// The circuit as a differentiable function of inputs (B, InputCount) and weights (L, n, 2): run by the first
+    /// simulator that accepts the device and the run (<see cref="CircuitSimulators.For"/>), one node in the graph.
+    /// </summary>
     public static Tensor Apply(Tensor x, Tensor weight, Circuit c, Readout r, GradMethod method = GradMethod.Adjoint, ulong seed = 0, NoiseModel? noise = null)
     {
         if (x.Rank != 2 || x.Shape[1] != c.InputCount)
             throw new ArgumentException($"quantum layer: input {Shape.Format(x.Shape)} should be (B, {c.InputCount})");
         if (weight.Numel != c.WeightCount)
             throw new ArgumentException($"quantum layer: weight {Shape.Format(weight.Shape)} should have {c.WeightCount} angles (L, n, 2)");
-        bool pure = method == GradMethod.Adjoint && noise is not { IsNoiseless: false } && r.Kind != ReadoutKind.Shots;
-        if (x.Device is IExactDevice exact && pure)
-            return ApplyExact(x, weight, c, r, exact, seed);
-        if (x.Device is QGenEngine.Kernels.Gpu.IlgpuDevice gpu && pure && Gpu.IlgpuSimulator.Fits(c, r))
-            return ApplyOnDevice(x, weight, c, r, gpu);
-        int batch = x.Shape[0], width = r.Width(c.Qubits);
-        var inputs = x.ToArray(); var w = weight.ToArray();
-        var readout = noise is { IsNoiseless: false } ? DensityMatrix.Run(c, inputs, batch, w, r, noise, seed) : Simulator.Run(c, inputs, batch, w, r, seed);
-        var y = Tensor.FromArray(x.Device, readout, batch, width);
-        if (Graph.Needs(x, weight))
-            Graph.Record(y, [x, weight], g =>
-            {
-                var (_, wg, ig) = Gradients.Compute(method, c, inputs, batch, w, r, g.ToArray(), seed, noise, inputGrads: x.RequiresGrad);
-                if (weight.RequiresGrad) Graph.Accumulate(weight, Tensor.FromArray(x.Device, wg, weight.Shape));
-                if (x.RequiresGrad) Graph.Accumulate(x, Tensor.FromArray(x.Device, ig, x.Shape));
-            });
-        return y;
-    }
-
-    /// <summary>
-    /// On an ILGPU device (cuda, opencl, ilgpu-cpu): the simulator's kernels on the device's own accelerator and stream,
-    /// reading the inputs and angles where they are and writing the readout and gradients into device tensors - no
-    /// host round trip, forward or backward (shots, noise and parameter-shift take the host path). When a gradient
-    /// will be wanted the forward keeps each circuit's final state, and the backward is the adjoint pass alone from it.
-    /// </summary>
-    private static Tensor ApplyOnDevice(Tensor x, Tensor weight, Circuit c, Readout r, QGenEngine.Kernels.Gpu.IlgpuDevice dev)
-    {
-        var sim = Gpu.IlgpuSimulator.On(dev);
+        var run = new CircuitRun(method, seed, noise);
         bool grad = Graph.Needs(x, weight);
-        var (y, state) = sim.Forward(dev, c, x, weight, r, keepState: grad);
+        var (y, backward) = CircuitSimulators.For(x.Device, c, r, run).Run(x, weight, c, r, run, grad);
         if (grad)
             Graph.Record(y, [x, weight], g =>
             {
-                var (wg, ig) = sim.Backward(dev, c, x, weight, state!, r, g);
-                if (weight.RequiresGrad) Graph.Accumulate(weight, c.WeightCount == 0 ? Tensor.Zeros(dev, weight.Shape) : wg.Reshape(weight.Shape));
-                if (x.RequiresGrad) Graph.Accumulate(x, ig);
-            });
-        return y;
-    }
-
-    /// <summary>On a double-precision device (the reference): state, inputs, outputs and gradients all in double.</summary>
-    private static Tensor ApplyExact(Tensor x, Tensor weight, Circuit c, Readout r, IExactDevice exact, ulong seed)
-    {
-        int batch = x.Shape[0], width = r.Width(c.Qubits);
-        var inputs = new double[x.Numel]; exact.DownloadExact(x, inputs);
-        var w = new double[weight.Numel]; exact.DownloadExact(weight, w);
-        var (readout, _, _) = Simulator.RunExact(c, inputs, batch, w, r, null, seed);
-        var y = Tensor.Empty(x.Device, batch, width);
-        exact.UploadExact(readout, y);
-        if (Graph.Needs(x, weight))
-            Graph.Record(y, [x, weight], g =>
-            {
-                var cot = new double[g.Numel]; exact.DownloadExact(g, cot);
-                var (_, wg, ig) = Simulator.RunExact(c, inputs, batch, w, r, cot, seed);
-                if (weight.RequiresGrad) { var t = Tensor.Empty(x.Device, weight.Shape); exact.UploadExact(wg, t); Graph.Accumulate(weight, t); }
-                if (x.RequiresGrad) { var t = Tensor.Empty(x.Device, x.Shape); exact.UploadExact(ig, t); Graph.Accumulate(x, t); }
+                var (wg, ig) = backward!(g, x.RequiresGrad);
+                if (weight.RequiresGrad) Graph.Accumulate(weight, wg);
+                if (x.RequiresGrad) Graph.Accumulate(x, ig!);
             });
         return y;
     }

@@ -36,6 +36,25 @@ public class CircuitCliTests : TempDirTest
         Close.Assert(Floats(j["input_grad"]), ig, 1e-3, 1e-2, "input_grad");
     }
 
+    /// <summary>--device picks the tensor device and the simulator that accepts it runs the circuit: the device kernels on
+    /// ilgpu-cpu, exact doubles on the reference - the same readout and gradients as the CPU simulator.</summary>
+    [TestCase("ilgpu-cpu")]
+    [TestCase("reference")]
+    public void Circuit_on_another_device_gives_the_cpu_simulators_numbers(string device)
+    {
+        var w = File("w.json", "[[[0.1,0.2],[0.3,-0.4],[1.0,2.0]],[[0.5,0.6],[0.7,0.8],[-1.5,0.25]]]");
+        var g = File("g.json", "[0.5,-1,0.25,0,1,2,-0.5,0.75]");
+        string[] args = ["circuit", "--qubits", "3", "--layers", "2", "--inputs=0.3,-0.7,1.9", "--weights", w, "--cotangent", g, "--json"];
+        var (c1, cpu, e1) = Run([.. args, "--device", "cpu"]);
+        var (c2, other, e2) = Run([.. args, "--device", device]);
+        Assert.That((c1, c2), Is.EqualTo((0, 0)), e1 + e2);
+        var a = JsonNode.Parse(cpu)!; var b = JsonNode.Parse(other)!;
+        Close.Assert(Floats(b["readout"]), Floats(a["readout"]), 1e-6, 1e-5, "readout");
+        Close.Assert(Floats(b["input_grad"]), Floats(a["input_grad"]), 1e-5, 1e-4, "input_grad");
+        var (c3, o3, e3) = Run([.. args, "--device", "ilgpu-cpu", "--noise", "depolarizing=0.1", "--grad", "shift"]);
+        UserError.Assert(c3, o3, e3, "noisy circuits run on the CPU density-matrix simulator");
+    }
+
     [Test]
     public void Negative_angles_expval_and_noise_work()
     {

@@ -54,7 +54,11 @@ public static class DenseReference
         return u;
     }
 
-    public static Complex[] State(Circuit c, float[] input, float[] weights)
+    public static Complex[] State(Circuit c, float[] input, float[] weights) =>
+        State(c, input.Select(v => (double)v).ToArray(), weights.Select(v => (double)v).ToArray());
+
+    /// <summary>The final state in double, inputs and angles too (for finite differences that are not rounded to float).</summary>
+    public static Complex[] State(Circuit c, double[] input, double[] weights)
     {
         int dim = c.Dim;
         var psi = new Complex[dim];
@@ -75,7 +79,10 @@ public static class DenseReference
         return psi;
     }
 
-    public static double[] Readout(Circuit c, float[] input, float[] weights, Readout r)
+    public static double[] Readout(Circuit c, float[] input, float[] weights, Readout r) =>
+        Readout(c, input.Select(v => (double)v).ToArray(), weights.Select(v => (double)v).ToArray(), r);
+
+    public static double[] Readout(Circuit c, double[] input, double[] weights, Readout r)
     {
         var p = State(c, input, weights).Select(a => a.Magnitude * a.Magnitude).ToArray();
         if (r.Kind != ReadoutKind.Expval) return p;

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using QGenEngine.Kernels;
 using QGenEngine.Quantum;
+using QGenEngine.Tensors;
 
 namespace QGenEngine.Cli.Commands;
 
@@ -64,16 +66,23 @@ public static class CircuitCommand
             };
             ulong sd = p.GetValue(seed);
             string dev = DeviceOption.Name(p.GetValue(device)).ToLowerInvariant();
-            using var kernels = Kernels(dev, nm, r, method, p.GetValue(cotangent) is not null);
+            var gradFile = p.GetValue(cotangent);
+            var tensors = TensorDevice(dev);
+            // Without a cotangent only the forward runs, whatever --grad says (it picks how to differentiate).
+            var run = new CircuitRun(gradFile is null ? GradMethod.Adjoint : method, sd, nm);
+            var sim = CircuitSimulators.For(tensors, circuit, r, run);
+            if (dev is "cuda" or "ilgpu-cpu" && !sim.Supports.DeviceMemory) throw new CliException(WhyNotOnDevice(dev, nm, r, run.Method));
             int width = r.Width(n);
             var result = new JsonObject();
-            float[] y;
-            if (p.GetValue(cotangent) is { } gf)
+            var xt = Tensor.FromArray(tensors, x, 1, circuit.InputCount);
+            var wt = Tensor.FromArray(tensors, w, l, n, 2);
+            var (yt, backward) = sim.Run(xt, wt, circuit, r, run, withBackward: gradFile is not null);
+            var y = yt.ToArray();
+            result["readout"] = Arr(y);
+            if (gradFile is not null)
             {
-                var g = ReadArray(gf, width);
-                var (yy, wg, ig) = kernels is null ? Gradients.Compute(method, circuit, x, 1, w, r, g, sd, nm) : kernels.Adjoint(circuit, x, 1, w, r, g);
-                y = yy;
-                result["readout"] = Arr(y);
+                var (wgt, igt) = backward!(Tensor.FromArray(tensors, ReadArray(gradFile, width), 1, width), true);
+                var wg = wgt.ToArray(); var ig = igt!.ToArray();
                 var wj = new JsonArray();
                 for (int li = 0; li < l; li++)
                 {
@@ -83,12 +92,6 @@ public static class CircuitCommand
                 }
                 result["weight_grad"] = wj;
                 result["input_grad"] = Arr(ig);
-            }
-            else
-            {
-                y = kernels is not null ? kernels.Run(circuit, x, 1, w, r)
-                    : nm is { IsNoiseless: false } ? DensityMatrix.Run(circuit, x, 1, w, r, nm, sd) : Simulator.Run(circuit, x, 1, w, r, sd);
-                result["readout"] = Arr(y);
             }
             if (p.GetValue(json)) stdout.WriteLine(result.ToJsonString());
             else
@@ -101,20 +104,23 @@ public static class CircuitCommand
         return cmd;
     }
 
-    /// <summary>The ILGPU circuit kernels where --device asks for them, or null for the CPU simulator.</summary>
-    private static QGenEngine.Quantum.Gpu.IlgpuSimulator? Kernels(string device, NoiseModel? noise, Readout r, GradMethod method, bool gradients)
+    /// <summary>The tensor device --device names: the circuit runs on whichever simulator accepts it (<see cref="CircuitSimulators.For"/>).</summary>
+    private static IDevice TensorDevice(string device)
     {
-        if (device is "cpu" or "auto" or "reference") return null;
+        if (device is "cpu" or "auto") return Backends.Cpu;
+        if (device == "reference") return Backends.Reference;
         if (device is not ("cuda" or "ilgpu-cpu"))
             throw new CliException($"--device: the circuit kernels run on cuda or ilgpu-cpu, not '{device}' (cpu runs the CPU simulator)");
-        if (noise is { IsNoiseless: false }) throw new CliException($"--device {device}: noisy circuits run on the CPU density-matrix simulator; use --device cpu");
-        if (r.Kind == ReadoutKind.Shots) throw new CliException($"--device {device}: the kernels return probs or expval; shots run on --device cpu");
-        if (gradients && method != GradMethod.Adjoint) throw new CliException($"--device {device}: the kernels compute adjoint gradients; --grad {method.ToString().ToLowerInvariant()} runs on --device cpu");
-        if (device == "cuda")
-            return QGenEngine.Quantum.Gpu.IlgpuSimulator.TryCreateCuda()
-                   ?? throw new CliException($"--device cuda: {QGenEngine.Kernels.Gpu.GpuBackends.Unavailable("cuda") ?? "no CUDA device"}");
-        return QGenEngine.Quantum.Gpu.IlgpuSimulator.CreateCpu();
+        if (QGenEngine.Kernels.Gpu.GpuBackends.Unavailable(device) is { } why) throw new CliException($"--device {device}: {why}");
+        return Backends.Get(device);
     }
+
+    /// <summary>Why the device's circuit kernels do not take this run (what the host simulators alone can do).</summary>
+    private static string WhyNotOnDevice(string device, NoiseModel? noise, Readout r, GradMethod method) =>
+        noise is { IsNoiseless: false } ? $"--device {device}: noisy circuits run on the CPU density-matrix simulator; use --device cpu"
+        : r.Kind == ReadoutKind.Shots ? $"--device {device}: the kernels return probs or expval; shots run on --device cpu"
+        : method != GradMethod.Adjoint ? $"--device {device}: the kernels compute adjoint gradients; --grad {method.ToString().ToLowerInvariant()} runs on --device cpu"
+        : $"--device {device}: the kernels compute adjoint gradients of up to {QGenEngine.Quantum.Gpu.IlgpuSimulator.MaxBackwardQubits} qubits; other methods and sizes run on --device cpu";
 
     private static JsonArray Arr(float[] v) => new(v.Select(x => (JsonNode)JsonValue.Create(x)).ToArray());
 
