@@ -98,15 +98,21 @@ public class TrainerTests : TempDirTest
     /// the epoch's sums as train.loss_sum etc. and no steps.csv. Written here in that layout from a run
     /// stopped mid-epoch, it resumes to the same weights as an uninterrupted run.
     /// </summary>
-    [Test]
-    public void A_round_1_checkpoint_still_resumes_exactly()
+    /// <summary>Run a trained to the end, and run b stopped after its first step: the pair the old-format resume tests compare.</summary>
+    private (string A, string B, string Checkpoint) FinishedAndStopped(TrainOptions o)
     {
-        var o = Small("vae");
         string a = Path.Combine(Dir, "a"), b = Path.Combine(Dir, "b");
         new Trainer(o, a, Backends.Cpu, false).Run(null, null, CancellationToken.None);
         using var cts = new CancellationTokenSource();
         new Trainer(o, b, Backends.Cpu, false).Run(p => { if (p.Step == 1) cts.Cancel(); }, null, cts.Token);
-        var ckpt = Path.Combine(b, Trainer.CheckpointFile);
+        return (a, b, Path.Combine(b, Trainer.CheckpointFile));
+    }
+
+    [Test]
+    public void A_round_1_checkpoint_still_resumes_exactly()
+    {
+        var o = Small("vae");
+        var (a, b, ckpt) = FinishedAndStopped(o);
         var (t, meta) = SafeTensors.Read(ckpt);
         var v1 = t.Select(kv => (Name: kv.Key.Replace("train.optimizer.model.", "optimizer.", StringComparison.Ordinal), kv.Value))
                   .Select(x => (x.Name, Tensor: QGenEngine.Tensors.Tensor.FromArray(Backends.Cpu, x.Value.Data, x.Value.Shape)));
@@ -135,11 +141,7 @@ public class TrainerTests : TempDirTest
     public void A_v2_checkpoint_still_resumes_exactly()
     {
         var o = Small("qvae");
-        string a = Path.Combine(Dir, "a"), b = Path.Combine(Dir, "b");
-        new Trainer(o, a, Backends.Cpu, false).Run(null, null, CancellationToken.None);
-        using var cts = new CancellationTokenSource();
-        new Trainer(o, b, Backends.Cpu, false).Run(p => { if (p.Step == 1) cts.Cancel(); }, null, cts.Token);
-        var ckpt = Path.Combine(b, Trainer.CheckpointFile);
+        var (a, b, ckpt) = FinishedAndStopped(o);
         var (t, meta) = SafeTensors.Read(ckpt);
         static string V2(string k) => k.StartsWith("train.optimizer.", StringComparison.Ordinal) || k.StartsWith("train.state.", StringComparison.Ordinal) ? k["train.".Length..] : k;
         Assert.That(t.Keys, Has.Some.StartsWith("train.state."), "a qvae carries training state");

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using QGenEngine.Autograd.Nn;
 using QGenEngine.Autograd.Optim;
 using QGenEngine.Tensors;

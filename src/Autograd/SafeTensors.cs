@@ -2,8 +2,6 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using QGenEngine.Autograd.Nn;
-using QGenEngine.Autograd.Optim;
 using QGenEngine.Tensors;
 
 namespace QGenEngine.Autograd;

@@ -1,6 +1,3 @@
-using System.IO.Compression;
-using System.Security.Cryptography;
-
 namespace QGenEngine.Models.Data;
 
 /// <summary>One split of an image data set: N grey images of H×W, pixels in [0, 1], and their labels.</summary>
