@@ -199,13 +199,12 @@ public static class Suites
     {
         var entry = ModelCatalog.Get(modelName);
         var spec = quantum.Split('|');
-        var o = entry.Defaults with
-        {
-            BatchSize = b, Seed = 42, Quantum = quantum.Length > 0 && quantum != "none" ? spec[0] : entry.Defaults.Quantum,
-            Grad = spec.Length > 1 ? spec[1] : entry.Defaults.Grad,
-            Readout = spec.Length > 2 && spec[2].StartsWith("shots", StringComparison.Ordinal) ? spec[2] : entry.Defaults.Readout,
-            Noise = spec.Length > 2 && !spec[2].StartsWith("shots", StringComparison.Ordinal) ? spec[2] : entry.Defaults.Noise,
-        };
+        var d = entry.Defaults;
+        var o = (d with { BatchSize = b, Seed = 42 })
+            .With(GanSettings.Quantum, quantum.Length > 0 && quantum != "none" ? spec[0] : d.Get(GanSettings.Quantum))
+            .With(CircuitSettings.Grad, spec.Length > 1 ? spec[1] : d.Get(CircuitSettings.Grad))
+            .With(CircuitSettings.Readout, spec.Length > 2 && spec[2].StartsWith("shots", StringComparison.Ordinal) ? spec[2] : d.Get(CircuitSettings.Readout))
+            .With(CircuitSettings.Noise, spec.Length > 2 && !spec[2].StartsWith("shots", StringComparison.Ordinal) ? spec[2] : d.Get(CircuitSettings.Noise));
         var model = entry.Create(dev, o);
         var t = (ITrainable)model;
         // The prior trains on a cache of codes: random grids stand in for the training set's.
@@ -300,7 +299,7 @@ public static class Suites
             var spec = quantum.Split('|');
             var (o, model, Step) = MakeStep(dev, modelName, quantum, b);
             // A noisy step (density matrices, parameter-shift) takes minutes: timed once, after one warm-up.
-            bool slow = !string.IsNullOrEmpty(o.Noise);
+            bool slow = !string.IsNullOrEmpty(o.Get(CircuitSettings.Noise));
             double ms = Timing.Median(dev, Step, slow ? 1 : a.Quick ? 5 : 15, slow ? 1 : 3);
             double gf = flopsPerSample * b / (ms / 1e3) / 1e9;
             // On an ILGPU device: what a steady step reads back and launches (a GPU drains its queue at every read).

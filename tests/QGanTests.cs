@@ -115,15 +115,15 @@ public class QGanTests : TempDirTest
     {
         var noise = NoiseModel.Parse("depolarizing=0.01");
         var e1 = Assert.Throws<ArgumentException>(() => new Gan(Backends.Cpu, 1, Small(QuantumParts.Generator, noise: noise)))!;
-        Assert.That(e1.Message, Does.Contain("--grad shift"));
+        Assert.That(e1.Message, Does.Contain("⟨grad⟩ shift"));
         var e2 = Assert.Throws<ArgumentException>(() => new Gan(Backends.Cpu, 1, Small(QuantumParts.Generator, "shots:100")))!;
-        Assert.That(e2.Message, Does.Contain("--grad shift"));
+        Assert.That(e2.Message, Does.Contain("⟨grad⟩ shift"));
     }
 
     [Test]
     public void Each_epoch_records_the_circuits_gradient_norm_and_angle_change()
     {
-        var o = TrainOptions.Defaults("qgan") with { Epochs = 2, Limit = 64, BatchSize = 16, EvalImages = 8, FidEvery = 0, Quantum = "both", Qubits = 4, Lr = 5e-2f };
+        var o = (TrainOptions.Defaults("qgan") with { Epochs = 2, Limit = 64, BatchSize = 16, EvalImages = 8, FidEvery = 0, Lr = 5e-2f }).With(GanSettings.Quantum, "both").With(CircuitSettings.Qubits, 4);
         new Trainer(o, Dir, Backends.Cpu, false).Run(null, null, CancellationToken.None);
         var m = Trainer.ReadMetrics(Dir);
         foreach (var part in new[] { "generator", "discriminator" })

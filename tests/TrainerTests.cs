@@ -15,11 +15,11 @@ public class TrainerTests : TempDirTest
         // "vqvae+fixes": every codebook fix on, so EMA statistics, restarts and k-means go through stop and resume too.
         bool fixes = model.EndsWith("+fixes", StringComparison.Ordinal);
         model = model.Replace("+fixes", "", StringComparison.Ordinal);
-        return TrainOptions.Defaults(model) with
+        return (TrainOptions.Defaults(model) with
         {
             Epochs = 2, Limit = 4 * TrainOptions.Defaults(model).BatchSize / 2, EvalImages = 16, Seed = 3, FidEvery = 0,
-            BatchSize = TrainOptions.Defaults(model).BatchSize / 2, Ema = fixes, KMeansInit = fixes, RestartDead = fixes ? 3 : 0,
-        };
+            BatchSize = TrainOptions.Defaults(model).BatchSize / 2,
+        }).With(VqVaeSettings.Ema, fixes).With(VqVaeSettings.KMeansInit, fixes).With(VqVaeSettings.RestartDead, fixes ? 3 : 0);
     }
 
     private static Dictionary<string, float[]> State(string run)
@@ -50,7 +50,7 @@ public class TrainerTests : TempDirTest
         {
             string vq = Path.Combine(Dir, "vq");
             new Trainer(Small("vqvae") with { Epochs = 1 }, vq, Backends.Cpu, false).Run(null, null, CancellationToken.None);
-            o = o with { VqVae = vq, EvalImages = 8 };
+            o = (o with { EvalImages = 8 }).With(CodePrior.VqVaeRun, vq);
         }
         string a = Path.Combine(Dir, "a"), b = Path.Combine(Dir, "b");
         Assert.That(new Trainer(o, a, Backends.Cpu, false).Run(null, null, CancellationToken.None), Is.True);

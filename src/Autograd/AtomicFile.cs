@@ -35,7 +35,7 @@ public static class AtomicFile
             if (e is IOException io && IsDiskFull(io))
                 throw new IOException($"{full}: not written: the disk is full (no space left on device); " +
                                       (File.Exists(full) ? "its previous version is unchanged" : "nothing was written") + ". Free some space and run the command again" +
-                                      (File.Exists(Path.Combine(dir, "checkpoint.safetensors")) ? " (training: with --resume, from the checkpoint that is there)" : ""), io);
+                                      (File.Exists(Path.Combine(dir, "checkpoint.safetensors")) ? " (training: with ⟨resume⟩, from the checkpoint that is there)" : ""), io);
             throw;
         }
     }

@@ -27,7 +27,8 @@ public static class App
     /// <summary>A user error's message as printed: one line (a parser's excerpt of the file may hold line breaks), at most 600 characters.</summary>
     public static string UserMessage(Exception e)
     {
-        string m = System.Text.RegularExpressions.Regex.Replace(e.Message, @"[\r\n\t]+", " ");
+        // Below the CLI a message names a setting as ⟨key⟩; here it is the flag a user types.
+        string m = QGenEngine.Models.Training.Setting.AsFlags(System.Text.RegularExpressions.Regex.Replace(e.Message, @"[\r\n\t]+", " "));
         m = new string(m.Select(c => char.IsControl(c) ? '?' : c).ToArray());
         return m.Length <= 600 ? m : m[..600] + "…";
     }
@@ -51,8 +52,9 @@ public static class App
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            // One line: the first error, with .NET type names in words.
-            stderr.WriteLine($"qgen-engine: {Plain(parsed.Errors[0].Message)} (see qgen-engine {string.Join(' ', args.Take(1))} --help)");
+            // One line: the first error, with .NET type names in words (a flag another model takes, said so).
+            string help = string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(2));
+            stderr.WriteLine("qgen-engine: " + (TrainCommand.ExplainUnknown(args) ?? $"{Plain(parsed.Errors[0].Message)} (see qgen-engine {help} --help)"));
             return 2;
         }
         try

@@ -112,27 +112,36 @@ public sealed class CodePrior : Module, ITrainable, IGenerative, IReconstructive
     /// </summary>
     public static TrainOptions Resolve(TrainOptions o, TrainOptions defaults)
     {
-        if (string.IsNullOrEmpty(o.VqVae)) throw new ArgumentException("train prior needs --vqvae RUN: the run directory of a trained vqvae");
-        var cfg = Path.Combine(o.VqVae, Trainer.ConfigFile);
-        if (!File.Exists(cfg)) throw new ArgumentException($"{cfg}: not found; --vqvae expects the run directory of a `qgen-engine train vqvae`");
-        var v = ModelCatalog.ReadOptions(o.VqVae);
-        if (v.Model != "vqvae") throw new ArgumentException($"{cfg}: a '{v.Model}' run; --vqvae expects a vqvae run");
-        if (!File.Exists(Path.Combine(o.VqVae, Trainer.CheckpointFile))) throw new ArgumentException($"{o.VqVae}: has no {Trainer.CheckpointFile}; train the vqvae for an epoch first");
-        if (o.CodebookSize != defaults.CodebookSize && o.CodebookSize != v.CodebookSize)
-            throw new ArgumentException($"--codebook-size: {o.CodebookSize} does not match the VQ-VAE's {v.CodebookSize} codes ({cfg})");
-        if (o.CodeDim != defaults.CodeDim && o.CodeDim != v.CodeDim)
-            throw new ArgumentException($"--code-dim: {o.CodeDim} does not match the VQ-VAE's code dimension {v.CodeDim} ({cfg})");
+        string? run = o.Get(VqVaeRun);
+        if (string.IsNullOrEmpty(run)) throw new ArgumentException($"train prior needs {VqVaeRun.Ref} RUN: the run directory of a trained vqvae");
+        var cfg = Path.Combine(run, Trainer.ConfigFile);
+        if (!File.Exists(cfg)) throw new ArgumentException($"{cfg}: not found; {VqVaeRun.Ref} expects the run directory of a `qgen-engine train vqvae`");
+        var v = ModelCatalog.ReadOptions(run);
+        if (v.Model != "vqvae") throw new ArgumentException($"{cfg}: a '{v.Model}' run; {VqVaeRun.Ref} expects a vqvae run");
+        if (!File.Exists(Path.Combine(run, Trainer.CheckpointFile))) throw new ArgumentException($"{run}: has no {Trainer.CheckpointFile}; train the vqvae for an epoch first");
+        int k = o.Get(VqVaeSettings.CodebookSize), d = o.Get(VqVaeSettings.CodeDim), vk = v.Get(VqVaeSettings.CodebookSize), vd = v.Get(VqVaeSettings.CodeDim);
+        if (k != defaults.Get(VqVaeSettings.CodebookSize) && k != vk)
+            throw new ArgumentException($"{VqVaeSettings.CodebookSize.Ref}: {k} does not match the VQ-VAE's {vk} codes ({cfg})");
+        if (d != defaults.Get(VqVaeSettings.CodeDim) && d != vd)
+            throw new ArgumentException($"{VqVaeSettings.CodeDim.Ref}: {d} does not match the VQ-VAE's code dimension {vd} ({cfg})");
         if (v.Dataset != o.Dataset || v.DataDir != o.DataDir)
             throw new ArgumentException($"{cfg}: the vqvae was trained on {v.DataDir ?? v.Dataset}, the prior would train on {o.DataDir ?? o.Dataset}");
-        return o with { CodebookSize = v.CodebookSize, CodeDim = v.CodeDim, Commitment = v.Commitment, VqVae = Path.GetFullPath(o.VqVae) };
+        return o.With(VqVaeSettings.CodebookSize, vk).With(VqVaeSettings.CodeDim, vd).With(VqVaeSettings.Commitment, v.Get(VqVaeSettings.Commitment))
+                .With(VqVaeRun, Path.GetFullPath(run));
     }
+
+    /// <summary>The prior's own setting: its VQ-VAE's run directory (it records the codebook's K, D and β from it).</summary>
+    public static readonly Setting<string?> VqVaeRun = new("vqvae", null, "the vqvae run directory whose codes it models");
+
+    /// <summary>The prior's settings: its VQ-VAE's run, and the codebook it copies from that run.</summary>
+    public static IReadOnlyList<Setting> Settings { get; } = [VqVaeRun, VqVaeSettings.CodebookSize, VqVaeSettings.CodeDim, VqVaeSettings.Commitment];
 
     // ---- preparing: the VQ-VAE's weights and the code cache -------------------------------------------
     public void Prepare(TrainingContext c)
     {
         if (c.Fresh)
         {
-            var ckpt = Path.Combine(c.Options.VqVae!, Trainer.CheckpointFile);
+            var ckpt = Path.Combine(c.Options.Get(VqVaeRun)!, Trainer.CheckpointFile);
             Checkpoint.Load(ckpt, VqVae, expectModel: "vqvae");
             c.Log?.Invoke($"prior: the VQ-VAE from {ckpt}");
         }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using QGenEngine.Autograd;
 using QGenEngine.Autograd.Nn;
 using QGenEngine.Models.Data;
+using QGenEngine.Models.Training;
 using QGenEngine.Quantum;
 using QGenEngine.Tensors;
 
@@ -24,8 +25,27 @@ public sealed record GanConfig(int Latent = 100, int Width = 32, QuantumParts Qu
     public static QuantumParts ParseQuantum(string s) => s switch
     {
         "none" => QuantumParts.None, "generator" => QuantumParts.Generator, "discriminator" => QuantumParts.Discriminator, "both" => QuantumParts.Both,
-        _ => throw new ArgumentException($"--quantum: '{s}'; expected generator, discriminator or both"),
+        _ => throw new ArgumentException($"'{s}'; expected generator, discriminator or both"),
     };
+
+    /// <summary>The configuration a run's options give; <paramref name="quantum"/>: whether its parts may be circuits (qgan), else <paramref name="control"/> stands in for the generator's (qgan's controls) or none (gan).</summary>
+    public static GanConfig Of(TrainOptions o, bool quantum, GeneratorControl control = GeneratorControl.None) =>
+        new(o.Get(ModelSettings.Latent), Quantum: quantum ? ParseQuantum(o.Get(GanSettings.Quantum)) : QuantumParts.None, Circuit: CircuitSettings.Config(o)) { Control = control };
+}
+
+/// <summary>qgan's own setting: which of its parts are circuits.</summary>
+public static class GanSettings
+{
+    public static readonly Setting<string> Quantum = new("quantum", "generator", "which parts are circuits: generator | discriminator | both",
+        v => v == "none" ? "'none' is the classical gan: train gan" : CircuitSettings.Parses(() => GanConfig.ParseQuantum(v)));
+
+    /// <summary>qgan's settings together: its circuits', and a probability readout for the generator.</summary>
+    public static void Check(TrainOptions o, bool files)
+    {
+        CircuitSettings.Check(o, files);
+        if (QGenEngine.Quantum.Readout.Parse(o.Get(CircuitSettings.Readout)).Kind == ReadoutKind.Expval)
+            throw new ArgumentException($"{CircuitSettings.Readout.Ref}: the quantum GAN reads probabilities (probs or shots:N); expval is the attention block's");
+    }
 }
 
 /// <summary>

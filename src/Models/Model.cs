@@ -64,6 +64,12 @@ public sealed class Parts(IReadOnlyList<Part> parts)
         new(model.Parts.Select(p => new Part(p.Name, p.Module, model.CreateOptimizer(p.Name, p.Module.NamedParameters(p.Prefix).ToList(), o), o.ClipNorm)).ToList());
 }
 
+/// <summary>The setting of the generative models with a latent code (the VAE family, the GANs with Gaussian noise).</summary>
+public static class ModelSettings
+{
+    public static readonly Setting<int> Latent = new("latent", 32, "latent size", v => v is < 1 or > 4096 ? $"{v} is outside [1, 4096]" : null, required: true);
+}
+
 /// <summary>A model the one training loop (<see cref="Training.Trainer"/>) can train.</summary>
 public interface ITrainable
 {

@@ -41,7 +41,7 @@ public sealed record RouteEvaluation(int Count, PolicyResult Router, PolicyResul
     public static RouteEvaluation Run(Router router, IReconstructive classical, IReconstructive quantum, IDevice dev, float[] pixels, int n, byte[]? labels,
                                       Func<OnlineRouter> rule, double? quantumCostMs, ulong seed, int batch = 100, int rounds = 1, Action<string>? progress = null)
     {
-        if (rounds < 1) throw new ArgumentException($"--rounds: {rounds} must be ≥ 1");
+        if (rounds < 1) throw new ArgumentException($"⟨rounds⟩: {rounds} must be ≥ 1");
         int circuits = quantum is Module qm ? qm.NamedModules().Count(m => m.Module is QuantumLayer) : 0;
         double? Hw(RoutedPass p) => quantumCostMs is { } ms ? p.Seconds + p.QuantumCount * circuits * ms / 1000 : null;
         PolicyResult Result(string name, RoutedPass p) => new(name, p.Share, p.QuantumCount, p.MeanSsim, p.MeanBce, p.Seconds, p.EstimatorSeconds, Hw(p));

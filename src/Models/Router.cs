@@ -120,7 +120,7 @@ public sealed class Router : Module, ITrainable, IPrepared
     public static EstimatorKind ParseEstimator(string s) => s switch
     {
         "cnn" => EstimatorKind.Cnn, "linear" => EstimatorKind.Linear,
-        _ => throw new ArgumentException($"--estimator: '{s}'; expected cnn or linear"),
+        _ => throw new ArgumentException($"'{s}'; expected cnn or linear"),
     };
 
     /// <summary>Floating-point operations of one image's estimate (multiply-adds count two).</summary>
@@ -158,20 +158,27 @@ public sealed class Router : Module, ITrainable, IPrepared
 
     // ---- options: the two runs ----------------------------------------------------------------------------
     /// <summary>
-    /// A new router run's options, checked: --classical and --quantum name trained VAE-family runs on the dataset the
+    /// A new router run's options, checked: its classical and quantum runs are trained VAE-family runs on the dataset the
     /// router trains on; their paths are made absolute (config.json keeps them for `route`).
     /// </summary>
     public static TrainOptions Resolve(TrainOptions o)
     {
-        ParseEstimator(o.Estimator);
-        string c = CheckRun(o.ClassicalRun, "--classical"), q = CheckRun(o.QuantumRun, "--quantum");
+        string c = CheckRun(o.Get(ClassicalRun), ClassicalRun.Ref), q = CheckRun(o.Get(QuantumRun), QuantumRun.Ref);
         var co = ModelCatalog.ReadOptions(c); var qo = ModelCatalog.ReadOptions(q);
         if ((co.Dataset, co.DataDir) != (qo.Dataset, qo.DataDir))
-            throw new ArgumentException($"--classical {c} was trained on {co.DataDir ?? co.Dataset} but --quantum {q} on {qo.DataDir ?? qo.Dataset}; a router compares two models of one dataset");
+            throw new ArgumentException($"{ClassicalRun.Ref} {c} was trained on {co.DataDir ?? co.Dataset} but {QuantumRun.Ref} {q} on {qo.DataDir ?? qo.Dataset}; a router compares two models of one dataset");
         if ((co.Dataset, co.DataDir) != (o.Dataset, o.DataDir))
-            throw new ArgumentException($"--classical {c} was trained on {co.DataDir ?? co.Dataset}, the router would train on {o.DataDir ?? o.Dataset}; pass --dataset/--data to match");
-        return o with { ClassicalRun = c, QuantumRun = q };
+            throw new ArgumentException($"{ClassicalRun.Ref} {c} was trained on {co.DataDir ?? co.Dataset}, the router would train on {o.DataDir ?? o.Dataset}; pass {TrainSettings.Dataset.Ref}/{TrainSettings.DataDir.Ref} to match");
+        return o.With(ClassicalRun, c).With(QuantumRun, q);
     }
+
+    /// <summary>The router's own settings: the two runs it chooses between, and its estimator.</summary>
+    public static readonly Setting<string?> ClassicalRun = new("classical_run", null, "the classical model's run directory (vae, qvae or vae-attn)");
+    public static readonly Setting<string?> QuantumRun = new("quantum_run", null, "the quantum model's run directory (vae, qvae or vae-attn)");
+    public static readonly Setting<string> Estimator = new("estimator", "cnn", "cnn (a tiny CNN on the image) | linear (a linear model on cheap image statistics)",
+        v => CircuitSettings.Parses(() => ParseEstimator(v)));
+
+    public static IReadOnlyList<Setting> Settings { get; } = [ClassicalRun, QuantumRun, Estimator];
 
     /// <summary>The absolute path of a VAE-family run directory with a checkpoint, or a one-line error naming the option.</summary>
     public static string CheckRun(string? dir, string option)
@@ -188,7 +195,7 @@ public sealed class Router : Module, ITrainable, IPrepared
     // ---- preparing: the classical model's per-image difficulty, once ------------------------------------------
     public void Prepare(TrainingContext c)
     {
-        string ckpt = Path.Combine(c.Options.ClassicalRun!, Trainer.CheckpointFile);
+        string ckpt = Path.Combine(c.Options.Get(ClassicalRun)!, Trainer.CheckpointFile);
         string sha = Sha256(ckpt);
         var infoPath = Path.Combine(c.RunDir, CacheInfo);
         bool stale = false;
@@ -199,10 +206,10 @@ public sealed class Router : Module, ITrainable, IPrepared
             if (stale) c.Log?.Invoke($"router: {ckpt} changed since its losses were cached; computing them again");
         }
         IReconstructive? classical = null;
-        IReconstructive Classical() => classical ??= (IReconstructive)ModelCatalog.LoadRun(c.Options.ClassicalRun!, _dev).Model;
+        IReconstructive Classical() => classical ??= (IReconstructive)ModelCatalog.LoadRun(c.Options.Get(ClassicalRun)!, _dev).Model;
         var train = DifficultyCache(Path.Combine(c.RunDir, TrainCache), c.Train, stale, Classical, c.Log);
         _testBce = DifficultyCache(Path.Combine(c.RunDir, TestCache), c.Test, stale, Classical, c.Log);
-        QGenEngine.Autograd.AtomicFile.WriteText(infoPath, new JsonObject { ["classical"] = c.Options.ClassicalRun, ["classical_sha256"] = sha }.ToJsonString());
+        QGenEngine.Autograd.AtomicFile.WriteText(infoPath, new JsonObject { ["classical"] = c.Options.Get(ClassicalRun), ["classical_sha256"] = sha }.ToJsonString());
 
         SetTargets(c.Train.Pixels, train);
     }

@@ -92,14 +92,14 @@ public sealed class OnlineRouter
 
     public static OnlineRouter ForShare(double share)
     {
-        if (!(share >= 0 && share <= 1)) throw new ArgumentException($"--share: {share} is outside [0, 1]");
+        if (!(share >= 0 && share <= 1)) throw new ArgumentException($"⟨share⟩: {share} is outside [0, 1]");
         return new OnlineRouter(share, null, 0);
     }
 
     /// <summary>Aim for a mean reconstruction SSIM; the share starts at <paramref name="start"/> and follows the quality.</summary>
     public static OnlineRouter ForQuality(double target, double start = 0.3, double step = 0.02)
     {
-        if (!(target > 0 && target <= 1)) throw new ArgumentException($"--quality: {target} is outside (0, 1]; it is a mean reconstruction SSIM");
+        if (!(target > 0 && target <= 1)) throw new ArgumentException($"⟨quality⟩: {target} is outside (0, 1]; it is a mean reconstruction SSIM");
         return new OnlineRouter(start, target, step);
     }
 

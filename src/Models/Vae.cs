@@ -2,6 +2,7 @@ using QGenEngine.Autograd;
 using QGenEngine.Autograd.Nn;
 using QGenEngine.Models.Data;
 using QGenEngine.Models.Metrics;
+using QGenEngine.Models.Training;
 using QGenEngine.Quantum;
 using QGenEngine.Tensors;
 
@@ -22,13 +23,33 @@ public sealed record VaeConfig(int Latent = 32, AttentionKind Attention = Attent
                                Entangler Entangler = Entangler.Linear, string Readout = "probs", GradMethod Grad = GradMethod.Adjoint, NoiseModel? Noise = null,
                                Encoding Encoding = Encoding.Angle)
 {
-    public static VaeConfig For(string model) => model switch
+    /// <summary>The configuration a run's options give, with the attention its model has (none: vae, quantum: qvae, softmax: vae-attn).</summary>
+    public static VaeConfig Of(TrainOptions o, AttentionKind attention) => new(
+        o.Get(ModelSettings.Latent), attention, o.Get(CircuitSettings.Qubits), o.Get(CircuitSettings.Layers),
+        Circuit.ParseEntangler(o.Get(CircuitSettings.Entangler)), o.Get(CircuitSettings.Readout), CircuitSettings.ParseGrad(o.Get(CircuitSettings.Grad)),
+        CircuitSettings.NoiseModelOf(o), VaeSettings.ParseEncoding(o.Get(VaeSettings.Encoding)));
+}
+
+/// <summary>qvae's own setting: how h enters its circuit.</summary>
+public static class VaeSettings
+{
+    public static readonly Setting<string> Encoding = new("encoding", "angle",
+        "how h enters the circuit: angle (pi tanh of a Linear of h, an angle a qubit) | amplitude (h as the 256 amplitudes of 8 qubits)",
+        v => CircuitSettings.Parses(() => ParseEncoding(v)), missing: "angle");
+
+    public static Quantum.Encoding ParseEncoding(string s) => s switch
     {
-        "vae" => new VaeConfig(),
-        "qvae" => new VaeConfig(Attention: AttentionKind.Quantum),
-        "vae-attn" => new VaeConfig(Attention: AttentionKind.Softmax),
-        _ => throw new ArgumentException($"unknown model '{model}'; expected vae, qvae or vae-attn"),
+        "angle" => Quantum.Encoding.Angle, "amplitude" => Quantum.Encoding.Amplitude,
+        _ => throw new ArgumentException($"'{s}'; expected angle or amplitude"),
     };
+
+    /// <summary>qvae's settings together: its circuit's, and amplitude encoding's 8 qubits.</summary>
+    public static void Check(TrainOptions o, bool files)
+    {
+        CircuitSettings.Check(o, files);
+        if (ParseEncoding(o.Get(Encoding)) == Quantum.Encoding.Amplitude && o.Get(CircuitSettings.Qubits) != 8)
+            throw new ArgumentException($"{Encoding.Ref} amplitude: h's 256 units are the amplitudes of 8 qubits, not {o.Get(CircuitSettings.Qubits)}; use {CircuitSettings.Qubits.Ref} 8");
+    }
 }
 
 /// <summary>
@@ -178,7 +199,7 @@ public sealed class Attention : Layer
         var readout = QGenEngine.Quantum.Readout.Parse(c.Readout);
         _expval = readout.Kind == ReadoutKind.Expval;
         if (c.Attention == AttentionKind.Quantum && !_expval && (1 << _n) != 256)
-            throw new ArgumentException($"the probs readout gives 2^{_n} = {1 << _n} weights but h has 256 units; use --qubits 8 or --readout expval");
+            throw new ArgumentException($"the probs readout gives 2^{_n} = {1 << _n} weights but h has 256 units; use ⟨qubits⟩ 8 or ⟨readout⟩ expval");
         if (_expval && _n > 256) throw new ArgumentException($"the expval readout splits h's 256 units into {_n} groups; at most 256");
         if (_expval && 256 % _n != 0)
         {
@@ -189,9 +210,9 @@ public sealed class Attention : Layer
         }
         _amplitude = c.Attention == AttentionKind.Quantum && c.Encoding == Encoding.Amplitude;
         if (_amplitude && (1 << _n) != 256)
-            throw new ArgumentException($"--encoding amplitude: h's 256 units are the amplitudes of 8 qubits, not {_n}; use --qubits 8");
+            throw new ArgumentException($"⟨encoding⟩ amplitude: h's 256 units are the amplitudes of 8 qubits, not {_n}; use ⟨qubits⟩ 8");
         if (c.Encoding == Encoding.Amplitude && c.Attention != AttentionKind.Quantum)
-            throw new ArgumentException("--encoding amplitude: only qvae's circuit encodes h");
+            throw new ArgumentException("⟨encoding⟩ amplitude: only qvae's circuit encodes h");
         if (!_amplitude) _proj = Child("proj", new Linear(dev, rng, 256, _n));
         if (c.Attention == AttentionKind.Quantum)
             _circuit = Child("circuit", new QuantumLayer(dev, rng, Circuit.Template(_n, c.Layers, c.Entangler, c.Encoding), readout, c.Grad, c.Noise));

@@ -3,6 +3,7 @@ using QGenEngine.Autograd;
 using QGenEngine.Autograd.Nn;
 using QGenEngine.Models.Data;
 using QGenEngine.Models.Metrics;
+using QGenEngine.Models.Training;
 using QGenEngine.Tensors;
 
 namespace QGenEngine.Models;
@@ -18,6 +19,25 @@ public sealed record VqVaeConfig(int CodebookSize = 512, int CodeDim = 64, float
     /// <summary>Training images whose encodings k-means clusters (1,024 images: 50,176 vectors, ~100 per code at K = 512).</summary>
     public const int KMeansImages = 1024;
     public const int KMeansIterations = 10;
+}
+
+/// <summary>The VQ-VAE's own settings (MODELS.md: K = 512 codes of D = 64, commitment weight β) and the codebook's health.</summary>
+public static class VqVaeSettings
+{
+    public static readonly Setting<int> CodebookSize = new("codebook_size", 512, "codes in the codebook, K",
+        v => v is < 2 or > 65536 ? $"{v} is outside [2, 65536]" : null);
+    public static readonly Setting<int> CodeDim = new("code_dim", 64, "dimension of a code, D", v => v is < 1 or > 4096 ? $"{v} is outside [1, 4096]" : null);
+    public static readonly Setting<float> Commitment = new("commitment", 0.25f, "commitment weight beta",
+        v => v >= 0 && !float.IsInfinity(v) ? null : $"{Setting.Show(v)} must be a number ≥ 0");
+    public static readonly Setting<bool> Ema = new("ema", false, "codebook by exponential moving averages, decay 0.99, instead of its gradient");
+    public static readonly Setting<bool> KMeansInit = new("kmeans_init", false, "codebook from k-means++ of the first 1,024 training images' encodings");
+    public static readonly Setting<int> RestartDead = new("restart_dead", 0, "re-draw codes unused for N steps from the batch's encodings (0: never)",
+        v => v < 0 ? $"{v} must be ≥ 0 (0: never)" : null);
+
+    public static IReadOnlyList<Setting> All { get; } = [CodebookSize, CodeDim, Commitment, Ema, KMeansInit, RestartDead];
+
+    public static VqVaeConfig Config(TrainOptions o) =>
+        new(o.Get(CodebookSize), o.Get(CodeDim), o.Get(Commitment), o.Get(Ema), o.Get(KMeansInit), o.Get(RestartDead));
 }
 
 /// <summary>How a codebook was used over an epoch: perplexity = exp(entropy of the code shares), codes used at least once.</summary>
@@ -162,7 +182,7 @@ public sealed class VqVae : Module, ITrainable, IReconstructive, IPrepared, IEpo
         };
         if (Config.RestartDead > 0) values.Add(("restarted_codes", u.Restarts));
         string? warning = u.Collapsed
-            ? $"the codebook is collapsing: {u.Used} of {u.Counts.Length} codes used this epoch (perplexity {u.Perplexity:F1}); try --restart-dead 100, --kmeans-init or --ema"
+            ? $"the codebook is collapsing: {u.Used} of {u.Counts.Length} codes used this epoch (perplexity {u.Perplexity:F1}); try ⟨restart_dead⟩ 100, ⟨kmeans_init⟩ or ⟨ema⟩"
             : null;
         return (values, warning);
     }

@@ -15,7 +15,7 @@ public static class Gradients
         float[] weights, Readout r, float[] cotangent, ulong seed = 0, NoiseModel? noise = null, bool inputGrads = true) => method switch
     {
         GradMethod.Adjoint when noise is { IsNoiseless: false } =>
-            throw new ArgumentException("the adjoint method needs a pure state; with noise use --grad shift (or fd)"),
+            throw new ArgumentException("the adjoint method needs a pure state; with noise use ⟨grad⟩ shift (or fd)"),
         GradMethod.Adjoint => Simulator.Adjoint(c, inputs, batch, weights, r, cotangent, seed),
         GradMethod.Shift => Shift(c, inputs, batch, weights, r, cotangent, seed, noise, inputGrads),
         _ => FiniteDifferences(c, inputs, batch, weights, r, cotangent, seed, noise),

@@ -42,9 +42,9 @@ public sealed class QuantumLayer : Layer
     {
         if (method != GradMethod.Adjoint) return;
         if (noise is { IsNoiseless: false })
-            throw new ArgumentException("--grad adjoint: the adjoint method needs a pure state, and noise (--noise, --noise-model) makes a mixed one; use --grad shift (as hardware would)");
+            throw new ArgumentException("⟨grad⟩ adjoint: the adjoint method needs a pure state, and noise (⟨noise⟩, ⟨noise_model⟩) makes a mixed one; use ⟨grad⟩ shift (as hardware would)");
         if (r.Kind == ReadoutKind.Shots)
-            throw new ArgumentException($"--grad adjoint: a {r} readout is a sample, not a state the adjoint can sweep back through; use --grad shift (as hardware would)");
+            throw new ArgumentException($"⟨grad⟩ adjoint: a {r} readout is a sample, not a state the adjoint can sweep back through; use ⟨grad⟩ shift (as hardware would)");
     }
 
     public override Tensor Forward(Tensor x) => Apply(x, Weight, Circuit, Readout, Method, _shots.NextSeed(), Noise);

@@ -244,7 +244,7 @@ public class HardwareCliTests : TempDirTest
         Assert.That(code, Is.Zero, e);
         Assert.That(JsonNode.Parse(o)!["noise_model"]!.GetValue<string>(), Is.EqualTo(Path.GetFullPath(Noise("ibm_properties.json"))));
         var o2 = QGenEngine.Models.Training.TrainOptions.FromJson(JsonNode.Parse(o)!.AsObject(), "config.json");
-        Assert.That(o2.NoiseModel()!.Device!.Name, Is.EqualTo("fake_ibm_5q"), "config.json round-trips the calibration's file");
+        Assert.That(QGenEngine.Models.CircuitSettings.NoiseModelOf(o2)!.Device!.Name, Is.EqualTo("fake_ibm_5q"), "config.json round-trips the calibration's file");
         foreach (var (args, expected) in new (string[], string)[]
         {
             (["train", "qgan", "--qubits", "4", "--noise-model", Noise("ibm_properties.json"), "--dry-run"], "--grad shift"),

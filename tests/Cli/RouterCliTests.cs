@@ -26,7 +26,7 @@ public class RouterCliTests : TempDirTest
             var (c, o, e) = Run("train", m, "--epochs", "1", "--limit", "256", "--eval-images", "20", "--fid-every", "0", "--out", dir);
             Assert.That(c, Is.Zero, e + o);
         }
-        var (c2, o2, e2) = Run("train", "router", "--classical", _vae, "--quantum", _qvae, "--epochs", "2", "--limit", "512", "--batch-size", "16", "--lr", "0.01",
+        var (c2, o2, e2) = Run("train", "router", "--classical-run", _vae, "--quantum-run", _qvae, "--epochs", "2", "--limit", "512", "--batch-size", "16", "--lr", "0.01",
                                "--eval-images", "500", "--out", _router);
         Assert.That(c2, Is.Zero, e2 + o2);
         var (c3, o3, e3) = Run("train", "gan", "--epochs", "1", "--limit", "128", "--fid-every", "0", "--out", _gan);
@@ -50,8 +50,8 @@ public class RouterCliTests : TempDirTest
         Assert.That(m, Has.Count.EqualTo(2));
         Assert.That(m[^1]["test_spearman"]!.GetValue<double>(), Is.GreaterThan(0.3), "the estimator ranks the classical model's losses");
         var cfg = ModelCatalog.ReadOptions(_router);
-        Assert.That(cfg.ClassicalRun, Is.EqualTo(Path.GetFullPath(_vae)));
-        Assert.That(cfg.QuantumRun, Is.EqualTo(Path.GetFullPath(_qvae)));
+        Assert.That(cfg.Get(Router.ClassicalRun), Is.EqualTo(Path.GetFullPath(_vae)));
+        Assert.That(cfg.Get(Router.QuantumRun), Is.EqualTo(Path.GetFullPath(_qvae)));
     }
 
     [Test]
@@ -129,17 +129,17 @@ public class RouterCliTests : TempDirTest
     [Test]
     public void Runs_that_are_not_VAE_family_or_not_routers_are_refused()
     {
-        var (c1, _, e1) = Run("train", "router", "--classical", _gan, "--quantum", _qvae, "--out", Path.Combine(Dir, "r1"));
+        var (c1, _, e1) = Run("train", "router", "--classical-run", _gan, "--quantum-run", _qvae, "--out", Path.Combine(Dir, "r1"));
         Assert.That(c1, Is.EqualTo(2)); Assert.That(e1, Does.Contain("a 'gan' run; the router chooses between VAE-family models"));
-        var (c2, _, e2) = Run("train", "router", "--quantum", _qvae, "--out", Path.Combine(Dir, "r2"));
-        Assert.That(c2, Is.EqualTo(2)); Assert.That(e2, Does.Contain("train router needs --classical RUN"));
-        var (c3, _, e3) = Run("train", "router", "--classical", _vae, "--quantum", Path.Combine(Dir, "nowhere"), "--out", Path.Combine(Dir, "r3"));
+        var (c2, _, e2) = Run("train", "router", "--quantum-run", _qvae, "--out", Path.Combine(Dir, "r2"));
+        Assert.That(c2, Is.EqualTo(2)); Assert.That(e2, Does.Contain("train router needs --classical-run RUN"));
+        var (c3, _, e3) = Run("train", "router", "--classical-run", _vae, "--quantum-run", Path.Combine(Dir, "nowhere"), "--out", Path.Combine(Dir, "r3"));
         Assert.That(c3, Is.EqualTo(2)); Assert.That(e3, Does.Contain("--quantum").And.Contain("no config.json"));
-        var (c4, _, e4) = Run("train", "router", "--classical", _vae, "--quantum", _qvae, "--estimator", "forest", "--out", Path.Combine(Dir, "r4"));
+        var (c4, _, e4) = Run("train", "router", "--classical-run", _vae, "--quantum-run", _qvae, "--estimator", "forest", "--out", Path.Combine(Dir, "r4"));
         Assert.That(c4, Is.EqualTo(2)); Assert.That(e4, Does.Contain("--estimator: 'forest'; expected cnn or linear"));
         var (c5, _, e5) = Run("route", "--router", _vae);
         Assert.That(c5, Is.EqualTo(2)); Assert.That(e5, Does.Contain("a 'vae' run; --router expects a run of `qgen-engine train router`"));
-        var (c6, _, e6) = Run("train", "router", "--classical", _vae, "--quantum", _qvae, "--dataset", "fashion", "--out", Path.Combine(Dir, "r6"));
+        var (c6, _, e6) = Run("train", "router", "--classical-run", _vae, "--quantum-run", _qvae, "--dataset", "fashion", "--out", Path.Combine(Dir, "r6"));
         Assert.That(c6, Is.EqualTo(2)); Assert.That(e6, Does.Contain("the router would train on fashion"));
     }
 
@@ -147,7 +147,7 @@ public class RouterCliTests : TempDirTest
     public void The_linear_estimator_trains_on_image_statistics()
     {
         string dir = Path.Combine(Dir, "linear");
-        var (code, o, e) = Run("train", "router", "--classical", _vae, "--quantum", _qvae, "--estimator", "linear", "--epochs", "2", "--limit", "512", "--batch-size", "16", "--lr", "0.01",
+        var (code, o, e) = Run("train", "router", "--classical-run", _vae, "--quantum-run", _qvae, "--estimator", "linear", "--epochs", "2", "--limit", "512", "--batch-size", "16", "--lr", "0.01",
                                "--eval-images", "500", "--out", dir);
         Assert.That(code, Is.Zero, e + o);
         Assert.That(Trainer.ReadMetrics(dir)[^1]["test_spearman"]!.GetValue<double>(), Is.GreaterThan(0.3));

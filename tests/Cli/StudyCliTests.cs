@@ -277,7 +277,7 @@ public class StudyCliTests : TempDirTest
         string dir = Path.Combine(Dir, "s");
         string spec = Spec("""
             name: routed
-            models: [vae, qvae, {model: router, options: {classical: "@vae", quantum: "@qvae"}}]
+            models: [vae, qvae, {model: router, options: {classical-run: "@vae", quantum-run: "@qvae"}}]
             options: {epochs: 1, limit: 128, batch-size: 32, eval-images: 10, fid-every: 0}
             """);
         string md = RunAndReport(spec, dir, "--n", "20", "--route-images", "200");

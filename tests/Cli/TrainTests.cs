@@ -18,7 +18,7 @@ public class TrainTests : TempDirTest
     private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [TestCase("qvae", "--qubits", "6", "--encoding amplitude: h's 256 units are the amplitudes of 8 qubits, not 6")]
-    [TestCase("vae", "--qubits", "8", "--encoding amplitude: only qvae's circuit encodes h, not vae's")]
+    [TestCase("vae", "--latent", "8", "train vae: --encoding is not one of its options (it is qvae's)")]
     [TestCase("qvae", "--encoding", "basis", "--encoding: 'basis'; expected angle or amplitude")]
     public void Bad_encodings_give_one_line(string model, string opt, string value, string expected)
     {
@@ -35,7 +35,7 @@ public class TrainTests : TempDirTest
         string dir = Path.Combine(Dir, "amp");
         var (code, o, e) = Run("train", "qvae", "--encoding", "amplitude", "--epochs", "1", "--limit", "64", "--eval-images", "10", "--fid-every", "0", "--out", dir);
         Assert.That(code, Is.Zero, o + e);
-        Assert.That(QGenEngine.Models.ModelCatalog.ReadOptions(dir).Encoding, Is.EqualTo("amplitude"));
+        Assert.That(QGenEngine.Models.ModelCatalog.ReadOptions(dir).Get(QGenEngine.Models.VaeSettings.Encoding), Is.EqualTo("amplitude"));
         Assert.That(o, Does.Contain("(48 circuit angles)"));
         var (m, _) = QGenEngine.Models.ModelCatalog.LoadRun(dir, QGenEngine.Kernels.Backends.Cpu);
         Assert.That(m.NamedParameters().Select(p => p.Name), Does.Not.Contain("attn.proj.weight"));
@@ -71,7 +71,7 @@ public class TrainTests : TempDirTest
         Assert.That(Png(Path.Combine(run, "reconstructions.png")).W, Is.EqualTo(8 * 86 + 2));
         Png(Path.Combine(run, "interpolation.png"));
         Png(Path.Combine(run, "loss.png"));
-        var model = new Vae(Backends.Cpu, 99, VaeConfig.For("qvae"));
+        var model = new Vae(Backends.Cpu, 99, new VaeConfig(Attention: AttentionKind.Quantum));
         var meta = Checkpoint.Load(Path.Combine(run, "checkpoint.safetensors"), model);
         Assert.That(meta["train.epoch"], Is.EqualTo("1"));
         Assert.That(Directory.GetFiles(run).Where(f => f.EndsWith(".tmp", StringComparison.Ordinal)), Is.Empty, "no temporary files left");

@@ -123,7 +123,7 @@ public class VqVaeCliTests : TempDirTest
     {
         string notVq = Path.Combine(Dir, "notvq");
         Directory.CreateDirectory(notVq);
-        File.WriteAllText(Path.Combine(notVq, Trainer.ConfigFile), File.ReadAllText(Path.Combine(_vq, Trainer.ConfigFile)).Replace("\"vqvae\"", "\"vae\""));
+        File.WriteAllText(Path.Combine(notVq, Trainer.ConfigFile), ModelCatalog.Get("vae").Defaults.ToJson().ToJsonString());
         foreach (var (args, want) in new (string[], string)[]
         {
             (["--vqvae", notVq], "a 'vae' run; --vqvae expects a vqvae run"),

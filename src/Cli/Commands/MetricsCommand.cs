@@ -180,7 +180,7 @@ public static class MetricsCommand
                 ["circuit_angles"] = model.NamedModules().Select(m => m.Module).OfType<QGenEngine.Quantum.QuantumLayer>().Sum(l => l.Weight.Numel),
                 ["dataset"] = o.Dataset, ["scored_by"] = ScoredBy(o.Dataset),
             };
-            if (o.NoiseModel()?.Device is { } dn) { result["noise_model"] = o.NoiseModelFile; result["noise_model_name"] = dn.Name; }
+            if (CircuitSettings.NoiseModelOf(o)?.Device is { } dn) { result["noise_model"] = o.Get(CircuitSettings.NoiseModelFile); result["noise_model_name"] = dn.Name; }
             var line = new List<string>();
             if (model is IGenerative g)
             {

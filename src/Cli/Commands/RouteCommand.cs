@@ -45,8 +45,8 @@ public static class RouteCommand
             if (p.GetValue(batch) < 1) throw new CliException($"--batch: {p.GetValue(batch)} must be ≥ 1");
 
             var (rm, _) = ModelCatalog.LoadRun(dir, dev);
-            var (cm, co) = ModelCatalog.LoadRun(Router.CheckRun(ro.ClassicalRun, $"{dir}: its classical run"), dev);
-            var (qm, _) = ModelCatalog.LoadRun(Router.CheckRun(ro.QuantumRun, $"{dir}: its quantum run"), dev);
+            var (cm, co) = ModelCatalog.LoadRun(Router.CheckRun(ro.Get(Router.ClassicalRun), $"{dir}: its classical run"), dev);
+            var (qm, _) = ModelCatalog.LoadRun(Router.CheckRun(ro.Get(Router.QuantumRun), $"{dir}: its quantum run"), dev);
             string spec = p.GetValue(images) ?? (co.Dataset == "fashion" ? "fashion:test" : "mnist:test");
             string named = spec.Split(':')[0];
             if (named is "mnist" or "fashion" && named != co.Dataset && co.DataDir is null)
@@ -62,7 +62,7 @@ public static class RouteCommand
                 double g = p.GetValue(gateUs) ?? throw new CliException("--shots needs --gate-us T (microseconds per gate layer)");
                 if (s < 1 || !(g > 0)) throw new CliException($"--shots {s} --gate-us {g}: expected a positive shot count and gate time");
                 var circuit = ((Module)qm).NamedModules().Select(m => m.Module).OfType<QuantumLayer>().FirstOrDefault()?.Circuit
-                              ?? throw new CliException($"{ro.QuantumRun}: its model has no circuit, so shots cost nothing; use --quantum-cost-ms");
+                              ?? throw new CliException($"{ro.Get(Router.QuantumRun)}: its model has no circuit, so shots cost nothing; use --quantum-cost-ms");
                 ms = s * (circuit.Depth * g + ReadoutUs) / 1000;
             }
 
@@ -71,7 +71,7 @@ public static class RouteCommand
             string outPath = p.GetValue(outDir) ?? dir;
             Directory.CreateDirectory(outPath);
             var node = result.ToJson();
-            node["images_set"] = set.Description; node["router"] = Path.GetFullPath(dir); node["classical_run"] = ro.ClassicalRun; node["quantum_run"] = ro.QuantumRun;
+            node["images_set"] = set.Description; node["router"] = Path.GetFullPath(dir); node["classical_run"] = ro.Get(Router.ClassicalRun); node["quantum_run"] = ro.Get(Router.QuantumRun);
             string text = node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
             QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(outPath, "route.json"), text);
             Imaging.SaveRoutePlot(Path.Combine(outPath, "route.png"), result, $"router on {set.Description}: quality against quantum share");

@@ -68,7 +68,7 @@ public static class SampleCommand
             string path = p.GetValue(outFile) ?? Path.Combine(dir, $"samples-{count}.{fmt}");
             if (fmt == "npy") Npy.Write(path, images, count, 1, 28, 28);
             else Imaging.SaveGrid(path, images, count, (int)Math.Ceiling(Math.Sqrt(count)));
-            string source = countsFile is not null ? $" from the counts in {countsFile}" : o.NoiseModelFile is { } nm ? $" under the noise model {nm}" : "";
+            string source = countsFile is not null ? $" from the counts in {countsFile}" : o.Get(CircuitSettings.NoiseModelFile) is { } nm ? $" under the noise model {nm}" : "";
             stdout.WriteLine($"wrote {count} samples of {o.Model}{source} to {path}");
             return 0;
         });
@@ -84,7 +84,7 @@ public static class SampleCommand
     {
         if (noiseModel is null) return ModelCatalog.LoadRun(dir, dev);
         string full = Path.GetFullPath(noiseModel);
-        var loaded = ModelCatalog.LoadRun(dir, dev, o => o with { NoiseModelFile = full, Noise = "", Grad = "shift" });
+        var loaded = ModelCatalog.LoadRun(dir, dev, o => o.With(CircuitSettings.NoiseModelFile, full).With(CircuitSettings.Noise, "").With(CircuitSettings.Grad, "shift"));
         var circuits = loaded.Model.NamedModules().Select(m => m.Module).OfType<QGenEngine.Quantum.QuantumLayer>().ToList();
         if (circuits.Count == 0) throw new CliException($"{dir}: a '{loaded.Options.Model}' run has no circuit for --noise-model {noiseModel} to act on");
         foreach (var c in circuits)

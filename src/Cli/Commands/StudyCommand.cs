@@ -8,12 +8,7 @@ namespace QGenEngine.Cli.Commands;
 public static class StudyCommand
 {
     /// <summary>The `train` command's options by name (without --), and whether each is a switch.</summary>
-    private static Dictionary<string, bool> TrainOptionNames()
-    {
-        var train = TrainCommand.Build(TextWriter.Null, () => CancellationToken.None);
-        return train.Options.Where(o => o.Name.StartsWith("--", StringComparison.Ordinal))
-                    .ToDictionary(o => o.Name[2..], o => o.ValueType == typeof(bool));
-    }
+    private static IReadOnlyDictionary<string, bool> TrainOptionNames() => TrainCommand.AllFlags();
 
     /// <summary>A `train` argument list's full configuration (train --dry-run), or its one-line error.</summary>
     private static string Resolve(IReadOnlyList<string> args)
@@ -34,7 +29,7 @@ public static class StudyCommand
         var names = TrainOptionNames();
         var spec = StudySpec.Load(specPath, names.Keys.ToHashSet(), profile);
         string studyDir = dir ?? Path.Combine(StudiesRoot, spec.Name + (profile is null ? "" : "-" + profile));
-        return (spec, studyDir, spec.Plan(studyDir, k => names[k], Resolve));
+        return (spec, studyDir, spec.Plan(studyDir, k => names[k], Resolve, TrainCommand.Takes));
     }
 
     public static Command Build(TextWriter stdout, Func<CancellationToken> cancel)

@@ -12,58 +12,83 @@ namespace QGenEngine.Cli.Commands;
 /// <summary>`qgen-engine train MODEL`: any model of the catalogue through the one training loop; progress, run directory, pictures.</summary>
 public static class TrainCommand
 {
+    /// <summary>A setting's flag: --key with dashes (--no-key for a switch that turns it off).</summary>
+    public static string FlagOf(Setting s) => (s.Flag == SettingFlag.NegatedSwitch ? "--no-" : "--") + s.Key.Replace('_', '-');
+
+    /// <summary>Every flag any model's `train` takes (without --), and whether it is a switch (a study spec's checks).</summary>
+    public static IReadOnlyDictionary<string, bool> AllFlags() =>
+        ModelCatalog.All.SelectMany(e => e.Settings).Where(s => s.Flag != SettingFlag.None).Distinct()
+                    .ToDictionary(s => FlagOf(s)[2..], s => s.Flag == SettingFlag.NegatedSwitch);
+
+    /// <summary>
+    /// `train MODEL`, one command per catalogue entry, its flags made from the settings the entry lists (so `train vae
+    /// --help` shows the vae's options with the vae's defaults, and `train vae --qubits 4` is refused by the parser).
+    /// </summary>
     public static Command Build(TextWriter stdout, Func<CancellationToken> cancel)
     {
-        var model = new Argument<string>("model") { Description = ModelCatalog.Names };
-        var epochs = new Option<int?>("--epochs") { Description = "epochs (default: the report's 20)" };
-        var batch = new Option<int?>("--batch-size") { Description = "batch size (default: 64 for vae and gan, 32 for qvae and vae-attn, 128 for classifier)" };
-        var lr = new Option<float?>("--lr") { Description = "Adam learning rate (default 1e-3; gan 2e-4; classifier 2e-3)" };
-        var latent = new Option<int?>("--latent") { Description = "latent size (default 32; gan 100)" };
-        var qubits = new Option<int?>("--qubits") { Description = "qubits of the attention circuit (default 8)" };
-        var layers = new Option<int?>("--layers") { Description = "circuit layers (default 3)" };
-        var entangler = new Option<string?>("--entangler") { Description = "linear | circular | all (default linear)" };
-        var readout = new Option<string?>("--readout") { Description = "probs | expval (default probs)" };
-        var encoding = new Option<string?>("--encoding") { Description = "qvae: angle (default: π·tanh of a Linear of h, an angle a qubit) | amplitude (h as the 256 amplitudes of 8 qubits)" };
+        var cmd = new Command("train", $"Train a model on MNIST and keep its run directory: train MODEL [options] (MODEL: {ModelCatalog.Names}; train MODEL --help lists its options and defaults)");
+        var model = new Argument<string?>("model") { Description = ModelCatalog.Names, Arity = ArgumentArity.ZeroOrOne };
+        cmd.Arguments.Add(model);
+        cmd.SetAction((Func<ParseResult, int>)(p => throw new CliException(p.GetValue(model) is { } m
+            ? $"unknown model '{m}'; expected one of {ModelCatalog.Names}" : $"train needs a model: one of {ModelCatalog.Names}")));
+        foreach (var entry in ModelCatalog.All) cmd.Subcommands.Add(ForModel(entry, stdout, cancel));
+        return cmd;
+    }
+
+    /// <summary>Whether a model's `train` takes a flag (given without --).</summary>
+    public static bool Takes(string model, string flag) => ModelCatalog.Find(model)?.Settings.Any(s => FlagOf(s) == "--" + flag) ?? false;
+
+    /// <summary>Why the parser refused a `train` flag, in words: the models whose option it is.</summary>
+    public static string? ExplainUnknown(IReadOnlyList<string> args)
+    {
+        if (args.Count < 2 || args[0] != "train" || ModelCatalog.Find(args[1]) is not { } entry) return null;
+        var own = entry.Settings.Select(FlagOf).ToHashSet();
+        foreach (var a in args.Skip(2).Where(a => a.StartsWith("--", StringComparison.Ordinal)))
+        {
+            if (own.Contains(a) || a is "--out" or "--resume" or "--dry-run" or "--device" or "--help") continue;
+            var others = ModelCatalog.All.Where(e => e.Settings.Any(s => FlagOf(s) == a)).Select(e => e.Name).ToList();
+            return others.Count > 0
+                ? $"train {entry.Name}: {a} is not one of its options (it is {string.Join(", ", others)}'s); see qgen-engine train {entry.Name} --help"
+                : $"train {entry.Name}: unknown option {a}; see qgen-engine train {entry.Name} --help";
+        }
+        return null;
+    }
+
+    private static string Describe(ModelEntry entry, Setting s)
+    {
+        object? d = entry.Defaults.Get(s);
+        return s.Flag == SettingFlag.NegatedSwitch ? $"no {s.Help} (default: {(d is true ? "on" : "off")})" : $"{s.Help} (default {Setting.Show(d)})";
+    }
+
+    private static Command ForModel(ModelEntry entry, TextWriter stdout, Func<CancellationToken> cancel)
+    {
+        var cmd = new Command(entry.Name, entry.Summary);
+        var flags = new List<(Setting Setting, Option Option)>();
+        foreach (var s in entry.Settings.Where(s => s.Flag != SettingFlag.None))
+        {
+            Option opt = s.Flag == SettingFlag.NegatedSwitch
+                ? new Option<bool>(FlagOf(s)) { Description = Describe(entry, s) }
+                : new Option<string?>(FlagOf(s))
+                {
+                    Description = Describe(entry, s), HelpName = s.ValueType == typeof(bool) ? "true|false" : s.Key.Replace('_', '-'),
+                    Arity = s.ValueType == typeof(bool) ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,   // --ema alone: true
+                };
+            flags.Add((s, opt));
+            cmd.Options.Add(opt);
+        }
         var device = DeviceOption.Create();
-        var seed = new Option<ulong?>("--seed") { Description = "seed of everything random in the run (default 1)" };
-        var limit = new Option<int?>("--limit") { Description = "train on the first N training images" };
-        var noAug = new Option<bool>("--no-augment") { Description = "no rotation/translation augmentation" };
-        var dataset = new Option<string?>("--dataset") { Description = "mnist | fashion (default mnist)" };
-        var data = new Option<string?>("--data") { Description = "an IDX directory instead of --dataset" };
-        var evalImages = new Option<int?>("--eval-images") { Description = "test images scored after each epoch (default 1000)" };
         var outDir = new Option<string?>("--out") { Description = "run directory (default runs/<model>-<date>-<time>)" };
         var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint" };
-        var beta1 = new Option<float?>("--beta1") { Description = "Adam's beta1 (default 0.9; gan 0.5)" };
-        var fidEvery = new Option<int?>("--fid-every") { Description = "FID, IS and modes of generated images every E epochs (default 1; 0: never)" };
-        var fidSamples = new Option<int?>("--fid-samples") { Description = "images generated for FID during training (default 2000)" };
-        var codebookSize = new Option<int?>("--codebook-size") { Description = "vqvae: codes in the codebook, K (default 512)" };
-        var codeDim = new Option<int?>("--code-dim") { Description = "vqvae: dimension of a code, D (default 64)" };
-        var commitment = new Option<float?>("--commitment") { Description = "vqvae: commitment weight beta (default 0.25)" };
-        var ema = new Option<bool?>("--ema") { Description = "vqvae: codebook by exponential moving averages, decay 0.99, instead of its gradient (default true; --ema false)" };
-        var kmeans = new Option<bool?>("--kmeans-init") { Description = "vqvae: codebook from k-means++ of the first 1,024 training images' encodings (default true)" };
-        var restartDead = new Option<int?>("--restart-dead") { Description = "vqvae: re-draw codes unused for N steps from the batch's encodings (default 100; 0: never)" };
-        var vqvae = new Option<string?>("--vqvae") { Description = "prior: the vqvae run directory whose codes it models" };
-        var quantumParts = new Option<string?>("--quantum") { Description = "qgan: generator | discriminator | both (default generator); router: the quantum model's run directory" };
-        var classical = new Option<string?>("--classical") { Description = "router: the classical model's run directory (vae, qvae or vae-attn)" };
-        var estimator = new Option<string?>("--estimator") { Description = "router: cnn (a tiny CNN on the image, default) | linear (a linear model on cheap image statistics)" };
-        var grad = new Option<string?>("--grad") { Description = "circuit gradients: adjoint (exact, default) | shift (parameter-shift, as hardware; needed with --noise or shots)" };
-        var noise = new Option<string?>("--noise") { Description = "circuit noise, e.g. depolarizing=0.01,damping=0.02,dephasing=0.01,readout=0.02 (needs --grad shift)" };
-        var noiseModel = new Option<string?>("--noise-model") { Description = "circuit noise from a device's calibration: a JSON file, ours or IBM's backend properties (docs/noise-model.md; needs --grad shift)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "check the options and print the run's configuration, without training" };
-        var cmd = new Command("train", "Train a model on MNIST and keep its run directory")
-        {
-            dryRun, encoding,
-            model, epochs, batch, lr, latent, qubits, layers, entangler, readout, device, seed, limit, noAug, dataset, data, evalImages, outDir, resume,
-            beta1, fidEvery, fidSamples, codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise, noiseModel, classical, estimator,
-        };
+        cmd.Options.Add(device); cmd.Options.Add(outDir); cmd.Options.Add(resume); cmd.Options.Add(dryRun);
         cmd.SetAction(p =>
         {
-            string m = p.GetValue(model)!;
-            var entry = ModelCatalog.Find(m) ?? throw new CliException($"unknown model '{m}'; expected one of {ModelCatalog.Names}");
+            string m = entry.Name;
             bool isResume = p.GetValue(resume);
             string? given = p.GetValue(outDir);
             if (isResume && given is null) throw new CliException("--resume needs --out DIR: the run directory to continue");
             string dir = given ?? Path.Combine("runs", $"{m}-{DateTime.Now:yyyyMMdd-HHmmss}");
+            var epochs = flags.First(f => f.Setting == TrainSettings.Epochs).Option;
             TrainOptions o;
             if (isResume)
             {
@@ -71,33 +96,21 @@ public static class TrainCommand
                 if (!File.Exists(cfg)) throw new CliException($"{cfg}: not found; --resume needs the --out of an earlier run");
                 o = ModelCatalog.ReadOptions(dir);
                 if (o.Model != m) throw new CliException($"{cfg}: the run trains '{o.Model}', not '{m}'");
-                if (p.GetValue(epochs) is { } e) o = o with { Epochs = e };   // extend a finished run
+                if (p.GetResult(epochs) is not null) o = o.With(TrainSettings.Epochs, (int)TrainSettings.Epochs.Parse(p.GetValue((Option<string?>)epochs))!);   // extend a finished run
                 // Checkpoints are device-neutral: a run may continue on another backend (--device, QGEN_DEVICE).
                 if (p.GetValue(device) is not null || Environment.GetEnvironmentVariable(Backends.EnvironmentVariable) is { Length: > 0 })
                     o = o with { Device = DeviceOption.Name(p.GetValue(device)) };
-                var ignored = new Option[] { batch, lr, latent, qubits, layers, entangler, readout, encoding, seed, limit, dataset, data, evalImages, beta1, fidEvery, fidSamples,
-                                             codebookSize, codeDim, commitment, ema, kmeans, restartDead, vqvae, quantumParts, grad, noise, noiseModel, classical, estimator }
-                    .Where(opt => p.GetResult(opt) is not null).Select(opt => opt.Name).ToList();
+                var ignored = flags.Where(f => f.Option != epochs && p.GetResult(f.Option) is { Implicit: false }).Select(f => f.Option.Name).ToList();
                 if (ignored.Count > 0) stdout.WriteLine($"note: a resumed run keeps the settings in {cfg}; ignoring {string.Join(", ", ignored)}");
             }
             else
             {
-                var d = entry.Defaults;
-                o = d with
+                o = entry.Defaults with { Device = DeviceOption.Name(p.GetValue(device)) };
+                foreach (var (s, opt) in flags)
                 {
-                    Epochs = p.GetValue(epochs) ?? d.Epochs, BatchSize = p.GetValue(batch) ?? d.BatchSize, Lr = p.GetValue(lr) ?? d.Lr,
-                    Latent = p.GetValue(latent) ?? d.Latent, Qubits = p.GetValue(qubits) ?? d.Qubits, Layers = p.GetValue(layers) ?? d.Layers,
-                    Entangler = p.GetValue(entangler) ?? d.Entangler, Readout = p.GetValue(readout) ?? d.Readout, Encoding = p.GetValue(encoding) ?? d.Encoding,
-                    Device = DeviceOption.Name(p.GetValue(device)),
-                    Seed = p.GetValue(seed) ?? d.Seed, Limit = p.GetValue(limit) ?? 0, Augment = d.Augment && !p.GetValue(noAug),
-                    Dataset = p.GetValue(dataset) ?? d.Dataset, DataDir = p.GetValue(data), EvalImages = p.GetValue(evalImages) ?? d.EvalImages,
-                    Beta1 = p.GetValue(beta1) ?? d.Beta1, FidEvery = p.GetValue(fidEvery) ?? d.FidEvery, FidSamples = p.GetValue(fidSamples) ?? d.FidSamples,
-                    CodebookSize = p.GetValue(codebookSize) ?? d.CodebookSize, CodeDim = p.GetValue(codeDim) ?? d.CodeDim,
-                    Commitment = p.GetValue(commitment) ?? d.Commitment, Ema = p.GetValue(ema) ?? d.Ema, KMeansInit = p.GetValue(kmeans) ?? d.KMeansInit,
-                    RestartDead = p.GetValue(restartDead) ?? d.RestartDead, VqVae = p.GetValue(vqvae),
-                    Quantum = p.GetValue(quantumParts) ?? d.Quantum, Grad = p.GetValue(grad) ?? d.Grad, Noise = p.GetValue(noise) ?? d.Noise, NoiseModelFile = p.GetValue(noiseModel) is { } nmf ? Path.GetFullPath(nmf) : null,
-                    ClassicalRun = p.GetValue(classical), Estimator = p.GetValue(estimator) ?? d.Estimator,
-                };
+                    if (p.GetResult(opt) is not { Implicit: false }) continue;
+                    o = opt is Option<bool> sw ? (p.GetValue(sw) ? o.With(s, false) : o) : o.With(s, s.Parse(p.GetValue((Option<string?>)opt)));
+                }
             }
             if (p.GetValue(dryRun))
             {
@@ -106,7 +119,7 @@ public static class TrainCommand
                 return 0;
             }
             var dev = Backends.Get(o.Device);
-            var trainer = new Trainer(o, dir, dev, isResume) { Log = stdout.WriteLine };
+            var trainer = new Trainer(o, dir, dev, isResume) { Log = line => stdout.WriteLine(Setting.AsFlags(line)) };
             long quantum = trainer.Model.NamedModules().Select(m => m.Module).OfType<QGenEngine.Quantum.QuantumLayer>().Sum(q => q.Weight.Numel);
             bool partial = trainer.Trainable.Parts.Sum(t => t.Module.ParameterCount) != trainer.Model.ParameterCount;   // the prior: its VQ-VAE is frozen
             string parts = (trainer.Parts.All.Count > 1 || partial ? " (" + string.Join(", ", trainer.Trainable.Parts.Select(t => $"{t.Name} {t.Module.ParameterCount:N0}")) + (partial ? " trained" : "") + ")" : "")
@@ -119,7 +132,7 @@ public static class TrainCommand
             bool done = trainer.Run(bar.Step, em =>
             {
                 stdout.WriteLine(EpochLine(em, o.Epochs));
-                if (em.Warning is not null) stdout.WriteLine("warning: " + em.Warning);
+                if (em.Warning is not null) stdout.WriteLine("warning: " + Setting.AsFlags(em.Warning));
                 foreach (int c in em.LostClasses)
                     stdout.WriteLine($"warning: digit {c} has vanished from the samples (under {ModeStats.CoveredFraction:P0} of its share) - a sign of mode collapse");
                 Artifacts.Write(trainer, em.Epoch);
@@ -206,7 +219,7 @@ public static class Artifacts
         }
         Draw("loss.png", p => Imaging.SaveLossPlot(p, Trainer.ReadSteps(dir), metrics, $"{o.Model} on {o.Dataset}"));
         Draw("quality.png", p => Imaging.SaveQualityPlot(p, metrics, $"{o.Model}: sample quality per epoch"));
-        Draw("codebook.png", p => Imaging.SaveCodebookPlot(p, metrics, $"{o.Model}: codebook use (K = {o.CodebookSize})"));
+        Draw("codebook.png", p => Imaging.SaveCodebookPlot(p, metrics, $"{o.Model}: codebook use (K = {o.Get(VqVaeSettings.CodebookSize)})"));
         Draw("circuit.png", p => Imaging.SaveCircuitPlot(p, metrics, $"{o.Model}: does the circuit learn?"));
         return drawn;
     }

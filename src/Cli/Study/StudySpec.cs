@@ -277,10 +277,15 @@ public sealed class StudySpec
     /// crossed with the grid's product) and each seed. <paramref name="resolve"/> turns a `train` argument list into
     /// its full configuration (train --dry-run: every default filled in, every value checked); runs whose
     /// configurations coincide are one run. Directories are named by the model, the variation, the seed and a hash
-    /// of the configuration, so a changed spec never reuses a run that trained something else.
+    /// of the configuration, so a changed spec never reuses a run that trained something else. The spec's own
+    /// options, vary and grid apply to each model that <paramref name="takes"/> them (qubits to qgan, not to gan); a
+    /// model entry's options and vary must be that model's.
     /// </summary>
-    public IReadOnlyList<PlannedRun> Plan(string studyDir, Func<string, bool> isFlag, Func<IReadOnlyList<string>, string> resolve)
+    public IReadOnlyList<PlannedRun> Plan(string studyDir, Func<string, bool> isFlag, Func<IReadOnlyList<string>, string> resolve, Func<string, string, bool> takes)
     {
+        foreach (var key in Options.Keys.Concat(Vary.Select(v => v.Option)).Concat(Grid.Select(g => g.Option)).Distinct())
+            if (!Models.Any(m => takes(m.Model, key)))
+                throw new CliException($"{Path}: '{key}' is an option of none of the study's models ({string.Join(", ", Models.Select(m => m.Model).Distinct())})");
         var runs = new List<PlannedRun>();
         var byConfig = new Dictionary<string, int>();
         var byModel = new Dictionary<(string Model, int Seed, string Variation), int>();
@@ -289,9 +294,9 @@ public sealed class StudySpec
                 foreach (int seed in Seeds)
                 {
                     var o = new SortedDictionary<string, string>(StringComparer.Ordinal);
-                    foreach (var (k, v) in Options) o[k] = v;
+                    foreach (var (k, v) in Options) if (takes(model, k)) o[k] = v;
                     foreach (var (k, v) in modelOptions) o[k] = v;
-                    foreach (var (k, v) in vo) o[k] = v;
+                    foreach (var (k, v) in vo) if (modelVary is not null || takes(model, k)) o[k] = v;
                     o["seed"] = seed.ToString(CultureInfo.InvariantCulture);
                     var needs = new List<int>();
                     foreach (var (k, v) in o.ToList())

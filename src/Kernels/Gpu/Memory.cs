@@ -29,7 +29,7 @@ public sealed partial class IlgpuDevice
             catch (Exception e2) when (e2 is OutOfMemoryException or AcceleratorException)
             {
                 throw new InvalidOperationException($"{Name}: out of device memory allocating {size * 4 / (1 << 20)} MiB " +
-                    $"({Accelerator.MemorySize / (1 << 20)} MiB on {Accelerator.Name}); use a smaller --batch-size", e2);
+                    $"({Accelerator.MemorySize / (1 << 20)} MiB on {Accelerator.Name}); use a smaller ⟨batch_size⟩", e2);
             }
         }
         FreshAllocations++;

@@ -41,9 +41,9 @@ public static class DataSets
         }
         return dataset.ToLowerInvariant() switch
         {
-            "mnist" => (FindEmbeddedMnist() ?? throw new DataException("data/mnist: the embedded MNIST copy was not found above the program's or the current folder; pass --data DIR"), true),
+            "mnist" => (FindEmbeddedMnist() ?? throw new DataException("data/mnist: the embedded MNIST copy was not found above the program's or the current folder; pass ⟨data⟩ DIR"), true),
             "fashion" => Directory.Exists(FashionDir) ? (FashionDir, false)
-                : throw new DataException($"{FashionDir}: not found; install Debian's package dataset-fashion-mnist, or pass --data DIR"),
+                : throw new DataException($"{FashionDir}: not found; install Debian's package dataset-fashion-mnist, or pass ⟨data⟩ DIR"),
             _ => throw new DataException($"unknown dataset '{dataset}'; expected mnist or fashion"),
         };
     }

@@ -34,7 +34,7 @@ public static class MetricClassifier
 
     public static Classifier Load(IDevice dev, string dataset = "mnist") => TryLoad(dev, dataset) ??
         throw new FileNotFoundException($"models/{FileFor(dataset)}: the {dataset} metric classifier was not found above {AppContext.BaseDirectory} or the current folder; " +
-                                        $"train one with: qgen-engine train classifier{(dataset == "mnist" ? "" : $" --dataset {dataset}")}");
+                                        $"train one with: qgen-engine train classifier{(dataset == "mnist" ? "" : $" ⟨dataset⟩ {dataset}")}");
 
     /// <summary>The classifier of a data set, or null where its file is not found.</summary>
     public static Classifier? TryLoad(IDevice dev, string dataset = "mnist")

@@ -1,201 +1,145 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using QGenEngine.Models;
 
 namespace QGenEngine.Models.Training;
 
-/// <summary>Everything that defines a training run; written to config.json and read back by --resume and `sample`.</summary>
+/// <summary>
+/// The settings every model has: the training loop's (<see cref="Trainer"/>). A model's own settings are declared in
+/// its file (<see cref="ModelSettings"/>, <see cref="CircuitSettings"/>, <see cref="VqVaeSettings"/>, ...) and listed in
+/// its catalogue entry; the CLI's flags, --help, config.json and a study spec's checks are made from the declarations.
+/// </summary>
+public static class TrainSettings
+{
+    private static string? AtLeast(int v, int min, string? why = null) => v < min ? $"{v} must be ≥ {min}{why}" : null;
+    private static string? Within(int v, int min, int max) => v < min || v > max ? $"{v} is outside [{min}, {max}]" : null;
+
+    public static readonly Setting<int> Epochs = new("epochs", 20, "epochs", v => AtLeast(v, 1), required: true);
+    public static readonly Setting<int> BatchSize = new("batch_size", 32, "batch size", v => Within(v, 2, 65536), required: true);
+    public static readonly Setting<float> Lr = new("lr", 1e-3f, "the optimiser's learning rate",
+        v => v > 0 && !float.IsInfinity(v) ? null : $"{Setting.Show(v)} must be a positive number", required: true);
+    /// <summary>Which backend trains (the CLI's --device, or QGEN_DEVICE); checkpoints are device-neutral.</summary>
+    public static readonly Setting<string> Device = new("device", "cpu", "the backend", flag: SettingFlag.None, required: true);
+    public static readonly Setting<ulong> Seed = new("seed", 1, "seed of everything random in the run", required: true);
+    public static readonly Setting<int> Limit = new("limit", 0, "train on the first N training images (0: all)", v => AtLeast(v, 0), required: true);
+    public static readonly Setting<bool> Augment = new("augment", true, "rotation/translation augmentation of the training digits", flag: SettingFlag.NegatedSwitch, required: true);
+    public static readonly Setting<string> Dataset = new("dataset", "mnist", "mnist | fashion", required: true);
+    public static readonly Setting<string?> DataDir = new("data", null, "an IDX directory instead of the dataset");
+    public static readonly Setting<int> EvalImages = new("eval_images", 1000, "test images scored after each epoch", v => Within(v, 1, 1_000_000), required: true);
+    /// <summary>Cosine annealing and clipping at norm 1 (the quantum family's settings in MODELS.md).</summary>
+    public static readonly Setting<bool> Cosine = new("cosine", true, "cosine annealing of the learning rate", required: true);
+    public static readonly Setting<float> ClipNorm = new("clip_norm", 1f, "clip each part's gradient at this L2 norm (0: never)",
+        v => v >= 0 && !float.IsInfinity(v) ? null : $"{Setting.Show(v)} must be a number ≥ 0", required: true);
+    public static readonly Setting<float> Beta1 = new("beta1", 0.9f, "Adam's beta1", v => v >= 0 && v < 1 ? null : $"{Setting.Show(v)} is outside [0, 1)");
+    /// <summary>FID, IS and modes of FidSamples generated images every FidEvery epochs (0: never); generative models only.</summary>
+    public static readonly Setting<int> FidEvery = new("fid_every", 1, "FID, IS and modes of generated images every E epochs (0: never)",
+        v => AtLeast(v, 0, " (0: never)"), missing: 0);   // a run from before FID during training never scored it
+    public static readonly Setting<int> FidSamples = new("fid_samples", 2000, "images generated for FID during training", v => Within(v, 10, 1_000_000));
+
+    /// <summary>The settings of every model, in config.json's order.</summary>
+    public static IReadOnlyList<Setting> Common { get; } =
+        [Epochs, BatchSize, Lr, Device, Seed, Limit, Augment, Dataset, DataDir, EvalImages, Cosine, ClipNorm, Beta1, FidEvery, FidSamples];
+}
+
+/// <summary>
+/// Everything that defines a training run: its model and a value for each setting the model takes (the model's defaults
+/// for the others); written to config.json and read back by --resume, `sample` and `eval`. The training loop's settings
+/// have properties; a model reads its own with <see cref="Get{T}"/>.
+/// </summary>
 public sealed record TrainOptions
 {
-    public string Model { get; init; } = "qvae";
-    public int Epochs { get; init; } = 20;
-    public int BatchSize { get; init; } = 32;
-    public float Lr { get; init; } = 1e-3f;
-    public int Latent { get; init; } = 32;
-    public int Qubits { get; init; } = 8;
-    public int Layers { get; init; } = 3;
-    public string Entangler { get; init; } = "linear";
-    public string Readout { get; init; } = "probs";
-    /// <summary>qvae: how h enters the circuit, angle (MODELS.md) or amplitude.</summary>
-    public string Encoding { get; init; } = "angle";
-    public string Device { get; init; } = "cpu";
-    public ulong Seed { get; init; } = 1;
-    public int Limit { get; init; }            // 0: the whole training set
-    public bool Augment { get; init; } = true;
-    public string Dataset { get; init; } = "mnist";
-    public string? DataDir { get; init; }
-    public int EvalImages { get; init; } = 1000;
-    /// <summary>Cosine annealing and clipping at norm 1 (the quantum family's settings in MODELS.md).</summary>
-    public bool Cosine { get; init; } = true;
-    public float ClipNorm { get; init; } = 1f;
-    /// <summary>Adam's β1 (the GAN's --beta1; 0.9, PyTorch's default, elsewhere).</summary>
-    public float Beta1 { get; init; } = 0.9f;
-    /// <summary>FID, IS and modes of FidSamples generated images every FidEvery epochs (0: never); generative models only.</summary>
-    public int FidEvery { get; init; } = 1;
-    public int FidSamples { get; init; } = 2000;
-    /// <summary>The VQ-VAE's codebook (MODELS.md: K = 512 codes of D = 64) and commitment weight β; the prior copies K and D from its VQ-VAE.</summary>
-    public int CodebookSize { get; init; } = 512;
-    public int CodeDim { get; init; } = 64;
-    public float Commitment { get; init; } = 0.25f;
-    /// <summary>Codebook health: EMA codebook updates, k-means initialisation, restart of codes unused for RestartDead steps (0: never).</summary>
-    public bool Ema { get; init; }
-    public bool KMeansInit { get; init; }
-    public int RestartDead { get; init; }
-    /// <summary>qgan: which parts are circuits (generator | discriminator | both).</summary>
-    public string Quantum { get; init; } = "generator";
-    /// <summary>The circuits' gradient method (adjoint | shift) and noise model ("" for none; "depolarizing=..,damping=..,dephasing=..,readout=..").</summary>
-    public string Grad { get; init; } = "adjoint";
-    public string Noise { get; init; } = "";
-    /// <summary>A device's calibration (JSON, ours or IBM's backend properties; docs/noise-model.md) as the circuits' noise, instead of <see cref="Noise"/>.</summary>
-    public string? NoiseModelFile { get; init; }
-    /// <summary>The prior's VQ-VAE run directory (train prior --vqvae RUN).</summary>
-    public string? VqVae { get; init; }
-    /// <summary>The router's two VAE-family runs (train router --classical RUN --quantum RUN) and its estimator (cnn | linear).</summary>
-    public string? ClassicalRun { get; init; }
-    public string? QuantumRun { get; init; }
-    public string Estimator { get; init; } = "cnn";
+    private ImmutableDictionary<Setting, object?> _values = ImmutableDictionary<Setting, object?>.Empty;
 
-    public VqVaeConfig VqVaeConfig() => new(CodebookSize, CodeDim, Commitment, Ema, KMeansInit, RestartDead);
+    public string Model { get; init; } = "qvae";
+
+    /// <summary>The setting's value: the one given, else the setting's own default.</summary>
+    public T Get<T>(Setting<T> s) => _values.TryGetValue(s, out var v) ? (T)v! : s.Default;
+
+    public object? Get(Setting s) => _values.TryGetValue(s, out var v) ? v : s.DefaultValue;
+
+    public TrainOptions With<T>(Setting<T> s, T value) => this with { _values = _values.SetItem(s, value) };
+
+    /// <summary>The option with an untyped value (the CLI's and config.json's way in; the value must be of the setting's type).</summary>
+    public TrainOptions With(Setting s, object? value) =>
+        value is null || s.ValueType.IsInstanceOfType(value) ? this with { _values = _values.SetItem(s, value) }
+        : throw new ArgumentException($"{s.Ref}: a {value.GetType().Name}, not a {s.ValueType.Name}");
+
+    public int Epochs { get => Get(TrainSettings.Epochs); init => _values = _values.SetItem(TrainSettings.Epochs, value); }
+    public int BatchSize { get => Get(TrainSettings.BatchSize); init => _values = _values.SetItem(TrainSettings.BatchSize, value); }
+    public float Lr { get => Get(TrainSettings.Lr); init => _values = _values.SetItem(TrainSettings.Lr, value); }
+    public string Device { get => Get(TrainSettings.Device); init => _values = _values.SetItem(TrainSettings.Device, value); }
+    public ulong Seed { get => Get(TrainSettings.Seed); init => _values = _values.SetItem(TrainSettings.Seed, value); }
+    public int Limit { get => Get(TrainSettings.Limit); init => _values = _values.SetItem(TrainSettings.Limit, value); }
+    public bool Augment { get => Get(TrainSettings.Augment); init => _values = _values.SetItem(TrainSettings.Augment, value); }
+    public string Dataset { get => Get(TrainSettings.Dataset); init => _values = _values.SetItem(TrainSettings.Dataset, value); }
+    public string? DataDir { get => Get(TrainSettings.DataDir); init => _values = _values.SetItem(TrainSettings.DataDir, value); }
+    public int EvalImages { get => Get(TrainSettings.EvalImages); init => _values = _values.SetItem(TrainSettings.EvalImages, value); }
+    public bool Cosine { get => Get(TrainSettings.Cosine); init => _values = _values.SetItem(TrainSettings.Cosine, value); }
+    public float ClipNorm { get => Get(TrainSettings.ClipNorm); init => _values = _values.SetItem(TrainSettings.ClipNorm, value); }
+    public float Beta1 { get => Get(TrainSettings.Beta1); init => _values = _values.SetItem(TrainSettings.Beta1, value); }
+    public int FidEvery { get => Get(TrainSettings.FidEvery); init => _values = _values.SetItem(TrainSettings.FidEvery, value); }
+    public int FidSamples { get => Get(TrainSettings.FidSamples); init => _values = _values.SetItem(TrainSettings.FidSamples, value); }
 
     /// <summary>The model's defaults (MODELS.md), from the catalogue.</summary>
     public static TrainOptions Defaults(string model) => ModelCatalog.Get(model).Defaults;
 
-    public VaeConfig VaeConfig() =>
-        Models.VaeConfig.For(Model) with
-        {
-            Latent = Latent, Qubits = Qubits, Layers = Layers, Entangler = QGenEngine.Quantum.Circuit.ParseEntangler(Entangler), Readout = Readout,
-            Grad = GradMethod(), Noise = NoiseModel(), Encoding = ParseEncoding(),
-        };
+    /// <summary>The settings this run's model takes (its catalogue entry's).</summary>
+    public IReadOnlyList<Setting> Settings => ModelCatalog.Get(Model).Settings;
 
-    public QGenEngine.Quantum.Encoding ParseEncoding() => Encoding switch
+    /// <summary>Two options are equal when they train the same model with the same value of every setting (given or default).</summary>
+    public bool Equals(TrainOptions? other) =>
+        other is not null && Model == other.Model && _values.Keys.Union(other._values.Keys).All(s => Equals(Get(s), other.Get(s)));
+
+    public override int GetHashCode() => HashCode.Combine(Model, _values.Count);
+
+    public JsonObject ToJson()
     {
-        "angle" => QGenEngine.Quantum.Encoding.Angle, "amplitude" => QGenEngine.Quantum.Encoding.Amplitude,
-        _ => throw new ArgumentException($"--encoding: '{Encoding}'; expected angle or amplitude"),
-    };
-
-    public CircuitConfig CircuitConfig() => new(Qubits, Layers, QGenEngine.Quantum.Circuit.ParseEntangler(Entangler), Readout, GradMethod(), NoiseModel());
-
-    public GanConfig GanConfig() => new(Latent, Quantum: Model == "qgan" ? Models.GanConfig.ParseQuantum(Quantum) : QuantumParts.None, Circuit: CircuitConfig());
-
-    public QGenEngine.Quantum.GradMethod GradMethod() => Grad switch
-    {
-        "adjoint" => QGenEngine.Quantum.GradMethod.Adjoint, "shift" => QGenEngine.Quantum.GradMethod.Shift,
-        _ => throw new ArgumentException($"--grad: '{Grad}'; expected adjoint or shift"),
-    };
-
-    public QGenEngine.Quantum.NoiseModel? NoiseModel()
-    {
-        if (NoiseModelFile is { } file)
-        {
-            if (!string.IsNullOrEmpty(Noise)) throw new ArgumentException($"--noise '{Noise}' and --noise-model {file}: give one (a device's calibration already holds its channels)");
-            return QGenEngine.Quantum.NoiseModel.Of(QGenEngine.Quantum.DeviceNoise.Load(file));
-        }
-        if (string.IsNullOrEmpty(Noise)) return null;
-        try { return QGenEngine.Quantum.NoiseModel.Parse(Noise); }
-        catch (Exception e) when (e is ArgumentException or FormatException) { throw new ArgumentException($"--noise: {e.Message}"); }
+        var j = new JsonObject { ["model"] = Model };
+        foreach (var s in Settings) j[s.Key] = s.Write(Get(s));
+        return j;
     }
 
-    public JsonObject ToJson() => new()
-    {
-        ["model"] = Model, ["epochs"] = Epochs, ["batch_size"] = BatchSize, ["lr"] = Lr, ["latent"] = Latent,
-        ["qubits"] = Qubits, ["layers"] = Layers, ["entangler"] = Entangler, ["readout"] = Readout, ["encoding"] = Encoding, ["device"] = Device,
-        ["seed"] = Seed.ToString(CultureInfo.InvariantCulture), ["limit"] = Limit, ["augment"] = Augment, ["dataset"] = Dataset,
-        ["data"] = DataDir, ["eval_images"] = EvalImages, ["cosine"] = Cosine, ["clip_norm"] = ClipNorm,
-        ["beta1"] = Beta1, ["fid_every"] = FidEvery, ["fid_samples"] = FidSamples,
-        ["codebook_size"] = CodebookSize, ["code_dim"] = CodeDim, ["commitment"] = Commitment, ["ema"] = Ema, ["kmeans_init"] = KMeansInit,
-        ["restart_dead"] = RestartDead, ["vqvae"] = VqVae, ["quantum"] = Quantum, ["grad"] = Grad, ["noise"] = Noise, ["noise_model"] = NoiseModelFile,
-        ["classical_run"] = ClassicalRun, ["quantum_run"] = QuantumRun, ["estimator"] = Estimator,
-    };
-
+    /// <summary>
+    /// The options a config.json holds: every setting of its model (one written before a setting existed gets the
+    /// setting's value for old runs, or the model's default); keys of settings the model does not take are ignored (a
+    /// run written when every model recorded every setting). Errors name the file and the key.
+    /// </summary>
     public static TrainOptions FromJson(JsonObject j, string path)
     {
-        T Get<T>(string k)
-        {
-            try { return j[k] is { } v ? v.GetValue<T>() : throw new FormatException($"{path}: '{k}' is missing"); }
-            catch (InvalidOperationException) { throw new FormatException($"{path}: '{k}' has the wrong type"); }
-        }
-        T Opt<T>(string k, T fallback) => j[k] is null ? fallback : Get<T>(k);   // keys added after round 1
-        var d = ModelCatalog.Find(Get<string>("model"))?.Defaults ?? throw new FormatException($"{path}: unknown model '{Get<string>("model")}'");
-        TrainOptions o;
         try
         {
-            o = Read();
+            string model = j["model"] is { } m ? new Setting<string>("model", "", "").Read(m) as string ?? "" : throw new FormatException($"{Setting.Name("model")} is missing");
+            var entry = ModelCatalog.Find(model) ?? throw new FormatException($"unknown model '{model}'");
+            var o = entry.Defaults;
+            foreach (var s in entry.Settings)
+            {
+                if (j.ContainsKey(s.Key)) o = o.With(s, s.Read(j[s.Key]));
+                else if (s.Required) throw new FormatException($"{s.Ref} is missing");
+                else if (s.Missing is { } old) o = o.With(s, old);
+            }
             o.ValidateRanges();
+            return o;
         }
         catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidOperationException)
         {
-            throw new FormatException(e.Message.StartsWith(path, StringComparison.Ordinal) ? e.Message : $"{path}: {e.Message}");
+            string m = Setting.AsKeys(e.Message);
+            throw new FormatException(m.StartsWith(path, StringComparison.Ordinal) ? m : $"{path}: {m}");
         }
-        return o;
-
-        TrainOptions Read() => new TrainOptions
-        {
-            Model = Get<string>("model"), Epochs = Get<int>("epochs"), BatchSize = Get<int>("batch_size"), Lr = Get<float>("lr"),
-            Latent = Get<int>("latent"), Qubits = Get<int>("qubits"), Layers = Get<int>("layers"), Entangler = Get<string>("entangler"),
-            Readout = Get<string>("readout"), Encoding = Opt("encoding", "angle"), Device = Get<string>("device"), Seed = ulong.Parse(Get<string>("seed"), CultureInfo.InvariantCulture),
-            Limit = Get<int>("limit"), Augment = Get<bool>("augment"), Dataset = Get<string>("dataset"), DataDir = j["data"]?.GetValue<string>(),
-            EvalImages = Get<int>("eval_images"), Cosine = Get<bool>("cosine"), ClipNorm = Get<float>("clip_norm"),
-            Beta1 = Opt("beta1", d.Beta1), FidEvery = Opt("fid_every", 0), FidSamples = Opt("fid_samples", d.FidSamples),
-            CodebookSize = Opt("codebook_size", d.CodebookSize), CodeDim = Opt("code_dim", d.CodeDim), Commitment = Opt("commitment", d.Commitment),
-            Ema = Opt("ema", d.Ema), KMeansInit = Opt("kmeans_init", d.KMeansInit), RestartDead = Opt("restart_dead", d.RestartDead),
-            VqVae = j["vqvae"]?.GetValue<string>(), Quantum = Opt("quantum", d.Quantum), Grad = Opt("grad", d.Grad), Noise = Opt("noise", d.Noise), NoiseModelFile = j["noise_model"]?.GetValue<string>(),
-            ClassicalRun = j["classical_run"]?.GetValue<string>(), QuantumRun = j["quantum_run"]?.GetValue<string>(), Estimator = Opt("estimator", d.Estimator),
-        };
     }
 
-    /// <summary>Checks ranges and the noise model's file; the message names the option and the value.</summary>
+    /// <summary>Checks ranges, then the files the options name (a device's calibration); the message names the setting and the value.</summary>
     public void Validate()
     {
         ValidateRanges();
-        var noise = NoiseModel();
-        QGenEngine.Quantum.QuantumLayer.Check(QGenEngine.Quantum.Readout.Parse(Readout), GradMethod(), noise);
-        if (noise?.Device is { } device)
-            try { device.Check(QGenEngine.Quantum.Circuit.Template(Qubits, Layers, QGenEngine.Quantum.Circuit.ParseEntangler(Entangler))); }
-            catch (ArgumentException e) { throw new ArgumentException($"--noise-model {NoiseModelFile}: {e.Message}"); }
+        ModelCatalog.Get(Model).Check?.Invoke(this, true);
     }
 
-    /// <summary>Checks every value on its own (not the files it names): what a config.json read back must hold.</summary>
+    /// <summary>Checks every value on its own and against each other (not the files they name): what a config.json read back must hold.</summary>
     public void ValidateRanges()
     {
-        if (Epochs < 1) throw new ArgumentException($"--epochs: {Epochs} must be ≥ 1");
-        if (BatchSize < 2) throw new ArgumentException($"--batch-size: {BatchSize} must be ≥ 2");
-        if (!(Lr > 0) || float.IsInfinity(Lr)) throw new ArgumentException($"--lr: {Lr.ToString(CultureInfo.InvariantCulture)} must be a positive number");
-        if (Latent is < 1 or > 4096) throw new ArgumentException($"--latent: {Latent} is outside [1, 4096]");
-        if (BatchSize > 65536) throw new ArgumentException($"--batch-size: {BatchSize} is more than 65536");
-        if (EvalImages > 1_000_000) throw new ArgumentException($"--eval-images: {EvalImages} is more than 1000000");
-        if (FidSamples > 1_000_000) throw new ArgumentException($"--fid-samples: {FidSamples} is more than 1000000");
-        if (Qubits is < 1 or > 12) throw new ArgumentException($"--qubits: {Qubits} is outside [1, 12]");
-        if (Layers is < 0 or > 50) throw new ArgumentException($"--layers: {Layers} is outside [0, 50]");
-        if (EvalImages < 1) throw new ArgumentException($"--eval-images: {EvalImages} must be ≥ 1");
-        if (Limit < 0) throw new ArgumentException($"--limit: {Limit} must be ≥ 0");
-        if (!(Beta1 >= 0 && Beta1 < 1)) throw new ArgumentException($"--beta1: {Beta1.ToString(CultureInfo.InvariantCulture)} is outside [0, 1)");
-        if (FidEvery < 0) throw new ArgumentException($"--fid-every: {FidEvery} must be ≥ 0 (0: never)");
-        if (FidSamples < 10) throw new ArgumentException($"--fid-samples: {FidSamples} must be ≥ 10");
-        if (CodebookSize is < 2 or > 65536) throw new ArgumentException($"--codebook-size: {CodebookSize} is outside [2, 65536]");
-        if (CodeDim is < 1 or > 4096) throw new ArgumentException($"--code-dim: {CodeDim} is outside [1, 4096]");
-        if (!(Commitment >= 0) || float.IsInfinity(Commitment)) throw new ArgumentException($"--commitment: {Commitment.ToString(CultureInfo.InvariantCulture)} must be a number ≥ 0");
-        if (RestartDead < 0) throw new ArgumentException($"--restart-dead: {RestartDead} must be ≥ 0 (0: never)");
-        if (Limit > 0 && Limit < BatchSize) throw new ArgumentException($"--limit: {Limit} images do not fill one batch of {BatchSize}");
-        QGenEngine.Quantum.Circuit.ParseEntangler(Entangler);
-        var r = QGenEngine.Quantum.Readout.Parse(Readout);
-        if (ParseEncoding() == QGenEngine.Quantum.Encoding.Amplitude)
-        {
-            if (Model != "qvae") throw new ArgumentException($"--encoding amplitude: only qvae's circuit encodes h, not {Model}'s");
-            if (Qubits != 8) throw new ArgumentException($"--encoding amplitude: h's 256 units are the amplitudes of 8 qubits, not {Qubits}; use --qubits 8");
-        }
-        if (Model == "qgan")
-        {
-            Models.GanConfig.ParseQuantum(Quantum);
-            if (Quantum == "none") throw new ArgumentException("--quantum: 'none' is the classical gan: train gan");
-            if (r.Kind == QGenEngine.Quantum.ReadoutKind.Expval) throw new ArgumentException("--readout: the quantum GAN reads probabilities (probs or shots:N); expval is the attention block's");
-            if ((1 << Qubits) > 4096) throw new ArgumentException($"--qubits: {Qubits} gives 2^{Qubits} probabilities; the quantum GAN takes at most 12 qubits");
-        }
-        if (Model is "qgan-control" or "gan-uniform")
-        {
-            if (Quantum != "none") throw new ArgumentException($"--quantum: {Model} has no circuit (it is qgan's classical control); train qgan for circuits");
-        }
-        if (NoiseModelFile is null) NoiseModel();   // --noise's own syntax (a calibration file is checked by Validate)
-        GradMethod();
-        ModelCatalog.Get(Model);
+        var entry = ModelCatalog.Get(Model);
+        foreach (var s in entry.Settings) s.Check(Get(s));
+        if (Limit > 0 && Limit < BatchSize) throw new ArgumentException($"{TrainSettings.Limit.Ref}: {Limit} images do not fill one batch of {BatchSize}");
+        entry.Check?.Invoke(this, false);
     }
 }

@@ -94,7 +94,7 @@ public sealed class Trainer
             _resumeMeta = meta;
         }
         else if (File.Exists(ckpt))
-            throw new ArgumentException($"{runDir}: holds a run already (checkpoint.safetensors); pass --resume to continue it or choose another --out");
+            throw new ArgumentException($"{runDir}: holds a run already (checkpoint.safetensors); pass ⟨resume⟩ to continue it or choose another ⟨out⟩");
         AtomicFile.WriteText(Path.Combine(runDir, ConfigFile), o.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
@@ -217,7 +217,7 @@ public sealed class Trainer
                     {
                         values[i] = rows[r * width + i];
                         if (!double.IsFinite(values[i]))
-                            throw new InvalidOperationException($"{Scalars[i]} became {values[i]} at epoch {_epoch + 1}, step {step}; try a smaller --lr");
+                            throw new InvalidOperationException($"{Scalars[i]} became {values[i]} at epoch {_epoch + 1}, step {step}; try a smaller ⟨lr⟩");
                         _sums[i] += values[i];
                     }
                     _stepRows.Append(((long)_epoch * steps + step).ToString(CultureInfo.InvariantCulture)).Append(',')
