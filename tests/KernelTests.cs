@@ -36,7 +36,7 @@ public class KernelTests
                 var dx = Tensor.Empty(Cpu, x.Shape); var dw = Tensor.Zeros(Cpu, w.Shape);
                 Cpu.Conv2dBackward(x, w, y, dx, dw, null, g);
                 // A transposed convolution that runs as chunks of images side by side (3 images, 2 per chunk).
-                var tg = ConvGeometry.Transposed(3, 2, 16, 16, 16, 4, 4, 2, 2, 1, 1);
+                var tg = TransposedConvGeometry.Create(3, 2, 16, 16, 16, 4, 4, 2, 2, 1, 1);
                 var tx = Tensor.FromArray(Cpu, Data.Make(14, 3 * 2 * 16 * 16), 3, 2, 16, 16);
                 var tw = Tensor.FromArray(Cpu, Data.Make(15, 2 * 16 * 16), 2, 16, 4, 4);
                 var ty = Tensor.Empty(Cpu, 3, 16, 32, 32);

@@ -80,10 +80,10 @@ public interface IDevice
     void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g);
     /// <summary>Gradients of Conv2d; any of dx, dw, db may be null. dw and db are accumulated into (+=).</summary>
     void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g);
-    /// <summary>x (N,Cin,H,W), w (Cin,Cout,KH,KW), bias (Cout) → y (N,Cout,OH,OW); g from <see cref="ConvGeometry.Transposed"/>.</summary>
-    void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g);
+    /// <summary>x (N,Cin,H,W), w (Cin,Cout,KH,KW), bias (Cout) → y (N,Cout,OH,OW).</summary>
+    void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, TransposedConvGeometry g);
     /// <summary>Gradients of ConvTranspose2d; dw and db are accumulated into (+=).</summary>
-    void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g);
+    void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, TransposedConvGeometry g);
 
     // ---- normalisation, pooling, softmax --------------------------------------------------------
     /// <summary>

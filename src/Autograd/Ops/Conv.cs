@@ -34,9 +34,9 @@ public static partial class Ops
         SameDevice(x, weight);
         if (x.Rank != 4 || weight.Rank != 4 || x.Shape[1] != weight.Shape[0])
             throw new ArgumentException($"conv_transpose2d: input {Shape.Format(x.Shape)} does not match weight {Shape.Format(weight.Shape)} (expected (N, {weight.Shape[0]}, H, W))");
-        var geo = ConvGeometry.Transposed(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[1], weight.Shape[2], weight.Shape[3], stride, stride, padding, padding, outputPadding, outputPadding);
+        var geo = TransposedConvGeometry.Create(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[1], weight.Shape[2], weight.Shape[3], stride, stride, padding, padding, outputPadding, outputPadding);
         var dev = x.Device;
-        var y = Tensor.Empty(dev, geo.Batch, geo.InChannels, geo.InH, geo.InW);
+        var y = Tensor.Empty(dev, geo.Batch, geo.OutChannels, geo.OutH, geo.OutW);
         dev.ConvTranspose2d(x, weight, bias, y, geo);
         if (Graph.Needs(x, weight, bias))
             Graph.Record(y, [x, weight, bias], g =>

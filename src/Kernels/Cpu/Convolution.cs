@@ -242,10 +242,12 @@ public sealed partial class CpuDevice
 
     private readonly record struct ChunkJob(float[] X, int Xo, float[] W, int Wo, float[] Y, int Yo, Tensor? Bias, ConvGeometry G, int PerChunk);
 
-    // In g the transposed conv's input (N, Cin, H, W) is the "out" side, its output (N, Cout, OH, OW) the "in" side.
-    // Chunks of images run side by side, each through its own GEMM and col2im (serial inside a chunk).
-    public void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
+    // Run as the convolution whose data gradient it is (t.Adjoint: the transposed conv's input (N, Cin, H, W) is that
+    // conv's output side, its output (N, Cout, OH, OW) the conv's input side). Chunks of images run side by side, each
+    // through its own GEMM and col2im (serial inside a chunk).
+    public void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, TransposedConvGeometry t)
     {
+        var g = t.Adjoint;
         int k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW;
         var (per, chunks) = Chunking((long)k * plane, plane, g.Batch);
         CpuParallel.For(chunks, new ChunkJob(A(x), (int)x.Offset, A(w), (int)w.Offset, A(y), (int)y.Offset, bias, g, per), static (j, ci) =>
@@ -279,8 +281,9 @@ public sealed partial class CpuDevice
 
     // Chunks of images side by side, as in the forward: each computes its images' dx and its own part of dW, and the
     // parts are added to dW in chunk order (a fixed order: the same bits on any thread count).
-    public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
+    public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, TransposedConvGeometry t)
     {
+        var g = t.Adjoint;   // as the forward
         if (db is not null) AddChannelSums(dy, db, g.Batch, g.InChannels, g.InH * g.InW);
         if (dx is null && dw is null) return;
         int cin = g.OutChannels, k = g.InChannels * g.KernelH * g.KernelW, plane = g.OutH * g.OutW;

@@ -70,15 +70,17 @@ public sealed partial class IlgpuDevice
         if (dx is not null) ConvData(w, dy, dx, g);
     }
 
-    // The transposed conv is the conv of g run backwards: its input is g's output side.
-    public void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
+    // The transposed conv is the conv of t.Adjoint run backwards: its input is that conv's output side.
+    public void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, TransposedConvGeometry t)
     {
+        var g = t.Adjoint;
         ConvData(w, x, y, g);
         if (bias is not null) AddBias(y, bias, g.InChannels, g.InH * g.InW);
     }
 
-    public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
+    public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, TransposedConvGeometry t)
     {
+        var g = t.Adjoint;
         if (db is not null) BiasGrad(dy, db, g.InChannels, g.InH * g.InW);
         if (dw is null && dx is null) return;
         using var col = Im2Col(dy, g);   // both gradients read im2col(dy): built once

@@ -54,10 +54,9 @@ public sealed partial class ReferenceDevice
     }
 
     // x (N,Cin,H,W), w (Cin,Cout,KH,KW) → y (N,Cout,OH,OW): each input scatters a weighted kernel (PyTorch's definition).
-    // In g, the transposed conv's input is g's "out" side and its output g's "in" side.
-    public void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g)
+    public void ConvTranspose2d(Tensor x, Tensor w, Tensor? bias, Tensor y, TransposedConvGeometry g)
     {
-        int cin = g.OutChannels, h = g.OutH, wd = g.OutW, cout = g.InChannels, oh = g.InH, ow = g.InW;
+        int cin = g.InChannels, h = g.InH, wd = g.InW, cout = g.OutChannels, oh = g.OutH, ow = g.OutW;
         var X = Doubles(x); var W = Doubles(w); var Y = Doubles(y);
         for (int n = 0; n < g.Batch; n++)
             for (int co = 0; co < cout; co++)
@@ -79,9 +78,9 @@ public sealed partial class ReferenceDevice
                     }
     }
 
-    public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, ConvGeometry g)
+    public void ConvTranspose2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, TransposedConvGeometry g)
     {
-        int cin = g.OutChannels, h = g.OutH, wd = g.OutW, cout = g.InChannels, oh = g.InH, ow = g.InW;
+        int cin = g.InChannels, h = g.InH, wd = g.InW, cout = g.OutChannels, oh = g.OutH, ow = g.OutW;
         var X = Doubles(x); var W = Doubles(w); var G = Doubles(dy);
         if (db is not null)
             for (int n = 0; n < g.Batch; n++)
