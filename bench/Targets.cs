@@ -78,7 +78,7 @@ public static class Targets
     /// </summary>
     public static double CircuitFlops(Circuit c)
     {
-        int blocks = c.Scheduled.Count(op => op.Perm is null && op.Wire2 < 0);
+        int blocks = c.Scheduled.Count(op => op.Kind == FusedKind.Block);
         int rotations = c.Gates.Count(g => !g.IsTwoQubit && g.Kind != GateKind.H), hadamards = c.Gates.Count(g => g.Kind == GateKind.H);
         int graded = c.Gates.Count(g => g.Source != AngleSource.None);
         double pairs = c.Dim / 2.0;

@@ -1,10 +1,28 @@
 namespace QGenEngine.Quantum;
 
-/// <summary>
-/// A step of a fused program: a two-qubit gate, a block of single-qubit gates on one wire (applied in order), or a run
-/// of CNOT/CZ gates composed into one signed permutation of the basis (<see cref="Perm"/> set; Kind, wires unused).
-/// </summary>
-internal readonly record struct FusedOp(GateKind Kind, int Wire, int Wire2, Gate[] Block, Permutation? Perm = null);
+/// <summary>What a step of a fused program is.</summary>
+internal enum FusedKind
+{
+    /// <summary>Single-qubit gates on one wire (<see cref="FusedOp.Block"/>), applied in order.</summary>
+    Block,
+    /// <summary>One two-qubit gate on (<see cref="FusedOp.Wire"/>, <see cref="FusedOp.Wire2"/>).</summary>
+    Cnot, Cz,
+    /// <summary>A run of CNOT/CZ gates composed into one signed permutation of the basis (<see cref="FusedOp.Perm"/>).</summary>
+    Permutation,
+}
+
+/// <summary>A step of a fused program (<see cref="FusedKind"/>); the fields a kind does not use are -1, empty or null.</summary>
+internal readonly record struct FusedOp(FusedKind Kind, int Wire, int Wire2, Gate[] Block, Permutation? Perm = null)
+{
+    public static FusedOp OneQubit(int wire, Gate[] block) => new(FusedKind.Block, wire, -1, block);
+
+    public static FusedOp TwoQubit(Gate g) => new(g.Kind == GateKind.CNOT ? FusedKind.Cnot : FusedKind.Cz, g.Wire, g.Wire2, []);
+
+    public static FusedOp Permuting(Permutation p) => new(FusedKind.Permutation, -1, -1, [], p);
+
+    /// <summary>The two-qubit gate of a <see cref="FusedKind.Cnot"/> or <see cref="FusedKind.Cz"/> step.</summary>
+    public Gate Gate => new(Kind == FusedKind.Cnot ? GateKind.CNOT : GateKind.CZ, Wire, Wire2);
+}
 
 /// <summary>
 /// A signed permutation of the 2^n basis states as a gather: the new amplitude i is Sign[i] · old[Gather[i]]
@@ -65,14 +83,14 @@ internal static class Fusion
         var pending = new Dictionary<int, List<Gate>>();
         void Flush(int w)
         {
-            if (pending.Remove(w, out var b) && b.Count > 0) ops.Add(new FusedOp(GateKind.H, w, -1, b.ToArray()));
+            if (pending.Remove(w, out var b) && b.Count > 0) ops.Add(FusedOp.OneQubit(w, b.ToArray()));
         }
         foreach (var g in gates)
         {
             if (g.IsTwoQubit)
             {
                 Flush(g.Wire); Flush(g.Wire2);
-                ops.Add(new FusedOp(g.Kind, g.Wire, g.Wire2, []));
+                ops.Add(FusedOp.TwoQubit(g));
             }
             else
             {
@@ -105,19 +123,19 @@ internal static class Fusion
         void EndRun()
         {
             if (run.Count == 1) order.Add(run[0]);
-            else if (run.Count > 1) order.Add(new FusedOp(GateKind.CNOT, -1, -1, [], Permutation.Of(run.Select(o => new Gate(o.Kind, o.Wire, o.Wire2)), qubits)));
+            else if (run.Count > 1) order.Add(FusedOp.Permuting(Permutation.Of(run.Select(o => o.Gate), qubits)));
             run.Clear();
         }
         while (emitted < ops.Count)
         {
             bool any = false;
             for (int i = 0; i < ops.Count; i++)
-                if (!done[i] && ops[i].Wire2 < 0 && Ready(i)) { EndRun(); Emit(i, order); any = true; }
+                if (!done[i] && ops[i].Kind == FusedKind.Block && Ready(i)) { EndRun(); Emit(i, order); any = true; }
             for (bool more = true; more;)
             {
                 more = false;
                 for (int i = 0; i < ops.Count; i++)
-                    if (!done[i] && ops[i].Wire2 >= 0 && Ready(i)) { Emit(i, run); more = any = true; }
+                    if (!done[i] && ops[i].Kind != FusedKind.Block && Ready(i)) { Emit(i, run); more = any = true; }
             }
             EndRun();
             if (!any) throw new InvalidOperationException("fusion schedule stalled");   // cannot happen: the first unemitted op is always ready
@@ -125,5 +143,5 @@ internal static class Fusion
         return order;
     }
 
-    private static int[] Wires(FusedOp o) => o.Wire2 >= 0 ? [o.Wire, o.Wire2] : [o.Wire];
+    private static int[] Wires(FusedOp o) => o.Kind == FusedKind.Block ? [o.Wire] : [o.Wire, o.Wire2];
 }

@@ -162,7 +162,7 @@ public static class Simulator
         }
 
         /// <summary>The plans of the fused program's blocks (null for two-qubit gates), made by whichever group needs them first.</summary>
-        private BlockPlan?[] Plans => LazyInitializer.EnsureInitialized(ref _plans, () => _ops.Select(o => o.Perm is null && o.Wire2 < 0 ? Plan(o) : null).ToArray());
+        private BlockPlan?[] Plans => LazyInitializer.EnsureInitialized(ref _plans, () => _ops.Select(o => o.Kind == FusedKind.Block ? Plan(o) : null).ToArray());
 
         public void RunGroup(int group)
         {
@@ -253,15 +253,15 @@ public static class Simulator
                 for (int oi = _ops.Count - 1; oi >= 0; oi--)
                 {
                     var op = _ops[oi];
-                    if (op.Perm is { } perm)
+                    if (op is { Kind: FusedKind.Permutation, Perm: { } perm })
                     {
                         var spare = StateBatch<T>.Scratch(n, lanes, 2, clear: false);
                         psi.Permute(perm.Inverse, spare); lam.Permute(perm.Inverse, spare);
                         continue;
                     }
-                    if (op.Wire2 >= 0)
+                    if (op.Kind is FusedKind.Cnot or FusedKind.Cz)
                     {
-                        if (op.Kind == GateKind.CNOT) { psi.Cnot(op.Wire, op.Wire2); lam.Cnot(op.Wire, op.Wire2); }
+                        if (op.Kind == FusedKind.Cnot) { psi.Cnot(op.Wire, op.Wire2); lam.Cnot(op.Wire, op.Wire2); }
                         else { psi.Cz(op.Wire, op.Wire2); lam.Cz(op.Wire, op.Wire2); }
                         continue;
                     }
@@ -386,9 +386,9 @@ public static class Simulator
 
         private void ApplyOp(StateBatch<T> s, FusedOp op, BlockPlan? plan, int b0, bool inverse, T[] mat, (double[] Cos, double[] Sin) half)
         {
-            if (op.Perm is not null) { s.Permute(op.Perm, StateBatch<T>.Scratch(s.Qubits, s.Lanes, 2, clear: false)); return; }
-            if (op.Kind == GateKind.CNOT) { s.Cnot(op.Wire, op.Wire2); return; }
-            if (op.Kind == GateKind.CZ) { s.Cz(op.Wire, op.Wire2); return; }
+            if (op.Kind == FusedKind.Permutation) { s.Permute(op.Perm!, StateBatch<T>.Scratch(s.Qubits, s.Lanes, 2, clear: false)); return; }
+            if (op.Kind == FusedKind.Cnot) { s.Cnot(op.Wire, op.Wire2); return; }
+            if (op.Kind == FusedKind.Cz) { s.Cz(op.Wire, op.Wire2); return; }
             FillMatrix(plan!, b0, inverse, mat, half);
             s.Apply1(op.Wire, mat);
         }
@@ -417,7 +417,7 @@ public static class Simulator
                 else { psi.Cz(g.Wire, g.Wire2); lam.Cz(g.Wire, g.Wire2); }
                 return;
             }
-            FillMatrix(Plan(new FusedOp(GateKind.H, g.Wire, -1, [g])), b0, inverse: true, mat, half);
+            FillMatrix(Plan(FusedOp.OneQubit(g.Wire, [g])), b0, inverse: true, mat, half);
             psi.Apply1(g.Wire, mat);
             lam.Apply1(g.Wire, mat);
         }

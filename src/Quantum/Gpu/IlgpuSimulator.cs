@@ -238,13 +238,14 @@ public sealed class IlgpuSimulator : IDisposable
             if (barrier) Group.Barrier();
             return;
         }
-        float a = inverse ? -angle : angle, c = MathF.Cos(a / 2), s = MathF.Sin(a / 2), h = 0.70710678118654752f;
-        // u = [[u00, u01], [u10, u11]] (QUANTUM.md); H is its own inverse, R(θ)† = R(−θ).
-        float u00r = c, u00i = 0, u01r = 0, u01i = 0, u10r = 0, u10i = 0, u11r = c, u11i = 0;
-        if (kind == (int)GateKind.H) { u00r = h; u01r = h; u10r = h; u11r = -h; }
-        else if (kind == (int)GateKind.RX) { u01i = -s; u10i = -s; }
-        else if (kind == (int)GateKind.RY) { u01r = -s; u10r = s; }
-        else { u00i = -s; u11i = s; }
+        // The gate's matrix from the one table (GateTable); H is its own inverse, R(θ)† = R(−θ).
+        float a = inverse ? -angle : angle;
+        float c = MathF.Cos(a / 2), s = MathF.Sin(a / 2);
+        int row = GateTable.Row((GateKind)kind);
+        float u00r = GateTable.Value(GateTable.Entry(row, 0), c, s), u00i = GateTable.Value(GateTable.Entry(row, 1), c, s),
+              u01r = GateTable.Value(GateTable.Entry(row, 2), c, s), u01i = GateTable.Value(GateTable.Entry(row, 3), c, s),
+              u10r = GateTable.Value(GateTable.Entry(row, 4), c, s), u10i = GateTable.Value(GateTable.Entry(row, 5), c, s),
+              u11r = GateTable.Value(GateTable.Entry(row, 6), c, s), u11i = GateTable.Value(GateTable.Entry(row, 7), c, s);
         int bit = 1 << (n - 1 - wire);
         for (int p = Group.IdxX; p < dim / 2; p += Group.DimX)
         {
