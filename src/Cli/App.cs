@@ -21,7 +21,7 @@ public static class App
 
     /// <summary>The exceptions that are a user's (bad input, a missing or damaged file): one line, exit code 2. Anything else is our bug.</summary>
     public static bool IsUserError(Exception e) =>
-        e is CliException or ArgumentException or IOException or UnauthorizedAccessException or FormatException
+        e is CliException or QGenEngine.Studies.StudyException or ArgumentException or IOException or UnauthorizedAccessException or FormatException
           or QGenEngine.Models.Data.DataException or QGenEngine.Autograd.CheckpointException or System.Text.Json.JsonException;
 
     /// <summary>A user error's message as printed: one line (a parser's excerpt of the file may hold line breaks), at most 600 characters.</summary>
@@ -35,6 +35,7 @@ public static class App
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default)
     {
+        QGenEngine.Studies.StudyRunner.Program = typeof(App).Assembly;   // a study's children run this program
         // A command that takes the token stops cleanly on it (training at a checkpoint); the others end at once on Ctrl-C or SIGTERM.
         CancellationToken Token() { StopsCleanly = true; return cancel; }
         var root = new RootCommand("qgen-engine: classical and quantum-enhanced generative models of images, on an engine of our own");

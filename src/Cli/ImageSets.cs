@@ -6,7 +6,7 @@ using QGenEngine.Models.Data;
 using QGenEngine.Models.Metrics;
 using QGenEngine.Models.Training;
 using QGenEngine.Tensors;
-using SkiaSharp;
+using QGenEngine.Studies;
 
 namespace QGenEngine.Cli;
 
@@ -64,24 +64,6 @@ public static class ImageSets
         throw new CliException($"{spec}: not an image set; expected mnist:train[:N], mnist:test[:N], fashion:test, an IDX file, a folder of PNGs or a run directory");
     }
 
-    /// <summary>A PNG of any size as grey values in [0, 1] (colour is converted by luminance), with its width and height.</summary>
-    public const long MaxPixels = 4096L * 4096;
-
-    public static (float[] Pixels, int Width, int Height) ReadPng(string path)
-    {
-        if (!File.Exists(path)) throw new CliException($"{path}: not found");
-        // The size from the header first: a few KB that declare 30,000 × 30,000 pixels are refused before they inflate.
-        using (var codec = SKCodec.Create(path) ?? throw new CliException($"{path}: not a readable PNG"))
-            if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
-                throw new CliException($"{path}: {codec.Info.Width}×{codec.Info.Height} pixels; images here are at most {MaxPixels:N0} pixels (e.g. 4096×4096)");
-        using var bmp = SKBitmap.Decode(path) ?? throw new CliException($"{path}: not a readable PNG");
-        var dst = new float[bmp.Width * bmp.Height];
-        for (int y = 0; y < bmp.Height; y++)
-            for (int x = 0; x < bmp.Width; x++)
-            {
-                var c = bmp.GetPixel(x, y);
-                dst[y * bmp.Width + x] = (0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue) / 255f;
-            }
-        return (dst, bmp.Width, bmp.Height);
-    }
+    /// <summary>A PNG of any size as grey values in [0, 1], with its width and height (<see cref="Imaging.ReadPng"/>).</summary>
+    public static (float[] Pixels, int Width, int Height) ReadPng(string path) => Imaging.ReadPng(path);
 }

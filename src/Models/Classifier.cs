@@ -56,6 +56,8 @@ public sealed class Classifier : Module, ITrainable, IClassifying
     public IReadOnlyList<(string Name, Module Module, string Prefix)> Parts => [("model", this, "")];
     public IReadOnlyList<string> Scalars { get; } = ["loss"];
 
+    public string? ScalarFormat(string name) => name == "test_accuracy" ? "F4" : null;
+
     public Tensor[] TrainStep(Batch batch, Parts parts)
     {
         var loss = Logits(batch.Images).CrossEntropy(batch.Labels);

@@ -150,6 +150,11 @@ public sealed class Gan : Module, ITrainable, ICircuitGenerator, IEpochStatistic
     /// <summary>d_real and d_fake: the discriminator's mean probability on the real and the fake batch, before its update.</summary>
     public IReadOnlyList<string> Scalars { get; } = ["d_loss", "g_loss", "d_real", "d_fake"];
 
+    /// <summary>The discriminator's mean outputs near 0.5 differ in the third place.</summary>
+    public string? ScalarFormat(string name) => name is "d_real" or "d_fake" ? "F3" : null;
+
+    public IReadOnlyList<string> StabilityScalars { get; } = ["d_loss", "g_loss"];
+
     /// <summary>Discriminator loss on logits of a real and a fake batch: BCE(real, 1) + BCE(fake, 0), each a batch mean.</summary>
     public static Tensor DiscriminatorLoss(Tensor realLogits, Tensor fakeLogits) =>
         realLogits.BceWithLogits(Tensor.Full(realLogits.Device, 1f, realLogits.Shape))

@@ -82,6 +82,15 @@ public interface ITrainable
     /// <summary>The names of the scalars <see cref="TrainStep"/> returns, in order (loss terms, discriminator outputs, ...).</summary>
     IReadOnlyList<string> Scalars { get; }
 
+    /// <summary>
+    /// How the epoch line shows one of this model's scalars (its step's, its validation's, its epoch statistics'): a .NET
+    /// numeric format ("F3"), or null for the framework's (<see cref="Training.EpochLine"/>: F2).
+    /// </summary>
+    string? ScalarFormat(string name) => null;
+
+    /// <summary>The per-step scalars whose spread over the last epoch says whether training was stable (a GAN's two losses); `eval` reports it.</summary>
+    IReadOnlyList<string> StabilityScalars => [];
+
     /// <summary>One training step on a batch: forward, backward and the updates of whichever parts it steps. Returns 0-d scalar tensors.</summary>
     Tensor[] TrainStep(Batch batch, Parts parts);
 

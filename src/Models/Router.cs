@@ -274,6 +274,8 @@ public sealed class Router : Module, ITrainable, IPrepared
     /// <summary>mse: mean squared error of the standardised log BCE.</summary>
     public IReadOnlyList<string> Scalars { get; } = ["mse"];
 
+    public string? ScalarFormat(string name) => name == "test_spearman" ? "F4" : null;
+
     public Tensor[] TrainStep(Batch batch, Parts parts)
     {
         if (_trainTargets is null) throw new InvalidOperationException("the router's targets are not loaded (Prepare was not called)");

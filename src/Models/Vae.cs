@@ -128,6 +128,8 @@ public sealed class Vae : Module, ITrainable, IGenerative, ICircuitReconstructor
     public IReadOnlyList<(string Name, Module Module, string Prefix)> Parts => [("model", this, "")];
     public IReadOnlyList<string> Scalars { get; } = ["loss", "bce", "kl"];
 
+    public string? ScalarFormat(string name) => name == "test_ssim" ? "F4" : null;
+
     public Tensor[] TrainStep(Batch batch, Parts parts)
     {
         var (l, bce, kl) = Loss(batch.Images);

@@ -145,6 +145,8 @@ public sealed class VqVae : Module, ITrainable, IReconstructive, IPrepared, IEpo
     public IReadOnlyList<(string Name, Module Module, string Prefix)> Parts => [("model", this, "")];
     public IReadOnlyList<string> Scalars { get; } = ["loss", "bce", "vq", "batch_perplexity"];
 
+    public string? ScalarFormat(string name) => name switch { "test_ssim" => "F4", "codes_used" or "dead_codes" or "restarted_codes" => "F0", _ => null };
+
     public Tensor[] TrainStep(Batch batch, Parts parts)
     {
         var part = parts["model"];

@@ -1,7 +1,7 @@
 using QGenEngine.Autograd;
 using SkiaSharp;
 
-namespace QGenEngine.Cli;
+namespace QGenEngine.Studies;
 
 /// <summary>Pictures of a run: grids of grey images (white digits on black, as MNIST) and the loss curves, written atomically.</summary>
 public static class Imaging
@@ -297,5 +297,26 @@ public static class Imaging
     {
         var png = plt.GetImageBytes(880, 500, ScottPlot.ImageFormat.Png);
         AtomicFile.Write(path, s => s.Write(png));
+    }
+
+    /// <summary>A PNG of any size as grey values in [0, 1] (colour is converted by luminance), with its width and height.</summary>
+    public const long MaxPixels = 4096L * 4096;
+
+    public static (float[] Pixels, int Width, int Height) ReadPng(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found");
+        // The size from the header first: a few KB that declare 30,000 × 30,000 pixels are refused before they inflate.
+        using (var codec = SKCodec.Create(path) ?? throw new FormatException($"{path}: not a readable PNG"))
+            if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+                throw new FormatException($"{path}: {codec.Info.Width}×{codec.Info.Height} pixels; images here are at most {MaxPixels:N0} pixels (e.g. 4096×4096)");
+        using var bmp = SKBitmap.Decode(path) ?? throw new FormatException($"{path}: not a readable PNG");
+        var dst = new float[bmp.Width * bmp.Height];
+        for (int y = 0; y < bmp.Height; y++)
+            for (int x = 0; x < bmp.Width; x++)
+            {
+                var c = bmp.GetPixel(x, y);
+                dst[y * bmp.Width + x] = (0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue) / 255f;
+            }
+        return (dst, bmp.Width, bmp.Height);
     }
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace QGenEngine.Cli.Study;
+namespace QGenEngine.Studies;
 
 /// <summary>What a Slurm submission asks for (sbatch's own options).</summary>
 public sealed record SlurmOptions(string? Partition = null, string? Time = null, int CpusPerTask = 2, int? MaxParallel = null, int? Gpus = null);
@@ -82,11 +82,11 @@ public static class SlurmExecutor
     /// <summary>Submits what is not finished and not queued; returns the exit code. With dryRun, prints the script and the sbatch commands.</summary>
     public static int Submit(StudySpec spec, string studyDir, IReadOnlyList<PlannedRun> runs, SlurmOptions o, bool dryRun, TextWriter stdout)
     {
-        if (o.CpusPerTask < 1) throw new CliException($"--cpus-per-task: {o.CpusPerTask} must be ≥ 1");
-        if (o.MaxParallel is < 1) throw new CliException($"--max-parallel: {o.MaxParallel} must be ≥ 1");
-        if (o.Gpus is < 0) throw new CliException($"--gpus: {o.Gpus} must be ≥ 0");
+        if (o.CpusPerTask < 1) throw new StudyException($"--cpus-per-task: {o.CpusPerTask} must be ≥ 1");
+        if (o.MaxParallel is < 1) throw new StudyException($"--max-parallel: {o.MaxParallel} must be ≥ 1");
+        if (o.Gpus is < 0) throw new StudyException($"--gpus: {o.Gpus} must be ≥ 0");
         bool haveSbatch = Which("sbatch");
-        if (!dryRun && !haveSbatch) throw new CliException("--executor slurm: sbatch is not on PATH; run this on a Slurm login node (or start the local cluster: tools/slurm/start.sh)");
+        if (!dryRun && !haveSbatch) throw new StudyException("--executor slurm: sbatch is not on PATH; run this on a Slurm login node (or start the local cluster: tools/slurm/start.sh)");
         var queued = haveSbatch ? Queued(studyDir) : [];
         var todo = runs.Where(r => StudyRunner.State(r) != RunState.Done && !queued.ContainsKey(r.Index)).Select(r => r.Index).ToHashSet();
         int done = runs.Count(r => StudyRunner.State(r) == RunState.Done);
@@ -125,7 +125,7 @@ public static class SlurmExecutor
             {
                 string msg = (err + " " + output).Trim().Replace('\n', ' ');
                 if (submitted.Count > 0) RecordJobs(studyDir, submitted);
-                throw new CliException($"sbatch refused the job: {msg}" + (submitted.Count > 0 ? $" (arrays {string.Join(", ", submitted.Select(s => s.Id))} were submitted)" : ""));
+                throw new StudyException($"sbatch refused the job: {msg}" + (submitted.Count > 0 ? $" (arrays {string.Join(", ", submitted.Select(s => s.Id))} were submitted)" : ""));
             }
             previous = output.Trim().Split(';')[0];
             submitted.Add((previous, levels[i].Select(r => r.Index).ToList()));

@@ -7,7 +7,7 @@ using QGenEngine.Models.Training;
 using QGenEngine.Quantum;
 using QGenEngine.Tensors;
 
-namespace QGenEngine.Cli.Study;
+namespace QGenEngine.Studies;
 
 /// <summary>
 /// `study report`: evaluates the finished runs that have no current eval.json (`eval --run`), then writes the study
@@ -22,17 +22,18 @@ public static class StudyReport
 
     /// <param name="reportDir">where REPORT.md, results.csv, the pictures and the runs' summaries (runs/RUN/) go; the study directory by default</param>
     /// <param name="routeImages">test images a router run is evaluated on by `route`</param>
-    public static int Write(StudySpec spec, string dir, IReadOnlyList<PlannedRun> runs, IDevice dev, int evalSamples, TextWriter stdout, int routeImages = 10_000,
-                            string? reportDir = null)
+    /// <param name="run">the program's `eval` and `route` commands, which evaluate a finished run</param>
+    public static int Write(StudySpec spec, string dir, IReadOnlyList<PlannedRun> runs, IDevice dev, int evalSamples, TextWriter stdout, ProgramCommand run,
+                            int routeImages = 10_000, string? reportDir = null)
     {
         reportDir ??= dir;
         Directory.CreateDirectory(reportDir);
         // 1. Every run finished in the study directory: evaluated (eval.json; route.json for a router) and summarised into reportDir/runs/.
-        foreach (var r in runs.Where(StudyRunner.Finished)) Finish(r, reportDir, dev, evalSamples, routeImages, stdout, spec.NoiseModels);
+        foreach (var r in runs.Where(StudyRunner.Finished)) Finish(r, reportDir, dev, evalSamples, routeImages, stdout, run, spec.NoiseModels);
         // 2. The report, from the summaries alone (a clean clone holds them; checkpoints are not needed).
         var results = runs.Select(r => StudySummaries.Read(r, reportDir)).OfType<RunSummary>().ToList();
         if (results.Count == 0)
-            throw new CliException($"{dir}: no run of the study has finished yet (and {Path.Combine(reportDir, StudySummaries.RunsFolder)} holds no summary); `qgen-engine study run {spec.Path}` first");
+            throw new StudyException($"{dir}: no run of the study has finished yet (and {Path.Combine(reportDir, StudySummaries.RunsFolder)} holds no summary); `qgen-engine study run {spec.Path}` first");
         WriteReport(spec, runs, results, reportDir, evalSamples);
         int missing = runs.Count - results.Count;
         stdout.WriteLine($"wrote {Path.Combine(reportDir, ReportFile)}, {CsvFile} and the pictures ({results.Count} runs; {missing} not finished)");
@@ -44,7 +45,8 @@ public static class StudyReport
     /// (eval.json, unless one newer than the checkpoint exists), `route` for a router, and, with a
     /// <paramref name="reportDir"/>, its summary there. Failures are warnings: the report evaluates again later.
     /// </summary>
-    public static void Finish(PlannedRun r, string? reportDir, IDevice dev, int evalSamples, int routeImages, TextWriter stdout, IReadOnlyList<string>? noiseModels = null)
+    public static void Finish(PlannedRun r, string? reportDir, IDevice dev, int evalSamples, int routeImages, TextWriter stdout, ProgramCommand run,
+                              IReadOnlyList<string>? noiseModels = null)
     {
         var evalPath = Path.Combine(r.Dir, "eval.json");
         var ckpt = Path.Combine(r.Dir, Trainer.CheckpointFile);
@@ -52,7 +54,7 @@ public static class StudyReport
         {
             stdout.WriteLine($"evaluating {r.Name} ({evalSamples} samples) ...");
             var err = new StringWriter();
-            int code = App.Run(["eval", "--run", r.Dir, "--n", evalSamples.ToString(CultureInfo.InvariantCulture), "--device", dev.Name], TextWriter.Null, err);
+            int code = run(["eval", "--run", r.Dir, "--n", evalSamples.ToString(CultureInfo.InvariantCulture), "--device", dev.Name], TextWriter.Null, err);
             if (code != 0) { stdout.WriteLine($"warning: eval of {r.Name} failed: {err.ToString().Trim()}"); return; }
         }
         // A router is measured by `route` (its five policies on the test set) beside its eval.
@@ -62,7 +64,7 @@ public static class StudyReport
             stdout.WriteLine($"routing with {r.Name} ...");
             var err = new StringWriter();
             string set = (ModelCatalog.ReadOptions(r.Dir).Dataset == "fashion" ? "fashion" : "mnist") + ":test:" + routeImages.ToString(CultureInfo.InvariantCulture);
-            if (App.Run(["route", "--router", r.Dir, "--images", set, "--out", r.Dir, "--json", "--device", dev.Name], TextWriter.Null, err) != 0)
+            if (run(["route", "--router", r.Dir, "--images", set, "--out", r.Dir, "--json", "--device", dev.Name], TextWriter.Null, err) != 0)
                 stdout.WriteLine($"warning: route with {r.Name} failed: {err.ToString().Trim()}");
         }
         // Under each of the spec's device calibrations, where the run has a circuit (eval-noise-<file>.json beside eval.json).
@@ -73,7 +75,7 @@ public static class StudyReport
                 if (File.Exists(noisy) && File.GetLastWriteTimeUtc(noisy) >= File.GetLastWriteTimeUtc(ckpt)) continue;
                 stdout.WriteLine($"evaluating {r.Name} under the noise model {Path.GetFileName(nm)} ({evalSamples} samples) ...");
                 var err = new StringWriter();
-                if (App.Run(["eval", "--run", r.Dir, "--n", evalSamples.ToString(CultureInfo.InvariantCulture), "--noise-model", nm, "--device", dev.Name], TextWriter.Null, err) != 0)
+                if (run(["eval", "--run", r.Dir, "--n", evalSamples.ToString(CultureInfo.InvariantCulture), "--noise-model", nm, "--device", dev.Name], TextWriter.Null, err) != 0)
                     stdout.WriteLine($"warning: eval of {r.Name} under {nm} failed: {err.ToString().Trim()}");
             }
         if (reportDir is null) return;

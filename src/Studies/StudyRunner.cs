@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using QGenEngine.Kernels.Cpu;
 using QGenEngine.Models.Training;
 
-namespace QGenEngine.Cli.Study;
+namespace QGenEngine.Studies;
 
 /// <summary>Where a run stands. Summarised: not in the study directory (a new machine, a fresh checkout), but its complete
 /// summary is in the report's folder (`--summaries`), and no run still to train needs its checkpoint: it counts as finished.</summary>
@@ -84,12 +84,18 @@ public static class StudyRunner
     public static string[] TrainArgs(PlannedRun r) =>
         File.Exists(Path.Combine(r.Dir, Trainer.CheckpointFile)) ? [.. r.Args, "--resume"] : [.. r.Args];
 
-    /// <summary>How this program is started again: the apphost, or `dotnet qgen-engine.dll`.</summary>
+    /// <summary>
+    /// The program whose commands a study's child processes run (`study run-one`, `train`): the CLI's assembly, which
+    /// the CLI sets (the composition root); by default the process's entry assembly.
+    /// </summary>
+    public static System.Reflection.Assembly Program { get; set; } = System.Reflection.Assembly.GetEntryAssembly()!;
+
+    /// <summary>How <see cref="Program"/> is started again: the apphost, or `dotnet qgen-engine.dll`.</summary>
     public static (string File, string[] Prefix) Self()
     {
-        string dll = typeof(StudyRunner).Assembly.Location;
+        string dll = Program.Location;
         string? process = Environment.ProcessPath;
-        bool entry = System.Reflection.Assembly.GetEntryAssembly() == typeof(StudyRunner).Assembly;
+        bool entry = System.Reflection.Assembly.GetEntryAssembly() == Program;
         if (entry && process is not null && Path.GetFileNameWithoutExtension(process) != "dotnet") return (process, []);   // the apphost
         // `dotnet qgen-engine.dll` (also when the command tree runs inside another program, as in the tests)
         string dotnet = entry && process is not null ? process : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";

@@ -4,7 +4,7 @@ using System.Text;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace QGenEngine.Cli.Study;
+namespace QGenEngine.Studies;
 
 /// <summary>One training run of a study: its `train` arguments and its run directory.</summary>
 /// <param name="Needs">indices of runs whose directories this one's options name (a prior's --vqvae), which must finish first</param>
@@ -62,27 +62,27 @@ public sealed class StudySpec
     /// <summary>Reads and checks a spec; <paramref name="trainOptions"/> are the names `train` accepts (without --).</summary>
     public static StudySpec Load(string path, ISet<string> trainOptions, string? profile = null)
     {
-        if (!File.Exists(path)) throw new CliException($"{path}: not found; expected a study spec (YAML)");
+        if (!File.Exists(path)) throw new StudyException($"{path}: not found; expected a study spec (YAML)");
         var yaml = new YamlStream();
         CheckSize(path);
         try { using var r = new StreamReader(path); yaml.Load(r); }
-        catch (YamlException e) { throw new CliException($"{path}:{e.Start.Line}: not valid YAML ({e.Message})"); }
+        catch (YamlException e) { throw new StudyException($"{path}:{e.Start.Line}: not valid YAML ({e.Message})"); }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
-            throw new CliException($"{path}: not valid YAML ({e.Message})");   // what YamlDotNet's scanner throws on some malformed input
+            throw new StudyException($"{path}: not valid YAML ({e.Message})");   // what YamlDotNet's scanner throws on some malformed input
         }
         if (yaml.Documents.Count != 1 || yaml.Documents[0].RootNode is not YamlMappingNode root)
-            throw new CliException($"{path}: expected one YAML mapping (name:, model:, options:, seeds:, vary:, ...)");
+            throw new StudyException($"{path}: expected one YAML mapping (name:, model:, options:, seeds:, vary:, ...)");
         string At(YamlNode n) => $"{path}:{n.Start.Line}";
 
         foreach (var (k, _) in root.Children)
             if (!TopKeys.Contains(Scalar(k, path)))
-                throw new CliException($"{At(k)}: unknown key '{Scalar(k, path)}'; expected one of {string.Join(", ", TopKeys)}");
+                throw new StudyException($"{At(k)}: unknown key '{Scalar(k, path)}'; expected one of {string.Join(", ", TopKeys)}");
         YamlNode? Get(YamlMappingNode m, string key) => m.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
 
-        string name = Get(root, "name") is { } nn ? Scalar(nn, path) : throw new CliException($"{path}: needs 'name:' (the study's name)");
+        string name = Get(root, "name") is { } nn ? Scalar(nn, path) : throw new StudyException($"{path}: needs 'name:' (the study's name)");
         if (name.Length == 0 || name.Any(c => !(char.IsLetterOrDigit(c) || c is '-' or '_' or '.')))
-            throw new CliException($"{At(Get(root, "name")!)}: name '{name}' must be letters, digits, '-', '_' or '.' (it names a directory)");
+            throw new StudyException($"{At(Get(root, "name")!)}: name '{name}' must be letters, digits, '-', '_' or '.' (it names a directory)");
 
         var options = OptionMap(Get(root, "options"), path, trainOptions);
         var seeds = Get(root, "seeds") is { } sn ? Ints(sn, path, "seeds") : [1];
@@ -94,10 +94,10 @@ public sealed class StudySpec
             var profiles = Get(root, "profiles") as YamlMappingNode;
             var p = profiles is null ? null : Get(profiles, profile);
             if (p is not YamlMappingNode pm)
-                throw new CliException($"{path}: no profile '{profile}'" + (profiles is null ? " (the spec has no profiles:)" : $"; it has {string.Join(", ", profiles.Children.Keys.Select(k => Scalar(k, path)))}"));
+                throw new StudyException($"{path}: no profile '{profile}'" + (profiles is null ? " (the spec has no profiles:)" : $"; it has {string.Join(", ", profiles.Children.Keys.Select(k => Scalar(k, path)))}"));
             foreach (var (k, _) in pm.Children)
                 if (Scalar(k, path) is not ("options" or "seeds" or "vary" or "grid"))
-                    throw new CliException($"{At(k)}: unknown key '{Scalar(k, path)}' in profile '{profile}'; expected options, seeds, vary or grid");
+                    throw new StudyException($"{At(k)}: unknown key '{Scalar(k, path)}' in profile '{profile}'; expected options, seeds, vary or grid");
             foreach (var (k, v) in OptionMap(Get(pm, "options"), path, trainOptions)) options[k] = v;
             if (Get(pm, "seeds") is { } ps) seeds = Ints(ps, path, "seeds");
             if (Get(pm, "vary") is { } pv) vary = Factors(pv, path, trainOptions, "vary");
@@ -108,48 +108,48 @@ public sealed class StudySpec
         if (Get(root, "model") is { } mn) models.Add((Scalar(mn, path), new Dictionary<string, string>(), null));
         if (Get(root, "models") is { } ms)
         {
-            if (ms is not YamlSequenceNode seq) throw new CliException($"{At(ms)}: 'models' must be a list");
+            if (ms is not YamlSequenceNode seq) throw new StudyException($"{At(ms)}: 'models' must be a list");
             foreach (var item in seq)
             {
                 if (item is YamlScalarNode) { models.Add((Scalar(item, path), new Dictionary<string, string>(), null)); continue; }
-                if (item is not YamlMappingNode im) throw new CliException($"{At(item)}: a model is a name or {{model: NAME, options: {{...}}}}");
+                if (item is not YamlMappingNode im) throw new StudyException($"{At(item)}: a model is a name or {{model: NAME, options: {{...}}}}");
                 foreach (var (k, _) in im.Children)
                     if (Scalar(k, path) is not ("model" or "options" or "vary"))
-                        throw new CliException($"{At(k)}: unknown key '{Scalar(k, path)}' in a model entry; expected model, options or vary");
-                string m = Get(im, "model") is { } x ? Scalar(x, path) : throw new CliException($"{At(im)}: a model entry needs 'model:'");
+                        throw new StudyException($"{At(k)}: unknown key '{Scalar(k, path)}' in a model entry; expected model, options or vary");
+                string m = Get(im, "model") is { } x ? Scalar(x, path) : throw new StudyException($"{At(im)}: a model entry needs 'model:'");
                 models.Add((m, OptionMap(Get(im, "options"), path, trainOptions), Get(im, "vary") is { } mv ? Factors(mv, path, trainOptions, "vary") : null));
             }
         }
-        if (models.Count == 0) throw new CliException($"{path}: names no model; add 'model: vae' or 'models: [...]'");
+        if (models.Count == 0) throw new StudyException($"{path}: names no model; add 'model: vae' or 'models: [...]'");
         foreach (var (m, _, _) in models)
             if (QGenEngine.Models.ModelCatalog.Find(m) is null)
-                throw new CliException($"{path}: unknown model '{m}'; expected one of {QGenEngine.Models.ModelCatalog.Names}");
-        if (seeds.Count == 0) throw new CliException($"{path}: 'seeds' is empty; the study would hold no runs");
+                throw new StudyException($"{path}: unknown model '{m}'; expected one of {QGenEngine.Models.ModelCatalog.Names}");
+        if (seeds.Count == 0) throw new StudyException($"{path}: 'seeds' is empty; the study would hold no runs");
         var comparisons = new List<(string, string)>();
         if (Get(root, "comparisons") is { } cn)
         {
-            if (cn is not YamlSequenceNode cs) throw new CliException($"{At(cn)}: 'comparisons' must be a list of pairs, e.g. [[qvae, vae], [qgan, gan]]");
+            if (cn is not YamlSequenceNode cs) throw new StudyException($"{At(cn)}: 'comparisons' must be a list of pairs, e.g. [[qvae, vae], [qgan, gan]]");
             foreach (var pair in cs)
             {
                 if (pair is not YamlSequenceNode ps || ps.Children.Count != 2)
-                    throw new CliException($"{At(pair)}: a comparison is a pair of models, e.g. [qgan, gan]");
+                    throw new StudyException($"{At(pair)}: a comparison is a pair of models, e.g. [qgan, gan]");
                 string a = Scalar(ps.Children[0], path), b = Scalar(ps.Children[1], path);
                 foreach (var m in new[] { a, b })
                     if (!models.Any(x => x.Item1 == m))
-                        throw new CliException($"{At(pair)}: comparison names '{m}', which the study does not train; expected one of {string.Join(", ", models.Select(x => x.Item1).Distinct())}");
+                        throw new StudyException($"{At(pair)}: comparison names '{m}', which the study does not train; expected one of {string.Join(", ", models.Select(x => x.Item1).Distinct())}");
                 comparisons.Add((a, b));
             }
         }
         var noiseModels = new List<string>();
         if (Get(root, "noise_models") is { } nmNode)
         {
-            if (nmNode is not YamlSequenceNode ns) throw new CliException($"{At(nmNode)}: 'noise_models' must be a list of calibration files, e.g. [../docs/devices/ibm-like-8q.json]");
+            if (nmNode is not YamlSequenceNode ns) throw new StudyException($"{At(nmNode)}: 'noise_models' must be a list of calibration files, e.g. [../docs/devices/ibm-like-8q.json]");
             foreach (var item in ns)
             {
                 // Relative to the spec's folder, as paths in a file usually are.
                 string file = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, Scalar(item, path)));
                 try { QGenEngine.Quantum.DeviceNoise.Load(file); }
-                catch (Exception e) when (e is IOException or FormatException) { throw new CliException($"{At(item)}: noise model {e.Message}"); }
+                catch (Exception e) when (e is IOException or FormatException) { throw new StudyException($"{At(item)}: noise model {e.Message}"); }
                 noiseModels.Add(file);
             }
         }
@@ -166,11 +166,11 @@ public sealed class StudySpec
         try
         {
             var info = new FileInfo(path);
-            if (!info.Exists) throw new CliException($"{path}: not found");
-            if (info.Length > 1 << 20) throw new CliException($"{path}: {info.Length} bytes; a study spec is at most 1 MB");
+            if (!info.Exists) throw new StudyException($"{path}: not found");
+            if (info.Length > 1 << 20) throw new StudyException($"{path}: {info.Length} bytes; a study spec is at most 1 MB");
             text = File.ReadAllText(path);
         }
-        catch (IOException e) { throw new CliException($"{path}: cannot read ({e.Message})"); }
+        catch (IOException e) { throw new StudyException($"{path}: cannot read ({e.Message})"); }
         int depth = 0, line = 1;
         char quote = '\0';
         foreach (char c in text)
@@ -178,26 +178,26 @@ public sealed class StudySpec
             if (c == '\n') { line++; quote = '\0'; continue; }   // quotes and comments end with the line here (conservative: more brackets counted, never fewer)
             if (quote != '\0') { if (c == quote) quote = '\0'; continue; }
             if (c is '"' or '\'') quote = c;
-            else if (c is '[' or '{' && ++depth > 64) throw new CliException($"{path}:{line}: brackets nested more than 64 deep");
+            else if (c is '[' or '{' && ++depth > 64) throw new StudyException($"{path}:{line}: brackets nested more than 64 deep");
             else if (c is ']' or '}') depth = Math.Max(0, depth - 1);
             else if (c == '#') quote = '\n';   // a comment: skip to the end of the line
         }
     }
 
-    private static string Scalar(YamlNode n, string path) => n is YamlScalarNode s ? s.Value ?? "" : throw new CliException($"{path}:{n.Start.Line}: expected a single value");
+    private static string Scalar(YamlNode n, string path) => n is YamlScalarNode s ? s.Value ?? "" : throw new StudyException($"{path}:{n.Start.Line}: expected a single value");
 
     private static List<int> Ints(YamlNode n, string path, string key)
     {
-        if (n is not YamlSequenceNode seq) throw new CliException($"{path}:{n.Start.Line}: '{key}' must be a list of integers, e.g. [1, 2, 3]");
+        if (n is not YamlSequenceNode seq) throw new StudyException($"{path}:{n.Start.Line}: '{key}' must be a list of integers, e.g. [1, 2, 3]");
         return seq.Select(v => int.TryParse(Scalar(v, path), NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) && i >= 0
-            ? i : throw new CliException($"{path}:{v.Start.Line}: '{Scalar(v, path)}' in '{key}' is not a non-negative integer")).ToList();
+            ? i : throw new StudyException($"{path}:{v.Start.Line}: '{Scalar(v, path)}' in '{key}' is not a non-negative integer")).ToList();
     }
 
     private static Dictionary<string, string> OptionMap(YamlNode? n, string path, ISet<string> train)
     {
         var d = new Dictionary<string, string>();
         if (n is null) return d;
-        if (n is not YamlMappingNode m) throw new CliException($"{path}:{n.Start.Line}: 'options' must be a mapping, e.g. {{epochs: 1}}");
+        if (n is not YamlMappingNode m) throw new StudyException($"{path}:{n.Start.Line}: 'options' must be a mapping, e.g. {{epochs: 1}}");
         foreach (var (k, v) in m.Children)
         {
             string key = CheckOption(k, path, train);
@@ -210,12 +210,12 @@ public sealed class StudySpec
     {
         var f = new List<(string, IReadOnlyList<string>)>();
         if (n is null) return f;
-        if (n is not YamlMappingNode m) throw new CliException($"{path}:{n.Start.Line}: '{what}' must map options to lists of values, e.g. {{latent: [16, 32]}}");
+        if (n is not YamlMappingNode m) throw new StudyException($"{path}:{n.Start.Line}: '{what}' must map options to lists of values, e.g. {{latent: [16, 32]}}");
         foreach (var (k, v) in m.Children)
         {
             string key = CheckOption(k, path, train);
-            if (v is not YamlSequenceNode seq) throw new CliException($"{path}:{v.Start.Line}: '{what}.{key}' must be a list of values");
-            if (seq.Children.Count == 0) throw new CliException($"{path}:{v.Start.Line}: '{what}.{key}' is empty; the study would hold no runs");
+            if (v is not YamlSequenceNode seq) throw new StudyException($"{path}:{v.Start.Line}: '{what}.{key}' must be a list of values");
+            if (seq.Children.Count == 0) throw new StudyException($"{path}:{v.Start.Line}: '{what}.{key}' is empty; the study would hold no runs");
             f.Add((key, seq.Select(x => Scalar(x, path)).ToList()));
         }
         return f;
@@ -225,9 +225,9 @@ public sealed class StudySpec
     {
         string key = Scalar(k, path);
         if (key is "out" or "resume" or "dry-run")
-            throw new CliException($"{path}:{k.Start.Line}: '{key}' is the study's to set, not the spec's");
+            throw new StudyException($"{path}:{k.Start.Line}: '{key}' is the study's to set, not the spec's");
         if (!train.Contains(key))
-            throw new CliException($"{path}:{k.Start.Line}: '{key}' is not an option of `train`; expected one of {string.Join(", ", train.Order(StringComparer.Ordinal))}");
+            throw new StudyException($"{path}:{k.Start.Line}: '{key}' is not an option of `train`; expected one of {string.Join(", ", train.Order(StringComparer.Ordinal))}");
         return key;
     }
 
@@ -285,7 +285,7 @@ public sealed class StudySpec
     {
         foreach (var key in Options.Keys.Concat(Vary.Select(v => v.Option)).Concat(Grid.Select(g => g.Option)).Distinct())
             if (!Models.Any(m => takes(m.Model, key)))
-                throw new CliException($"{Path}: '{key}' is an option of none of the study's models ({string.Join(", ", Models.Select(m => m.Model).Distinct())})");
+                throw new StudyException($"{Path}: '{key}' is an option of none of the study's models ({string.Join(", ", Models.Select(m => m.Model).Distinct())})");
         var runs = new List<PlannedRun>();
         var byConfig = new Dictionary<string, int>();
         var byModel = new Dictionary<(string Model, int Seed, string Variation), int>();
@@ -304,7 +304,7 @@ public sealed class StudySpec
                         {
                             string dep = v[1..];
                             if (!byModel.TryGetValue((dep, seed, label), out int di))
-                                throw new CliException($"{Path}: model '{model}' option '{k}: {v}' names a run of '{dep}' (seed {seed}, {label}) that the study does not hold before it; list '{dep}' first");
+                                throw new StudyException($"{Path}: model '{model}' option '{k}: {v}' names a run of '{dep}' (seed {seed}, {label}) that the study does not hold before it; list '{dep}' first");
                             o[k] = runs[di].Dir; needs.Add(di);
                         }
                     var args = new List<string> { "train", model };
@@ -312,11 +312,11 @@ public sealed class StudySpec
                     {
                         if (!isFlag(k)) { args.Add("--" + k); args.Add(v); }
                         else if (v is "true" or "True" or "yes") args.Add("--" + k);
-                        else if (v is not ("false" or "False" or "no")) throw new CliException($"{Path}: '{k}' is a switch; give true or false, not '{v}'");
+                        else if (v is not ("false" or "False" or "no")) throw new StudyException($"{Path}: '{k}' is a switch; give true or false, not '{v}'");
                     }
                     string full;
                     try { full = resolve(args); }
-                    catch (CliException e) { throw new CliException($"{Path}: run {model} seed {seed} ({label}): {e.Message}"); }
+                    catch (StudyException e) { throw new StudyException($"{Path}: run {model} seed {seed} ({label}): {e.Message}"); }
                     string config = Overrides(full, model, resolve);
                     if (byConfig.TryGetValue(config, out int same))
                     {

@@ -5,7 +5,7 @@ using QGenEngine.Models.Metrics;
 using QGenEngine.Models.Training;
 using QGenEngine.Tensors;
 
-namespace QGenEngine.Cli.Study;
+namespace QGenEngine.Studies;
 
 /// <summary>A finished run as its summary holds it: what a report needs, without the checkpoint.</summary>
 /// <param name="Dir">the summary's folder (REPORTDIR/runs/RUN)</param>
@@ -80,14 +80,14 @@ public static class StudySummaries
             summary = JsonNode.Parse(File.ReadAllText(summaryPath))!.AsObject();
             eval = JsonNode.Parse(File.ReadAllText(evalPath))!.AsObject();
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new CliException($"{dir}: a summary file is not valid JSON ({e.Message})"); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new StudyException($"{dir}: a summary file is not valid JSON ({e.Message})"); }
         var route = File.Exists(Path.Combine(dir, "route.json")) ? JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "route.json"))) : null;
         var probe = File.Exists(Path.Combine(dir, "probe.json")) ? JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "probe.json"))) : null;
         float[]? strip = null;
         if (File.Exists(Path.Combine(dir, StripFile)))
         {
-            var (px, w, h) = ImageSets.ReadPng(Path.Combine(dir, StripFile));
-            if (w != 28 * StripImages || h != 28) throw new CliException($"{Path.Combine(dir, StripFile)}: {w}×{h} pixels; a sample strip is {28 * StripImages}×28");
+            var (px, w, h) = Imaging.ReadPng(Path.Combine(dir, StripFile));
+            if (w != 28 * StripImages || h != 28) throw new StudyException($"{Path.Combine(dir, StripFile)}: {w}×{h} pixels; a sample strip is {28 * StripImages}×28");
             strip = Untranspose(px);
         }
         long Long(string k) => summary[k] is JsonValue v ? v.GetValue<long>() : 0;
@@ -95,7 +95,7 @@ public static class StudySummaries
         var noise = new Dictionary<string, JsonObject>();
         foreach (var f in Directory.GetFiles(dir, NoisePrefix + "*.json").OrderBy(f => f, StringComparer.Ordinal))
             try { noise[Path.GetFileNameWithoutExtension(f)[NoisePrefix.Length..]] = JsonNode.Parse(File.ReadAllText(f))!.AsObject(); }
-            catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new CliException($"{f}: not valid JSON ({e.Message})"); }
+            catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new StudyException($"{f}: not valid JSON ({e.Message})"); }
         return new RunSummary(r, dir, epochs, eval, route, strip, Long("parameters"), Long("circuit_angles"), commits, probe) { NoiseEvals = noise };
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using QGenEngine.Autograd;
-using QGenEngine.Cli.Study;
+using QGenEngine.Studies;
 using QGenEngine.Kernels.Reference;
 using QGenEngine.Models;
 using QGenEngine.Models.Training;
@@ -19,6 +19,7 @@ public class CrashTests : TempDirTest
 {
     private static Process Start(params string[] args)
     {
+        StudyRunner.Program = typeof(QGenEngine.Cli.App).Assembly;
         var (file, prefix) = StudyRunner.Self();
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in prefix.Concat(args)) psi.ArgumentList.Add(a);

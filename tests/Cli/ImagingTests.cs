@@ -1,3 +1,4 @@
+using QGenEngine.Studies;
 using System.Text.Json.Nodes;
 using QGenEngine.Cli;
 using QGenEngine.Tests.Support;

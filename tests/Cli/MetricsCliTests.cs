@@ -1,3 +1,4 @@
+using QGenEngine.Studies;
 using QGenEngine.Models.Metrics;
 using System.Text.Json.Nodes;
 using QGenEngine.Cli;

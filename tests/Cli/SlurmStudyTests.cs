@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using QGenEngine.Cli.Study;
+using QGenEngine.Studies;
 using QGenEngine.Models.Training;
 using QGenEngine.Tests.Support;
 

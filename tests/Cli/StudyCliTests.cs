@@ -1,3 +1,4 @@
+using QGenEngine.Studies;
 using System.Text.Json.Nodes;
 using QGenEngine.Models.Training;
 using QGenEngine.Tests.Support;
@@ -147,10 +148,10 @@ public class StudyCliTests : TempDirTest
         Assert.That(task.Wait(TimeSpan.FromSeconds(120)), "the study stopped");
         Assert.That(task.Result, Is.EqualTo(130), o.ToString());
         Assert.That(o.ToString(), Does.Contain("stopped - run the same command again to continue"));
-        Assert.That(QGenEngine.Cli.Study.StudyRunner.Finished(plan[1]), Is.False, "the second run never started");
+        Assert.That(QGenEngine.Studies.StudyRunner.Finished(plan[1]), Is.False, "the second run never started");
         var (code, o2, e2) = Run("study", "run", spec, "--dir", dir);
         Assert.That(code, Is.Zero, o2 + e2);
-        Assert.That(plan.All(QGenEngine.Cli.Study.StudyRunner.Finished));
+        Assert.That(plan.All(QGenEngine.Studies.StudyRunner.Finished));
         Assert.That(File.ReadAllText(Path.Combine(plan[0].Dir, "train.log")), Does.Contain("--resume"), "the interrupted run resumed from its checkpoint");
     }
 
@@ -219,8 +220,8 @@ public class StudyCliTests : TempDirTest
         var task = Task.Run(() => QGenEngine.Cli.App.Run(["study", "run", spec, "--dir", dir, "--jobs", "2"], o, o, CancellationToken.None));
         var vae = plan.Single(r => r.Model == "vae");
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (!QGenEngine.Cli.Study.StudyRunner.Finished(vae) && sw.Elapsed.TotalSeconds < 120) Thread.Sleep(100);
-        Assert.That(QGenEngine.Cli.Study.StudyRunner.Finished(vae), "the run nobody else trains was trained");
+        while (!QGenEngine.Studies.StudyRunner.Finished(vae) && sw.Elapsed.TotalSeconds < 120) Thread.Sleep(100);
+        Assert.That(QGenEngine.Studies.StudyRunner.Finished(vae), "the run nobody else trains was trained");
         Thread.Sleep(1000);
         Assert.That(task.IsCompleted, Is.False, "the study waits for the VQ-VAE the prior needs");
         Assert.That(o.ToString(), Does.Contain(vq.Name + ": being trained by another process"));
@@ -230,7 +231,7 @@ public class StudyCliTests : TempDirTest
         Assert.That(task.Wait(TimeSpan.FromSeconds(180)), "the study ended");
         Assert.That(task.Result, Is.Zero, o.ToString());
         Assert.That(o.ToString(), Does.Contain("left     " + vq.Name));
-        Assert.That(plan.All(QGenEngine.Cli.Study.StudyRunner.Finished), o.ToString());
+        Assert.That(plan.All(QGenEngine.Studies.StudyRunner.Finished), o.ToString());
     }
 
     [Test]
@@ -316,7 +317,7 @@ public class StudyCliTests : TempDirTest
             models: [vae, gan, {model: vqvae}, {model: prior, options: {vqvae: "@vqvae"}}]
             seeds: [3, 1, 2]
             """), null, Path.Combine(Dir, "o")).Runs;
-        var order = QGenEngine.Cli.Study.StudyRunner.SeedMajor(runs).Select(i => (runs[i].Model, runs[i].Seed)).ToList();
+        var order = QGenEngine.Studies.StudyRunner.SeedMajor(runs).Select(i => (runs[i].Model, runs[i].Seed)).ToList();
         Assert.That(order.Take(4), Is.EqualTo(new[] { ("vae", 3), ("gan", 3), ("vqvae", 3), ("prior", 3) }), "the spec's first seed, every model, in the spec's order");
         Assert.That(order.Skip(4).Take(4).Select(x => x.Seed), Has.All.EqualTo(1));
         Assert.That(order.Skip(8).Select(x => x.Seed), Has.All.EqualTo(2));

@@ -1,3 +1,4 @@
+using QGenEngine.Studies;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using QGenEngine.Tests.Support;

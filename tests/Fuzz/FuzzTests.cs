@@ -1,3 +1,4 @@
+using QGenEngine.Studies;
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;

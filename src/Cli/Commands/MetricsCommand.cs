@@ -25,18 +25,10 @@ public static class MetricsCommand
         return known.FirstOrDefault() ?? "mnist";
     }
 
-    public static double Fid(IDevice dev, ImageSets.Set a, ImageSets.Set b)
-    {
-        var clf = MetricClassifier.Load(dev, DatasetOf(a, b));
-        var fa = clf.Embed(dev, a.Pixels, a.Count).Features; var fb = clf.Embed(dev, b.Pixels, b.Count).Features;
-        return Frechet.Distance(Frechet.Fit(fa, a.Count, 128), Frechet.Fit(fb, b.Count, 128));
-    }
+    public static double Fid(IDevice dev, ImageSets.Set a, ImageSets.Set b) =>
+        RunEvaluation.Fid(MetricClassifier.Load(dev, DatasetOf(a, b)), dev, a.Pixels, a.Count, b.Pixels, b.Count);
 
-    public static (double Mean, double Std) Is(IDevice dev, ImageSets.Set a)
-    {
-        var clf = MetricClassifier.Load(dev, DatasetOf(a));
-        return InceptionScore.Compute(clf.Embed(dev, a.Pixels, a.Count).Probs, a.Count, 10);
-    }
+    public static (double Mean, double Std) Is(IDevice dev, ImageSets.Set a) => RunEvaluation.InceptionScore(MetricClassifier.Load(dev, DatasetOf(a)), dev, a.Pixels, a.Count);
 
     public static Command Build(TextWriter stdout)
     {
@@ -181,16 +173,12 @@ public static class MetricsCommand
                 ["dataset"] = o.Dataset, ["scored_by"] = ScoredBy(o.Dataset),
             };
             if (CircuitSettings.NoiseModelOf(o)?.Device is { } dn) { result["noise_model"] = o.Get(CircuitSettings.NoiseModelFile); result["noise_model_name"] = dn.Name; }
+            var scores = RunEvaluation.Evaluate(model, o, dev, dir, test.Pixels, test.Count, test.Labels, count);
             var line = new List<string>();
-            if (model is IGenerative g)
+            if (scores.Samples is { } q)
             {
-                var clf = MetricClassifier.Load(dev, o.Dataset);
-                var sw = Stopwatch.StartNew();
-                var samples = Evaluation.Generate(g, dev, count, 7);
-                double genRate = count / sw.Elapsed.TotalSeconds;
-                var realFeatures = clf.Embed(dev, test.Pixels, test.Count).Features;
-                var q = SampleQuality.Compute(clf, dev, realFeatures, test.Count, test.Labels, samples, count, seed: 7);
                 var sc = q.Scores;
+                double genRate = scores.SamplingImagesPerSecond;
                 result["fid"] = sc.Fid; result["is"] = sc.Is; result["is_std"] = sc.IsStd;
                 result["modes"] = sc.Modes.Modes; result["modes_kl"] = sc.Modes.Kl;
                 result["class_histogram"] = new JsonArray(sc.Modes.Histogram.Select(h => (JsonNode)h).ToArray());
@@ -203,41 +191,25 @@ public static class MetricsCommand
                 line.Add($"FID {sc.Fid:F3} ± {q.FidBootstrapSd:F3} (bootstrap sd; {ScoredBy(o.Dataset)} features), IS {sc.Is:F3} ± {sc.IsStd:F3}, modes {sc.Modes.Modes}/10 (KL {sc.Modes.Kl:F3}), " +
                          $"precision {q.Prdc.Precision:F3} recall {q.Prdc.Recall:F3} density {q.Prdc.Density:F3} coverage {q.Prdc.Coverage:F3}, sampling {genRate:F0} images/s");
             }
-            if (model is IReconstructive r)
+            if (scores.Reconstruction is { } rq)
             {
-                var (bces, ssims) = Evaluation.ReconstructionScoresPerImage(r, dev, test.Pixels, test.Count);
-                double bce = bces.Average(), ssim = ssims.Average();
-                result["test_ssim"] = ssim; result["test_bce"] = bce;
-                if (test.Labels is { } labels)
-                    result["test_ssim_per_class"] = new JsonArray(Enumerable.Range(0, 10).Select(c =>
-                    {
-                        var idx = Enumerable.Range(0, test.Count).Where(i => labels[i] == c).ToArray();
-                        return (JsonNode?)(idx.Length == 0 ? null : idx.Average(i => ssims[i]));
-                    }).ToArray());
-                line.Add($"test SSIM {ssim:F4}, test BCE {bce:F2}");
+                result["test_ssim"] = rq.Ssim; result["test_bce"] = rq.Bce;
+                if (rq.SsimPerClass is { } perClass) result["test_ssim_per_class"] = new JsonArray(perClass.Select(v => (JsonNode?)v).ToArray());
+                line.Add($"test SSIM {rq.Ssim:F4}, test BCE {rq.Bce:F2}");
             }
-            if (model is IClassifying c)
+            if (scores.Accuracy is { } acc)
             {
-                var (ddir, verify) = QGenEngine.Models.Data.DataSets.Resolve(o.Dataset, o.DataDir);
-                double acc = Evaluation.Accuracy(c, dev, QGenEngine.Models.Data.DataSets.Load(ddir, "t10k", verify));
                 result["test_accuracy"] = acc;
                 line.Add($"test accuracy {acc:P2}");
             }
             // Training stability: the spread (standard deviation) of every per-step scalar over the last epoch, from steps.csv.
-            var (cols, rows) = Trainer.ReadSteps(dir);
-            if (rows.Count > 1)
+            if (scores.LastEpoch is { } spread)
             {
-                int last = (int)Math.Ceiling(rows[^1][1]) - 1;
-                var tail = rows.Where(r => r[1] > last).ToList();
-                var spread = new JsonObject();
-                for (int col = 2; col < cols.Length; col++)
-                {
-                    double mean = tail.Average(r => r[col]);
-                    spread[cols[col]] = Math.Sqrt(tail.Sum(r => (r[col] - mean) * (r[col] - mean)) / Math.Max(1, tail.Count - 1));
-                }
-                result["last_epoch_spread"] = spread; result["last_epoch_steps"] = tail.Count;
-                if (cols.Contains("d_loss"))
-                    line.Add($"last epoch's spread (std over {tail.Count} steps): d_loss {spread["d_loss"]!.GetValue<double>():F3}, g_loss {spread["g_loss"]!.GetValue<double>():F3}");
+                result["last_epoch_spread"] = new JsonObject(spread.Scalars.Select(s => KeyValuePair.Create(s.Name, (JsonNode?)s.Sd)));
+                result["last_epoch_steps"] = spread.Steps;
+                var shown = scores.Stability.Where(s => spread.Scalars.Any(x => x.Name == s)).ToList();
+                if (shown.Count > 0)
+                    line.Add($"last epoch's spread (std over {spread.Steps} steps): {string.Join(", ", shown.Select(s => $"{s} {spread[s]:F3}"))}");
             }
             QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, evalFile), result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             string text = $"eval ({o.Model}{(nmFile is null ? "" : $", circuits under the noise model {nmFile}; in {evalFile}")}): " + string.Join("; ", line);

@@ -1,3 +1,4 @@
+using QGenEngine.Studies;
 using System.CommandLine;
 using QGenEngine.Models;
 using QGenEngine.Models.Training;

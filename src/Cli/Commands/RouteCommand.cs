@@ -1,3 +1,4 @@
+using QGenEngine.Studies;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using QGenEngine.Cli.Study;
+using QGenEngine.Studies;
 
 namespace QGenEngine.Cli.Commands;
 
@@ -10,12 +10,15 @@ public static class StudyCommand
     /// <summary>The `train` command's options by name (without --), and whether each is a switch.</summary>
     private static IReadOnlyDictionary<string, bool> TrainOptionNames() => TrainCommand.AllFlags();
 
+    /// <summary>The program's own commands, for a study's layer to call (`eval`, `route`).</summary>
+    private static int Program(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr) => App.Run([.. args], stdout, stderr);
+
     /// <summary>A `train` argument list's full configuration (train --dry-run), or its one-line error.</summary>
     private static string Resolve(IReadOnlyList<string> args)
     {
         var o = new StringWriter(); var e = new StringWriter();
         int code = App.Run([.. args, "--dry-run"], o, e);
-        if (code != 0) throw new CliException(e.ToString().Trim().Replace("qgen-engine: ", "", StringComparison.Ordinal));
+        if (code != 0) throw new StudyException(e.ToString().Trim().Replace("qgen-engine: ", "", StringComparison.Ordinal));
         return o.ToString().Trim();
     }
 
@@ -132,7 +135,7 @@ public static class StudyCommand
             }
             else if (summaries is null) { stdout.WriteLine($"{r.Name}: finished already"); return 0; }
             // Finished: with --summaries, evaluated (10,000 samples, as `study report` does) and summarised as it lands.
-            if (summaries is not null) StudyReport.Finish(r, summaries, DeviceOption.Resolve(null), p.GetValue(n3), 10_000, stdout, spec.NoiseModels);
+            if (summaries is not null) StudyReport.Finish(r, summaries, DeviceOption.Resolve(null), p.GetValue(n3), 10_000, stdout, Program, spec.NoiseModels);
             return 0;
         });
 
@@ -171,7 +174,7 @@ public static class StudyCommand
             var (spec, dir, runs) = Load(p.GetValue(spec5)!, p.GetValue(prof5), p.GetValue(dir5));
             if (p.GetValue(samples) < 10) throw new CliException($"--n: {p.GetValue(samples)} must be ≥ 10");
             if (p.GetValue(routeImages) < 10) throw new CliException($"--route-images: {p.GetValue(routeImages)} must be ≥ 10");
-            return StudyReport.Write(spec, dir, runs, DeviceOption.Resolve(p.GetValue(device)), p.GetValue(samples), stdout, p.GetValue(routeImages), p.GetValue(reportOut));
+            return StudyReport.Write(spec, dir, runs, DeviceOption.Resolve(p.GetValue(device)), p.GetValue(samples), stdout, Program, p.GetValue(routeImages), p.GetValue(reportOut));
         });
         cmd.Subcommands.Add(plan); cmd.Subcommands.Add(run); cmd.Subcommands.Add(runOne); cmd.Subcommands.Add(status); cmd.Subcommands.Add(report);
         return cmd;

@@ -1,3 +1,4 @@
+using QGenEngine.Studies;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -131,7 +132,7 @@ public static class TrainCommand
             var bar = new ProgressBar(stdout, interactive: ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected);
             bool done = trainer.Run(bar.Step, em =>
             {
-                stdout.WriteLine(EpochLine(em, o.Epochs));
+                stdout.WriteLine(EpochLine.Format(em, o.Epochs, trainer.Trainable));
                 if (em.Warning is not null) stdout.WriteLine("warning: " + Setting.AsFlags(em.Warning));
                 foreach (int c in em.LostClasses)
                     stdout.WriteLine($"warning: digit {c} has vanished from the samples (under {ModeStats.CoveredFraction:P0} of its share) - a sign of mode collapse");
@@ -148,31 +149,6 @@ public static class TrainCommand
             return 0;
         });
         return cmd;
-    }
-
-    /// <summary>The line printed after each epoch: the scalars' means, then validation and sample quality where measured.</summary>
-    public static string EpochLine(EpochMetrics em, int epochs)
-    {
-        var v = em.Values;
-        var sb = new System.Text.StringBuilder($"epoch {em.Epoch}/{epochs} ");
-        foreach (var (k, node) in v)
-        {
-            if (k is "epoch" or "seconds" or "samples_per_s" or "lr" or "is_std" or "fid_samples" or "modes_kl" or "threads"
-                || node is not JsonValue value || value.GetValueKind() != System.Text.Json.JsonValueKind.Number) continue;   // device, build, histograms
-            double x = EpochMetrics.Number(node!);
-            string key = k.Replace('_', ' ');
-            sb.Append(k switch
-            {
-                "test_ssim" or "test_accuracy" or "test_spearman" => $" {key} {x:F4}",
-                "modes" => $" modes {x:F0}/10",
-                "codes_used" or "dead_codes" or "restarted_codes" => $" {key} {x:F0}",
-                _ when k.StartsWith("circuit_", StringComparison.Ordinal) => $" {key} {x:G3}",
-                "d_real" or "d_fake" => $" {key} {x:F3}",
-                _ => $" {key} {x:F2}",
-            });
-        }
-        sb.Append($"  {em.Get("seconds"):F1}s ({em.Get("samples_per_s"):F0} img/s)");
-        return sb.ToString();
     }
 }
 
