@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs (or resumes) a study in the background from a build of its own, so that rebuilding the work tree never swaps
-# the binary under a running study:
+# Runs (or resumes) a study in the background from a snapshot of its own, so that neither rebuilding nor editing the
+# work tree (its binary, its spec, the data) changes anything under a running study:
 #   tools/study/start.sh studies/compare.yaml --profile full --jobs 2
-# - the CLI of HEAD is published once to $QGEN_HOME/bin/<commit>/ (QGEN_HOME defaults to ~/qgen);
+# - HEAD is exported once to $QGEN_HOME/src/<commit>/ (QGEN_HOME defaults to ~/qgen; git archive: the spec, the bundled
+#   MNIST, the metric classifiers) and its CLI published to $QGEN_HOME/bin/<commit>/; the study runs from the export
+#   (its child processes read the spec again: a spec edited in the work tree once broke a running study);
 # - study directories go to $QGEN_HOME/studies/ (QGEN_STUDIES), outside the work tree, so a fresh checkout keeps them;
 # - the study's output goes to $QGEN_HOME/logs/<study>[-<profile>].log, its pid to the same name with .pid.
 # - runs summarised in docs/studies/<study>[-<profile>]/ count as finished; each run that finishes is summarised there.
@@ -17,10 +19,17 @@ if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no)" ]; then
   echo "$0: the work tree has uncommitted changes; a study runs from a committed build (commit or stash first)" >&2; exit 2
 fi
 commit=$(git -C "$repo" rev-parse --short=12 HEAD)
+src=$home/src/$commit
 bin=$home/bin/$commit
+if [ ! -d "$src" ]; then
+  echo "exporting $commit to $src"
+  rm -rf "$src.tmp" && mkdir -p "$src.tmp"
+  git -C "$repo" archive HEAD | tar -x -C "$src.tmp"
+  mv "$src.tmp" "$src"
+fi
 if [ ! -x "$bin/qgen-engine" ]; then
   echo "publishing $commit to $bin"
-  dotnet publish "$repo/src/Cli" -c Release -o "$bin.tmp" -p:UseAppHost=true >/dev/null
+  dotnet publish "$src/src/Cli" -c Release -o "$bin.tmp" -p:UseAppHost=true >/dev/null
   mv "$bin.tmp" "$bin"
 fi
 profile=""
@@ -34,7 +43,8 @@ fi
 # The committed record of this study (docs/studies/<study>[-<profile>]/runs/): runs summarised there are not trained
 # again on a new machine, and every run finished from now on is evaluated and summarised there as it lands (commit it).
 summaries=$repo/docs/studies/$name
-cd "$repo"   # the bundled MNIST and the metric classifiers are found from the clone
-QGEN_STUDIES=$home/studies nohup "$bin/qgen-engine" study run "$spec" --summaries "$summaries" "$@" >> "$home/logs/$name.log" 2>&1 < /dev/null &
+spec=$(realpath --relative-to="$repo" "$spec")
+cd "$src"   # the export's spec, bundled MNIST and metric classifiers
+QGEN_STUDIES=$home/studies nohup "$bin/qgen-engine" study run "$src/$spec" --summaries "$summaries" "$@" >> "$home/logs/$name.log" 2>&1 < /dev/null &
 echo $! > "$pidfile"
-echo "$name: started (pid $!, binary $commit); log $home/logs/$name.log; runs in $home/studies/$name"
+echo "$name: started (pid $!, commit $commit: $src, $bin); log $home/logs/$name.log; runs in $home/studies/$name"
