@@ -125,7 +125,7 @@ public class QGanTests : TempDirTest
     {
         var o = (TrainOptions.Defaults("qgan") with { Epochs = 2, Limit = 64, BatchSize = 16, EvalImages = 8, FidEvery = 0, Lr = 5e-2f }).With(GanSettings.Quantum, "both").With(CircuitSettings.Qubits, 4);
         new Trainer(o, Dir, Backends.Cpu, false).Run(null, null, CancellationToken.None);
-        var m = Trainer.ReadMetrics(Dir);
+        var m = RunLogs.ReadMetrics(Dir);
         foreach (var part in new[] { "generator", "discriminator" })
         {
             double g1 = m[0]["circuit_grad_norm_" + part]!.GetValue<double>(), a1 = m[0]["circuit_angle_change_" + part]!.GetValue<double>();

@@ -67,12 +67,12 @@ public class TrainerTests : TempDirTest
         var sa = State(a); var sb = State(b);
         Assert.That(sb.Keys, Is.EquivalentTo(sa.Keys));
         foreach (var k in sa.Keys) Assert.That(sb[k], Is.EqualTo(sa[k]), k);
-        var ma = Trainer.ReadMetrics(a); var mb = Trainer.ReadMetrics(b);
+        var ma = RunLogs.ReadMetrics(a); var mb = RunLogs.ReadMetrics(b);
         Assert.That(mb, Has.Count.EqualTo(2));
         foreach (var s in resumed.Scalars)
             for (int e = 0; e < 2; e++)
                 Assert.That(mb[e][s]!.GetValue<double>(), Is.EqualTo(ma[e][s]!.GetValue<double>()), $"epoch {e + 1} mean {s}");
-        var (_, rowsA) = Trainer.ReadSteps(a); var (cols, rowsB) = Trainer.ReadSteps(b);
+        var (_, rowsA) = RunLogs.ReadSteps(a); var (cols, rowsB) = RunLogs.ReadSteps(b);
         Assert.That(cols, Is.EqualTo(new[] { "step", "epoch" }.Concat(resumed.Scalars)));
         Assert.That(rowsB.Select(r => r[0]), Is.EqualTo(Enumerable.Range(1, 2 * resumed.StepsPerEpoch).Select(i => (double)i)), "every step logged once");
         Assert.That(rowsB.Select(r => r[2]), Is.EqualTo(rowsA.Select(r => r[2])), "per-step scalars");
@@ -129,7 +129,7 @@ public class TrainerTests : TempDirTest
         Assert.That(resumed.Run(null, null, CancellationToken.None), Is.True);
         var sa = State(a); var sb = State(b);
         foreach (var k in sa.Keys) Assert.That(sb[k], Is.EqualTo(sa[k]), k);
-        Assert.That(Trainer.ReadMetrics(b)[0]["loss"]!.GetValue<double>(), Is.EqualTo(Trainer.ReadMetrics(a)[0]["loss"]!.GetValue<double>()), "the epoch mean includes the round-1 sums");
+        Assert.That(RunLogs.ReadMetrics(b)[0]["loss"]!.GetValue<double>(), Is.EqualTo(RunLogs.ReadMetrics(a)[0]["loss"]!.GetValue<double>()), "the epoch mean includes the round-1 sums");
     }
 
     /// <summary>
@@ -165,9 +165,9 @@ public class TrainerTests : TempDirTest
         File.AppendAllText(Path.Combine(Dir, Trainer.MetricsFile), "{\"epoch\":2,\"d_loss\":9}\n");
         File.AppendAllText(Path.Combine(Dir, Trainer.StepsFile), "5,1.25,9,9,9,9\n");
         new Trainer(o, Dir, Backends.Cpu, true).Run(null, null, CancellationToken.None);
-        Assert.That(Trainer.ReadMetrics(Dir).Select(m => m["epoch"]!.GetValue<int>()), Is.EqualTo(new[] { 1, 2 }));
-        Assert.That(Trainer.ReadMetrics(Dir)[1]["d_loss"]!.GetValue<double>(), Is.Not.EqualTo(9));
-        Assert.That(Trainer.ReadSteps(Dir).Rows.Select(r => r[0]), Is.EqualTo(Enumerable.Range(1, 8).Select(i => (double)i)));
+        Assert.That(RunLogs.ReadMetrics(Dir).Select(m => m["epoch"]!.GetValue<int>()), Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(RunLogs.ReadMetrics(Dir)[1]["d_loss"]!.GetValue<double>(), Is.Not.EqualTo(9));
+        Assert.That(RunLogs.ReadSteps(Dir).Rows.Select(r => r[0]), Is.EqualTo(Enumerable.Range(1, 8).Select(i => (double)i)));
     }
 
     [Test]
@@ -175,7 +175,7 @@ public class TrainerTests : TempDirTest
     {
         var o = Small("gan") with { Epochs = 1, FidEvery = 1, FidSamples = 100 };
         new Trainer(o, Dir, Backends.Cpu, false).Run(null, null, CancellationToken.None);
-        var m = Trainer.ReadMetrics(Dir)[0];
+        var m = RunLogs.ReadMetrics(Dir)[0];
         Assert.That(m["fid"]!.GetValue<double>(), Is.GreaterThan(50), "two steps of training are far from MNIST");
         Assert.That(m["modes"]!.GetValue<int>(), Is.InRange(0, 10));
         Assert.That(m["class_histogram"]!.AsArray().Sum(h => h!.GetValue<double>()), Is.EqualTo(1).Within(1e-5));
@@ -195,7 +195,26 @@ public class TrainerTests : TempDirTest
             refused = Assert.Throws<IOException>(() => new Trainer(o, Dir, Backends.Cpu, true))!.Message;
         }, null, CancellationToken.None), Is.True);
         Assert.That(refused, Does.Contain("in use by another qgen-engine process"));
-        Assert.That(Trainer.ReadMetrics(Dir), Has.Count.EqualTo(1), "the first run's logs are whole");
+        Assert.That(RunLogs.ReadMetrics(Dir), Has.Count.EqualTo(1), "the first run's logs are whole");
         Assert.That(new Trainer(o with { Epochs = 2 }, Dir, Backends.Cpu, true).CompletedEpochs, Is.EqualTo(1), "free again once the first has finished");
+    }
+
+    [Test]
+    public void Data_of_another_image_size_is_refused_naming_the_size_the_model_takes()
+    {
+        // The loop sizes its buffers from the data; the model says what it takes (ITrainable.ImageSize).
+        string data = Path.Combine(Dir, "idx20");
+        Directory.CreateDirectory(data);
+        void Idx(string name, int n, params int[] dims)
+        {
+            var b = new List<byte> { 0, 0, 8, (byte)(dims.Length + 1) };
+            foreach (int d in (int[])[n, .. dims]) b.AddRange([(byte)(d >> 24), (byte)(d >> 16), (byte)(d >> 8), (byte)d]);
+            b.AddRange(new byte[n * dims.Aggregate(1, (x, y) => x * y)]);
+            File.WriteAllBytes(Path.Combine(data, name), [.. b]);
+        }
+        foreach (var split in new[] { "train", "t10k" }) { Idx($"{split}-images-idx3-ubyte", 8, 20, 20); Idx($"{split}-labels-idx1-ubyte", 8); }
+        var o = TrainOptions.Defaults("vae") with { DataDir = data, Epochs = 1, BatchSize = 4, EvalImages = 4 };
+        var e = Assert.Throws<QGenEngine.Models.Data.DataException>(() => new Trainer(o, Path.Combine(Dir, "run"), Backends.Cpu, false))!;
+        Assert.That(e.Message, Does.EndWith("images are 20×20; vae takes 28×28"));
     }
 }

@@ -88,6 +88,9 @@ public interface ITrainable
     /// </summary>
     string? ScalarFormat(string name) => null;
 
+    /// <summary>The size of the images the model takes (the training loop checks the data against it).</summary>
+    (int Height, int Width) ImageSize => (28, 28);
+
     /// <summary>The per-step scalars whose spread over the last epoch says whether training was stable (a GAN's two losses); `eval` reports it.</summary>
     IReadOnlyList<string> StabilityScalars => [];
 

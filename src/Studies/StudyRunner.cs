@@ -57,7 +57,7 @@ public static class StudyRunner
     {
         try
         {
-            return File.Exists(Path.Combine(r.Dir, Trainer.MetricsFile)) && Trainer.ReadMetrics(r.Dir).Count >= r.Epochs;
+            return File.Exists(Path.Combine(r.Dir, Trainer.MetricsFile)) && RunLogs.ReadMetrics(r.Dir).Count >= r.Epochs;
         }
         catch (Exception e) when (e is FormatException or IOException or System.Text.Json.JsonException) { return false; }
     }

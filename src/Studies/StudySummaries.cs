@@ -53,7 +53,7 @@ public static class StudySummaries
             var strip = Evaluation.Generate(g, dev, StripImages, Trainer.FixedNoiseSeed);
             Imaging.SaveImage(Path.Combine(dst, StripFile), Transpose(strip), 28, 28 * StripImages);
         }
-        var commits = Commits(Trainer.ReadMetrics(r.Dir));
+        var commits = Commits(RunLogs.ReadMetrics(r.Dir));
         var summary = new JsonObject
         {
             ["run"] = r.Name, ["model"] = r.Model, ["seed"] = r.Seed, ["variation"] = r.Variation,
@@ -72,7 +72,7 @@ public static class StudySummaries
         string dir = DirOf(reportDir, r);
         string summaryPath = Path.Combine(dir, SummaryFile), evalPath = Path.Combine(dir, "eval.json");
         if (!File.Exists(summaryPath) || !File.Exists(evalPath)) return null;
-        var epochs = Trainer.ReadMetrics(dir);
+        var epochs = RunLogs.ReadMetrics(dir);
         if (epochs.Count < r.Epochs) return null;
         JsonObject summary, eval;
         try

@@ -36,13 +36,13 @@ public class CrashTests : TempDirTest
         var ckpt = Path.Combine(dir, Trainer.CheckpointFile);
         if (!File.Exists(ckpt))
         {
-            Assert.That(Trainer.ReadMetrics(dir), Is.Empty, $"{when}: no checkpoint, so no epoch logged");
+            Assert.That(RunLogs.ReadMetrics(dir), Is.Empty, $"{when}: no checkpoint, so no epoch logged");
             return;
         }
         var (_, meta) = SafeTensors.Read(ckpt);
         Assert.DoesNotThrow(() => ModelCatalog.LoadRun(dir, ReferenceDevice.Instance), $"{when}: the checkpoint loads");
         int epoch = int.Parse(meta["train.epoch"]), step = int.Parse(meta["train.step"]);
-        var metrics = Trainer.ReadMetrics(dir);   // throws on a torn line
+        var metrics = RunLogs.ReadMetrics(dir);   // throws on a torn line
         Assert.That(metrics.Select(m => m["epoch"]!.GetValue<int>()), Has.All.LessThanOrEqualTo(epoch), $"{when}: no metrics line past the checkpoint (epoch {epoch})");
         var steps = Path.Combine(dir, Trainer.StepsFile);
         if (File.Exists(steps))
@@ -88,8 +88,8 @@ public class CrashTests : TempDirTest
         Assert.That(kills, Is.GreaterThanOrEqualTo(3), "the test killed the training several times");
         Assert.That(resumedWithNote, Is.GreaterThan(0), "a resume after a kill names the lock it takes over");
         AssertConsistent(killed, "at the end");
-        var want = Trainer.ReadMetrics(reference);
-        var got = Trainer.ReadMetrics(killed);
+        var want = RunLogs.ReadMetrics(reference);
+        var got = RunLogs.ReadMetrics(killed);
         Assert.That(got.Select(m => m["epoch"]!.GetValue<int>()), Is.EqualTo(new[] { 1, 2, 3, 4 }), "every epoch logged once");
         foreach (var key in new[] { "loss", "bce", "kl", "test_ssim", "test_bce" })
             Assert.That(got.Select(m => m[key]!.GetValue<double>()), Is.EqualTo(want.Select(m => m[key]!.GetValue<double>())), $"{key}: as if never interrupted");

@@ -34,12 +34,12 @@ public class FullDiskTests : TempDirTest
         var (_, meta) = SafeTensors.Read(Path.Combine(run, Trainer.CheckpointFile));
         Assert.That(int.Parse(meta["train.epoch"]), Is.EqualTo(checkpointEpoch), "the last checkpoint written is intact");
         Assert.DoesNotThrow(() => ModelCatalog.LoadRun(run, ReferenceDevice.Instance));
-        Assert.That(Trainer.ReadMetrics(run).Select(m => m["epoch"]!.GetValue<int>()), Has.All.LessThanOrEqualTo(checkpointEpoch));
+        Assert.That(RunLogs.ReadMetrics(run).Select(m => m["epoch"]!.GetValue<int>()), Has.All.LessThanOrEqualTo(checkpointEpoch));
         Assert.That(Directory.GetFiles(run, ".*.tmp"), Is.Empty, "no temporary file left behind");
 
         var (c2, o2, e2) = CliRunner.Run([.. Train, "--out", run, "--resume"]);
         Assert.That(c2, Is.Zero, o2 + e2);
-        var want = Trainer.ReadMetrics(reference); var got = Trainer.ReadMetrics(run);
+        var want = RunLogs.ReadMetrics(reference); var got = RunLogs.ReadMetrics(run);
         Assert.That(got.Select(m => m["epoch"]!.GetValue<int>()), Is.EqualTo(new[] { 1, 2, 3 }));
         Assert.That(got.Select(m => m["loss"]!.GetValue<double>()), Is.EqualTo(want.Select(m => m["loss"]!.GetValue<double>())), "as if the disk had never filled");
     }

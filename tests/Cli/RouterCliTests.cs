@@ -46,7 +46,7 @@ public class RouterCliTests : TempDirTest
         var mnist = DataSets.Load(DataSets.Resolve("mnist", null).Dir, "train", false);
         var (_, bce) = Evaluation.Reconstruct((IReconstructive)vae, Backends.Cpu, mnist.Pixels, 8);
         Assert.That(train.Data.Take(8).Select(v => (double)v), Is.EqualTo(bce).Within(1e-3));
-        var m = Trainer.ReadMetrics(_router);
+        var m = RunLogs.ReadMetrics(_router);
         Assert.That(m, Has.Count.EqualTo(2));
         Assert.That(m[^1]["test_spearman"]!.GetValue<double>(), Is.GreaterThan(0.3), "the estimator ranks the classical model's losses");
         var cfg = ModelCatalog.ReadOptions(_router);
@@ -150,7 +150,7 @@ public class RouterCliTests : TempDirTest
         var (code, o, e) = Run("train", "router", "--classical-run", _vae, "--quantum-run", _qvae, "--estimator", "linear", "--epochs", "2", "--limit", "512", "--batch-size", "16", "--lr", "0.01",
                                "--eval-images", "500", "--out", dir);
         Assert.That(code, Is.Zero, e + o);
-        Assert.That(Trainer.ReadMetrics(dir)[^1]["test_spearman"]!.GetValue<double>(), Is.GreaterThan(0.3));
+        Assert.That(RunLogs.ReadMetrics(dir)[^1]["test_spearman"]!.GetValue<double>(), Is.GreaterThan(0.3));
         var (rm, _) = ModelCatalog.LoadRun(dir, Backends.Cpu);
         Assert.That(((Router)rm).Kind, Is.EqualTo(EstimatorKind.Linear));
         Assert.That(rm.StateDict().Select(s => s.Name), Is.EquivalentTo(new[] { "estimator.weight", "estimator.bias", "feature_mean", "feature_std", "target_mean", "target_std" }));

@@ -37,7 +37,7 @@ public class VqVaeCliTests : TempDirTest
     public void Train_vqvae_reports_the_codebooks_health_each_epoch()
     {
         Assert.That(_vqOut, Does.Contain("k-means: codebook initialised").And.Contain(" perplexity ").And.Contain("codes used").And.Contain("test ssim"));
-        var m = Trainer.ReadMetrics(_vq).Single();
+        var m = RunLogs.ReadMetrics(_vq).Single();
         Assert.That(m["code_counts"]!.AsArray(), Has.Count.EqualTo(512));
         double total = m["code_counts"]!.AsArray().Sum(c => c!.GetValue<long>());
         Assert.That(total, Is.EqualTo(4 * 64 * 49), "every vector of the epoch's 4 batches counted once");
@@ -53,7 +53,7 @@ public class VqVaeCliTests : TempDirTest
         var (code, o, e) = Run("train", "vqvae", "--epochs", "1", "--limit", "128", "--ema", "false", "--kmeans-init", "false", "--restart-dead", "0",
                                "--eval-images", "10", "--out", Path.Combine(Dir, "plain"));
         Assert.That(code, Is.Zero, e + o);
-        var m = Trainer.ReadMetrics(Path.Combine(Dir, "plain")).Single();
+        var m = RunLogs.ReadMetrics(Path.Combine(Dir, "plain")).Single();
         Assert.That(m["codes_used"]!.GetValue<int>(), Is.LessThan(0.1 * 512), "the plain VQ-VAE uses few of its 512 codes");
         Assert.That(o, Does.Contain("warning: the codebook is collapsing"));
     }
@@ -75,7 +75,7 @@ public class VqVaeCliTests : TempDirTest
         var (vq, _) = ModelCatalog.LoadRun(_vq, Backends.Cpu);
         var first = ((VqVae)vq).CodeGrid(Tensor.FromArray(Backends.Cpu, DataSets.Load(DataSets.Resolve("mnist", null).Dir, "train", false).Pixels.AsSpan(0, 2 * 784), 2, 1, 28, 28));
         Assert.That(codes[..98], Is.EqualTo(first.ToArray()), "the cache holds the VQ-VAE's codes of the training images");
-        var m = Trainer.ReadMetrics(_prior).Single();
+        var m = RunLogs.ReadMetrics(_prior).Single();
         Assert.That(m["test_bits_per_code"]!.GetValue<double>(), Is.GreaterThan(0).And.LessThan(9), "below log2(512) = 9 bits after one epoch");
         Assert.That(m["fid"], Is.Not.Null);
 

@@ -292,7 +292,7 @@ public static class MetricsCommand
             {
                 ["model"] = o.Model, ["trained"] = J(r.Trained), ["fresh"] = new JsonArray(r.Fresh.Select(v => (JsonNode)J(v)).ToArray()),
                 ["steps"] = r.Steps, ["batch_size"] = r.BatchSize, ["held_out"] = r.HeldOut, ["seed"] = p.GetValue(seed).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["epochs_trained"] = Trainer.ReadMetrics(dir).Count,
+                ["epochs_trained"] = RunLogs.ReadMetrics(dir).Count,
             };
             QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, "probe.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;

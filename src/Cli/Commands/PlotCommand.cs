@@ -16,7 +16,7 @@ public static class PlotCommand
         {
             string dir = p.GetValue(run)!;
             var o = ModelCatalog.ReadOptions(dir);
-            if (Trainer.ReadMetrics(dir).Count == 0 && Trainer.ReadSteps(dir).Rows.Count == 0)
+            if (RunLogs.ReadMetrics(dir).Count == 0 && RunLogs.ReadSteps(dir).Rows.Count == 0)
                 throw new CliException($"{dir}: no {Trainer.MetricsFile} or {Trainer.StepsFile} to plot yet");
             stdout.WriteLine("wrote " + string.Join(", ", Artifacts.Plots(dir, o)));
             return 0;

@@ -186,14 +186,14 @@ public static class Artifacts
     /// <summary>loss.png, and where the logs have what they show quality.png, codebook.png and circuit.png (what `plot` redraws); returns the files drawn.</summary>
     public static IReadOnlyList<string> Plots(string dir, TrainOptions o)
     {
-        var metrics = Trainer.ReadMetrics(dir);
+        var metrics = RunLogs.ReadMetrics(dir);
         var drawn = new List<string>();
         void Draw(string file, Func<string, bool> draw)
         {
             string path = Path.Combine(dir, file);
             if (draw(path)) drawn.Add(path);
         }
-        Draw("loss.png", p => Imaging.SaveLossPlot(p, Trainer.ReadSteps(dir), metrics, $"{o.Model} on {o.Dataset}"));
+        Draw("loss.png", p => Imaging.SaveLossPlot(p, RunLogs.ReadSteps(dir), metrics, $"{o.Model} on {o.Dataset}"));
         Draw("quality.png", p => Imaging.SaveQualityPlot(p, metrics, $"{o.Model}: sample quality per epoch"));
         Draw("codebook.png", p => Imaging.SaveCodebookPlot(p, metrics, $"{o.Model}: codebook use (K = {o.Get(VqVaeSettings.CodebookSize)})"));
         Draw("circuit.png", p => Imaging.SaveCircuitPlot(p, metrics, $"{o.Model}: does the circuit learn?"));

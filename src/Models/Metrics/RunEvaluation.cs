@@ -51,7 +51,7 @@ public static class RunEvaluation
     /// <summary>The spread of every per-step scalar over a run's last epoch (steps.csv), or null with fewer than two steps logged.</summary>
     public static StepSpread? LastEpochSpread(string runDir)
     {
-        var (cols, rows) = Trainer.ReadSteps(runDir);
+        var (cols, rows) = RunLogs.ReadSteps(runDir);
         if (rows.Count <= 1) return null;
         int last = (int)Math.Ceiling(rows[^1][1]) - 1;
         var tail = rows.Where(r => r[1] > last).ToList();

@@ -34,7 +34,7 @@ public sealed record EpochMetrics(int Epoch, JsonObject Values, int[] LostClasse
 /// </summary>
 public sealed class Trainer
 {
-    public const string CheckpointFile = "checkpoint.safetensors", ConfigFile = "config.json", MetricsFile = "metrics.jsonl", StepsFile = "steps.csv",
+    public const string CheckpointFile = "checkpoint.safetensors", ConfigFile = "config.json", MetricsFile = RunLogs.MetricsFile, StepsFile = RunLogs.StepsFile,
                         LockFile = "run.lock";
     /// <summary>Seed of the fixed latents behind samples.png and FID during training (the same images epoch after epoch).</summary>
     public const ulong FixedNoiseSeed = 0x5A3B1E;
@@ -60,6 +60,7 @@ public sealed class Trainer
     private Dictionary<string, string>? _resumeMeta;   // the checkpoint's metadata, until Run repairs the logs from it (Log is set by then)
     private double[]? _lastHistogram;
     private bool _prepared;
+    private readonly TrainingScores _scores;
 
     public int StepsPerEpoch => Train.Count / Options.BatchSize;
     public int CompletedEpochs => _epoch;
@@ -74,9 +75,11 @@ public sealed class Trainer
         Train = DataSets.Load(dir, "train", verify);
         if (o.Limit > 0) Train = Train.Take(o.Limit);
         Test = DataSets.Load(dir, "t10k", verify);
-        if (Train.Height != 28 || Train.Width != 28) throw new DataException($"{dir}: images are {Train.Height}×{Train.Width}; the models take 28×28");
         Model = ModelCatalog.Get(o.Model).Create(dev, o);
         Trainable = Model as ITrainable ?? throw new ArgumentException($"model '{o.Model}' cannot be trained");
+        if ((Train.Height, Train.Width) != Trainable.ImageSize)
+            throw new DataException($"{dir}: images are {Train.Height}×{Train.Width}; {o.Model} takes {Trainable.ImageSize.Height}×{Trainable.ImageSize.Width}");
+        _scores = new TrainingScores(dev, Test, o.Dataset, o.FidSamples, note => Log?.Invoke(note));
         Parts = Parts.For(Trainable, o);
         _lr = o.Cosine ? new CosineLr(o.Lr, o.Epochs * StepsPerEpoch) : new ConstantLr(o.Lr);
         _sums = new double[Scalars.Count];
@@ -114,33 +117,6 @@ public sealed class Trainer
     private static int Int(Dictionary<string, string> m, string k) => m.TryGetValue(k, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : 0;
     private static double Dbl(Dictionary<string, string> m, string k, double fallback) => m.TryGetValue(k, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
-    /// <summary>
-    /// After a crash, metrics.jsonl and steps.csv may run past the checkpoint (they are written before it);
-    /// drop what the resumed run will write again, so nothing is counted twice.
-    /// </summary>
-    private void TrimLogs()
-    {
-        // Tolerant of a torn last line (an older binary appended in place; a kill mid-write leaves half a line).
-        var path = Path.Combine(RunDir, MetricsFile);
-        var lines = File.Exists(path) ? File.ReadAllLines(path).Where(l => l.Length > 0).ToList() : [];
-        var metrics = new List<JsonObject>();
-        for (int i = 0; i < lines.Count; i++)
-        {
-            try { metrics.Add(QGenEngine.Autograd.JsonText.ParseObject(lines[i], path, $"line {i + 1}")); }
-            catch (FormatException) when (i == lines.Count - 1) { Log?.Invoke($"{path}: its last line was cut short (a stop mid-write); dropped"); }
-        }
-        metrics = metrics.Where(m => m["epoch"]!.GetValue<int>() <= _epoch).ToList();
-        AtomicFile.WriteText(Path.Combine(RunDir, MetricsFile), string.Concat(metrics.Select(m => m.ToJsonString() + "\n")));
-        if (metrics.Count > 0 && metrics[^1]["class_histogram"] is JsonArray h) _lastHistogram = h.Select(x => x!.GetValue<double>()).ToArray();
-        var steps = Path.Combine(RunDir, StepsFile);
-        if (File.Exists(steps))
-        {
-            long done = (long)_epoch * StepsPerEpoch + _step;
-            var keep = File.ReadAllLines(steps).Where((l, i) => i == 0 || l.IndexOf(',') is > 0 and var c && long.TryParse(l[..c], CultureInfo.InvariantCulture, out long st) && st <= done);
-            AtomicFile.WriteText(steps, string.Concat(keep.Select(l => l + "\n")));
-        }
-    }
-
     /// <summary>The batch's images and labels, shuffled by (seed, epoch) and, if enabled, augmented by (seed, epoch, index).</summary>
     private void FillBatch(int[] order, int step, float[] buf, int[] labels, int[] indices)
     {
@@ -149,7 +125,7 @@ public sealed class Trainer
         for (int i = 0; i < b; i++)
         {
             int idx = order[step * b + i];
-            if (Options.Augment) Augment.Apply(Train.Image(idx), buf.AsSpan(i * px, px), 28, 28, augSeed, (ulong)_epoch * (ulong)Train.Count + (ulong)idx);
+            if (Options.Augment) Augment.Apply(Train.Image(idx), buf.AsSpan(i * px, px), Train.Height, Train.Width, augSeed, (ulong)_epoch * (ulong)Train.Count + (ulong)idx);
             else Train.Image(idx).CopyTo(buf.AsSpan(i * px, px));
             labels[i] = Train.Labels[idx];
             indices[i] = idx;
@@ -179,12 +155,20 @@ public sealed class Trainer
     {
         using var held = Lock();
         if (_staleLockNote is not null) { Log?.Invoke(_staleLockNote); _staleLockNote = null; }
-        if (_resumeMeta is not null) { RepairLogs(_resumeMeta); _resumeMeta = null; }
+        if (_resumeMeta is { } meta)
+        {
+            // The logs cut back to the checkpoint (a run killed by an older binary, which wrote them first, may run past
+            // it), then completed from it (killed between the checkpoint and the logs).
+            var kept = RunLogs.Trim(RunDir, _epoch, (long)_epoch * StepsPerEpoch + _step, Log);
+            if (kept.Count > 0 && kept[^1]["class_histogram"] is JsonArray h) _lastHistogram = h.Select(v => v!.GetValue<double>()).ToArray();
+            RunLogs.Restore(RunDir, meta.GetValueOrDefault("train.pending_metrics"), meta.GetValueOrDefault("train.pending_steps"), _epoch, Scalars, Log);
+            _resumeMeta = null;
+        }
         int b = Options.BatchSize, steps = StepsPerEpoch;
-        var buf = new float[b * 784];
+        var buf = new float[b * Train.PixelsPerImage];
         var labels = new int[b];
         var indices = new int[b];
-        var x = TensorScope.Persist(Tensor.Empty(Device, b, 1, 28, 28));
+        var x = TensorScope.Persist(Tensor.Empty(Device, b, 1, Train.Height, Train.Width));
         var batch = new Batch(x, labels, indices);
         var values = new double[_sums.Length];
         if (Model is IPrepared prepared && !_prepared)
@@ -269,7 +253,7 @@ public sealed class Trainer
         }
         int[] lost = [];
         if (Model is IGenerative g && Options.FidEvery > 0 && ((_epoch + 1) % Options.FidEvery == 0 || _epoch + 1 == Options.Epochs)
-            && GenerativeScores(g) is { } sc)
+            && _scores.Score(g) is { } sc)
         {
             rec["fid"] = sc.Fid; rec["is"] = sc.Is; rec["is_std"] = sc.IsStd; rec["fid_samples"] = sc.Count;
             rec["modes"] = sc.Modes.Modes; rec["modes_kl"] = sc.Modes.Kl;
@@ -284,30 +268,11 @@ public sealed class Trainer
         return new EpochMetrics(_epoch + 1, rec, lost, warning);
     }
 
-    private Classifier? _metricClassifier;
-    private bool _noClassifierNoted;
-
-    /// <summary>FID (against the whole test set), IS and modes of FidSamples images from fixed latents; null without the metric classifier.</summary>
-    public GenerativeScores? GenerativeScores(IGenerative g)
-    {
-        // The classifier of the run's data set (--data DIR: the --dataset it stands for, MNIST by default).
-        _metricClassifier ??= MetricClassifier.TryLoad(Device, Options.Dataset);
-        if (_metricClassifier is null)
-        {
-            if (!_noClassifierNoted) Log?.Invoke($"note: models/{MetricClassifier.FileFor(Options.Dataset)} not found; FID, IS and modes during training are skipped");
-            _noClassifierNoted = true;
-            return null;
-        }
-        var reference = Evaluation.ReferenceStats(_metricClassifier, Device, Test.Source, Test.Pixels, Test.Count);
-        var images = Evaluation.Generate(g, Device, Options.FidSamples, FixedNoiseSeed + 1);
-        return Evaluation.Score(_metricClassifier, Device, reference, images, Options.FidSamples);
-    }
-
     /// <summary>
     /// The checkpoint first, holding in its metadata the log lines written since the last save; then metrics.jsonl and
     /// steps.csv, each replaced whole (a new file renamed over the old, never appended to in place). A kill at any moment
     /// leaves a checkpoint that loads and logs that stop at or before it - never past it, never a torn line - and a
-    /// resume writes what the logs lack from the checkpoint (RepairLogs).
+    /// resume writes what the logs lack from the checkpoint (RunLogs.Trim, RunLogs.Restore).
     /// </summary>
     private void Save()
     {
@@ -319,85 +284,12 @@ public sealed class Trainer
         if (_pendingMetric is not null) meta["train.pending_metrics"] = _pendingMetric;
         for (int i = 0; i < _sums.Length; i++) meta[$"train.sum.{Scalars[i]}"] = Invariant(_sums[i]);
         Checkpoint.Save(Path.Combine(RunDir, CheckpointFile), Model, Optimizers, meta);
-        AppendLogs(_pendingMetric, _stepRows.ToString());
+        RunLogs.Append(RunDir, _pendingMetric, _stepRows.ToString(), Scalars);
         _pendingMetric = null;
         _stepRows.Clear();
-    }
-
-    /// <summary>metrics.jsonl and steps.csv with these lines added, each file replaced atomically.</summary>
-    private void AppendLogs(string? metricLine, string stepRows)
-    {
-        if (metricLine is not null)
-        {
-            var path = Path.Combine(RunDir, MetricsFile);
-            string old = File.Exists(path) ? File.ReadAllText(path) : "";
-            AtomicFile.WriteText(path, old + metricLine + "\n");
-        }
-        if (stepRows.Length > 0)
-        {
-            var path = Path.Combine(RunDir, StepsFile);
-            string old = File.Exists(path) ? File.ReadAllText(path) : "step,epoch," + string.Join(',', Scalars) + "\n";
-            AtomicFile.WriteText(path, old + stepRows);
-        }
-    }
-
-    /// <summary>
-    /// On resume: logs cut back to the checkpoint (a run killed by an older binary, which wrote them first, may run past
-    /// it), then what the checkpoint holds and the logs lack (killed between the checkpoint and the logs) written.
-    /// </summary>
-    private void RepairLogs(Dictionary<string, string> meta)
-    {
-        TrimLogs();
-        var logged = ReadMetrics(RunDir);
-        int lastEpoch = logged.Count == 0 ? 0 : logged[^1]["epoch"]!.GetValue<int>();
-        string? metric = meta.TryGetValue("train.pending_metrics", out var pm) && lastEpoch < _epoch && pm.Length > 0 ? pm : null;
-        string rows = "";
-        if (meta.TryGetValue("train.pending_steps", out var ps) && ps.Length > 0)
-        {
-            var steps = Path.Combine(RunDir, StepsFile);
-            long last = 0;
-            if (File.Exists(steps))
-            {
-                var lines = File.ReadAllLines(steps);
-                if (lines.Length > 1) last = long.Parse(lines[^1][..lines[^1].IndexOf(',')], CultureInfo.InvariantCulture);
-            }
-            rows = string.Concat(ps.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                                   .Where(l => long.Parse(l[..l.IndexOf(',')], CultureInfo.InvariantCulture) > last).Select(l => l + "\n"));
-        }
-        if (metric is not null || rows.Length > 0)
-        {
-            AppendLogs(metric, rows);
-            Log?.Invoke($"{RunDir}: the logs ended before the checkpoint (a stop between the two); {(metric is null ? "" : "its last epoch's metrics and ")}{rows.Count(c => c == '\n')} step rows restored from it");
-        }
     }
 
     private static string Invariant(int v) => v.ToString(CultureInfo.InvariantCulture);
     private static string Invariant(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>The metrics of every finished epoch, from metrics.jsonl.</summary>
-    public static List<JsonObject> ReadMetrics(string runDir)
-    {
-        var p = Path.Combine(runDir, MetricsFile);
-        if (!File.Exists(p)) return [];
-        var lines = File.ReadAllLines(p);
-        var records = new List<JsonObject>();
-        for (int i = 0; i < lines.Length; i++)
-        {
-            if (lines[i].Length == 0) continue;
-            records.Add(QGenEngine.Autograd.JsonText.ParseObject(lines[i], p, $"line {i + 1}"));
-        }
-        return records;
-    }
-
-    /// <summary>steps.csv as (column names, rows): step, epoch (fractional), then the model's scalars.</summary>
-    public static (string[] Columns, List<double[]> Rows) ReadSteps(string runDir)
-    {
-        var p = Path.Combine(runDir, StepsFile);
-        if (!File.Exists(p)) return ([], []);
-        var lines = File.ReadAllLines(p);
-        if (lines.Length == 0) return ([], []);
-        var rows = lines.Skip(1).Where(l => l.Length > 0)
-                        .Select(l => l.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToList();
-        return (lines[0].Split(','), rows);
-    }
 }
