@@ -82,7 +82,7 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
     public long Launches { get; private set; }
 
     /// <summary>Counts a launch made outside this backend on its accelerator (the circuit simulator's).</summary>
-    public void CountLaunch() => Launches++;
+    internal void CountLaunch() => Launches++;
 
     private readonly HashSet<string> _loaded = [];
     /// <summary>The names of the kernels this device has loaded so far (methods of <see cref="GpuKernels"/>): what the ops it ran need.</summary>
@@ -90,7 +90,7 @@ public sealed partial class IlgpuDevice : IDevice, IDisposable
     private T Noted<T>(T kernel) where T : Delegate { lock (_loaded) _loaded.Add(kernel.Method.Name); return kernel; }
 
     /// <summary>A tensor's elements as a device view, for kernels outside this backend (the circuit simulator's).</summary>
-    public ArrayView<float> DeviceView(Tensor t) => V(t);
+    internal ArrayView<float> DeviceView(Tensor t) => V(t);
 
     /// <summary>Waits for every queued kernel (benchmarks time with it).</summary>
     public void Synchronize() => Accelerator.Synchronize();
