@@ -29,6 +29,9 @@ public sealed record ModelEntry(string Name, string Summary, Func<IDevice, Train
     /// <summary>For a model that generates only through another one, the command that makes it ({run}: its run directory).</summary>
     public string? HowToGenerate { get; init; }
 
+    /// <summary>What to do with a finished run, said after training (its options, its checkpoint's path), or null.</summary>
+    public Func<TrainOptions, string, string?>? Afterwards { get; init; }
+
     private IReadOnlyList<Setting>? _settings;
     private TrainOptions? _defaults;
 
@@ -118,6 +121,7 @@ public static class ModelCatalog
         },
         new("classifier", "the metric classifier (FID features, IS probabilities)", (dev, o) => new Classifier(dev, o.Seed))
         {
+            Afterwards = (o, checkpoint) => $"to make it the metric classifier: cp {checkpoint} models/{Metrics.MetricClassifier.FileFor(o.Dataset)}",
             Configure = o => o with { Epochs = 8, BatchSize = 128, Lr = 2e-3f, Cosine = true, ClipNorm = 0, Augment = false, EvalImages = 10_000, FidEvery = 0 },
         },
     ];

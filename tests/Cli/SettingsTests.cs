@@ -173,4 +173,15 @@ public class SettingsTests : TempDirTest
         var (c2, o2, e2) = Run("study", "plan", spec, "--dir", Path.Combine(Dir, "st"));
         UserError.Assert(c2, o2, e2, "'qbits' is not an option of `train`");
     }
+
+    [Test]
+    public void A_finished_run_says_what_to_do_next_where_its_entry_says_so()
+    {
+        var (code, o, e) = Run("train", "classifier", "--epochs", "1", "--limit", "128", "--eval-images", "10", "--out", Path.Combine(Dir, "clf"));
+        Assert.That(code, Is.Zero, e);
+        Assert.That(o, Does.Contain($"to make it the metric classifier: cp {Path.Combine(Dir, "clf", Trainer.CheckpointFile)} models/classifier.safetensors"));
+        string? fashion = ModelCatalog.Get("classifier").Afterwards!(TrainOptions.Defaults("classifier") with { Dataset = "fashion" }, "ckpt");
+        Assert.That(fashion, Does.EndWith("cp ckpt models/classifier-fashion.safetensors"), "the data set's own metric classifier");
+        Assert.That(ModelCatalog.Get("vae").Afterwards, Is.Null);
+    }
 }

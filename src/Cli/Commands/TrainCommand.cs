@@ -144,8 +144,7 @@ public static class TrainCommand
                 return 130;
             }
             stdout.WriteLine($"done: {dir}/ holds {string.Join(", ", Directory.GetFiles(dir).Select(Path.GetFileName).Where(f => !f!.StartsWith("samples-epoch", StringComparison.Ordinal) && f != Trainer.LockFile).Order(StringComparer.Ordinal))}");
-            if (m == "classifier")
-                stdout.WriteLine($"to make it the metric classifier: cp {Path.Combine(dir, Trainer.CheckpointFile)} models/{MetricClassifier.FileName}");
+            if (entry.Afterwards?.Invoke(o, Path.Combine(dir, Trainer.CheckpointFile)) is { } next) stdout.WriteLine(next);
             return 0;
         });
         return cmd;
