@@ -42,11 +42,11 @@ public static class CircuitSettings
     public static readonly Setting<string> Grad = new("grad", "adjoint",
         "circuit gradients: adjoint (exact) | shift (parameter-shift, as hardware; needed with noise or shots)", v => Parses(() => ParseGrad(v)));
     public static readonly Setting<string> Noise = new("noise", "",
-        "circuit noise, e.g. depolarizing=0.01,damping=0.02,dephasing=0.01,readout=0.02 (needs grad shift)",
+        "circuit noise, e.g. depolarizing=0.01,damping=0.02,dephasing=0.01,readout=0.02 (needs ⟨grad⟩ shift)",
         v => string.IsNullOrEmpty(v) ? null : Parses(() => NoiseModel.Parse(v)));
     /// <summary>A device's calibration (JSON, ours or IBM's backend properties; docs/noise-model.md) as the circuits' noise, instead of <see cref="Noise"/>.</summary>
     public static readonly Setting<string?> NoiseModelFile = new("noise_model", null,
-        "circuit noise from a device's calibration: a JSON file, ours or IBM's backend properties (docs/noise-model.md; needs grad shift)",
+        "circuit noise from a device's calibration: a JSON file, ours or IBM's backend properties (docs/noise-model.md; needs ⟨grad⟩ shift)",
         normalize: f => f is null ? null : Path.GetFullPath(f));
 
     /// <summary>Every circuit setting, in config.json's order.</summary>

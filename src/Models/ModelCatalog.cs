@@ -81,7 +81,7 @@ public static class ModelCatalog
         {
             Own = [ModelSettings.Latent], Configure = o => GanTraining(o).With(ModelSettings.Latent, 100),
         },
-        new("qgan", "the quantum GAN: the generator's latent code (or the discriminator's logit) from an 8-qubit circuit (see quantum)",
+        new("qgan", "the quantum GAN: the generator's latent code (or the discriminator's logit) from an 8-qubit circuit (⟨quantum⟩ says which)",
             (dev, o) => new Gan(dev, o.Seed, GanConfig.Of(o, quantum: true)))
         {
             Own = [ModelSettings.Latent, .. CircuitSettings.All, GanSettings.Quantum], Check = GanSettings.Check,

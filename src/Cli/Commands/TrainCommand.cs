@@ -28,7 +28,8 @@ public static class TrainCommand
     public static Command Build(TextWriter stdout, Func<CancellationToken> cancel)
     {
         var cmd = new Command("train", $"Train a model on MNIST and keep its run directory: train MODEL [options] (MODEL: {ModelCatalog.Names}; train MODEL --help lists its options and defaults)");
-        var model = new Argument<string?>("model") { Description = ModelCatalog.Names, Arity = ArgumentArity.ZeroOrOne };
+        // Catches a model name no subcommand matches (for the one-line "unknown model" message); not shown in help.
+        var model = new Argument<string?>("model") { Description = ModelCatalog.Names, Arity = ArgumentArity.ZeroOrOne, Hidden = true };
         cmd.Arguments.Add(model);
         cmd.SetAction((Func<ParseResult, int>)(p => throw new CliException(p.GetValue(model) is { } m
             ? $"unknown model '{m}'; expected one of {ModelCatalog.Names}" : $"train needs a model: one of {ModelCatalog.Names}")));
@@ -58,12 +59,14 @@ public static class TrainCommand
     private static string Describe(ModelEntry entry, Setting s)
     {
         object? d = entry.Defaults.Get(s);
-        return s.Flag == SettingFlag.NegatedSwitch ? $"no {s.Help} (default: {(d is true ? "on" : "off")})" : $"{s.Help} (default {Setting.Show(d)})";
+        return Setting.AsFlags(s.Flag == SettingFlag.NegatedSwitch
+            ? $"no {s.Help} ({(d is true ? "on by default" : $"{entry.Name} trains without it anyway")})"
+            : $"{s.Help} (default {Setting.Show(d)})");
     }
 
     private static Command ForModel(ModelEntry entry, TextWriter stdout, Func<CancellationToken> cancel)
     {
-        var cmd = new Command(entry.Name, entry.Summary);
+        var cmd = new Command(entry.Name, Setting.AsFlags(entry.Summary));
         var flags = new List<(Setting Setting, Option Option)>();
         foreach (var s in entry.Settings.Where(s => s.Flag != SettingFlag.None))
         {
