@@ -1,8 +1,5 @@
 using System.Text.Json.Nodes;
-using QGenEngine.Autograd.Nn;
-using QGenEngine.Models.Training;
 using QGenEngine.Quantum;
-using QGenEngine.Tensors;
 
 namespace QGenEngine.Models;
 

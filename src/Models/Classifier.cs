@@ -1,8 +1,3 @@
-using QGenEngine.Autograd;
-using QGenEngine.Autograd.Nn;
-using QGenEngine.Models.Data;
-using QGenEngine.Tensors;
-
 namespace QGenEngine.Models;
 
 /// <summary>

@@ -1,10 +1,3 @@
-using QGenEngine.Autograd;
-using QGenEngine.Autograd.Nn;
-using QGenEngine.Models.Data;
-using QGenEngine.Models.Metrics;
-using QGenEngine.Models.Training;
-using QGenEngine.Tensors;
-
 namespace QGenEngine.Models;
 
 /// <summary>The prior's sizes: code embeddings and hidden channels C, gated residual blocks, the first (type A) kernel, the head's width.</summary>

@@ -1,9 +1,4 @@
-using QGenEngine.Autograd;
-using QGenEngine.Autograd.Nn;
 using QGenEngine.Autograd.Optim;
-using QGenEngine.Models.Data;
-using QGenEngine.Models.Training;
-using QGenEngine.Tensors;
 
 namespace QGenEngine.Models;
 

@@ -1,8 +1,4 @@
 using System.Text.Json.Nodes;
-using QGenEngine.Autograd;
-using QGenEngine.Autograd.Nn;
-using QGenEngine.Models.Training;
-using QGenEngine.Tensors;
 
 namespace QGenEngine.Models;
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using QGenEngine.Models.Metrics;
-using QGenEngine.Tensors;
 
 namespace QGenEngine.Models;
 

@@ -1,10 +1,4 @@
-using QGenEngine.Autograd;
-using QGenEngine.Autograd.Nn;
-using QGenEngine.Models.Data;
-using QGenEngine.Models.Metrics;
-using QGenEngine.Models.Training;
 using QGenEngine.Quantum;
-using QGenEngine.Tensors;
 
 namespace QGenEngine.Models;
 

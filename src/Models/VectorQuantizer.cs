@@ -1,7 +1,3 @@
-using QGenEngine.Autograd;
-using QGenEngine.Autograd.Nn;
-using QGenEngine.Tensors;
-
 namespace QGenEngine.Models;
 
 /// <summary>

@@ -51,33 +51,21 @@ public abstract class Module
         return t;
     }
 
-    public IEnumerable<(string Name, Tensor State)> NamedTrainingState(string prefix = "")
-    {
-        foreach (var (n, t) in _trainingState) yield return (prefix + n, t);
-        foreach (var (n, m) in _children)
-            foreach (var s in m.NamedTrainingState(prefix + n + ".")) yield return s;
-    }
+    public IEnumerable<(string Name, Tensor State)> NamedTrainingState(string prefix = "") => Named(prefix, m => m._trainingState);
 
-    public IEnumerable<(string Name, Tensor Param)> NamedParameters(string prefix = "")
-    {
-        foreach (var (n, t) in _params) yield return (prefix + n, t);
-        foreach (var (n, m) in _children)
-            foreach (var p in m.NamedParameters(prefix + n + ".")) yield return p;
-    }
+    public IEnumerable<(string Name, Tensor Param)> NamedParameters(string prefix = "") => Named(prefix, m => m._params);
 
-    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(string prefix = "")
-    {
-        foreach (var (n, t) in _buffers) yield return (prefix + n, t);
-        foreach (var (n, m) in _children)
-            foreach (var b in m.NamedBuffers(prefix + n + ".")) yield return b;
-    }
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(string prefix = "") => Named(prefix, m => m._buffers);
 
     /// <summary>Every random stream of the module and its children, by dotted name ("discriminator.2.rng").</summary>
-    public IEnumerable<(string Name, Generator Stream)> NamedStreams(string prefix = "")
+    public IEnumerable<(string Name, Generator Stream)> NamedStreams(string prefix = "") => Named(prefix, m => m._streams);
+
+    /// <summary>What <paramref name="own"/> gives of this module, then of its children in order, depth first, by dotted name.</summary>
+    private IEnumerable<(string Name, T Item)> Named<T>(string prefix, Func<Module, List<(string Name, T Item)>> own)
     {
-        foreach (var (n, g) in _streams) yield return (prefix + n, g);
+        foreach (var (n, t) in own(this)) yield return (prefix + n, t);
         foreach (var (n, m) in _children)
-            foreach (var s in m.NamedStreams(prefix + n + ".")) yield return s;
+            foreach (var x in m.Named(prefix + n + ".", own)) yield return x;
     }
 
     /// <summary>This module and every descendant, with dotted paths ("" for this one), depth first: PyTorch's named_modules.</summary>

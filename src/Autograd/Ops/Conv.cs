@@ -14,17 +14,7 @@ public static partial class Ops
         var dev = x.Device;
         var y = Tensor.Empty(dev, geo.Batch, geo.OutChannels, geo.OutH, geo.OutW);
         dev.Conv2d(x, weight, bias, y, geo);
-        if (Graph.Needs(x, weight, bias))
-            Graph.Record(y, [x, weight, bias], g =>
-            {
-                var dx = x.RequiresGrad ? Like(x) : null;
-                var dw = weight.RequiresGrad ? ZerosLike(weight) : null;
-                var db = bias is { RequiresGrad: true } ? ZerosLike(bias) : null;
-                dev.Conv2dBackward(x, weight, g, dx, dw, db, geo);
-                if (dx is not null) Graph.Accumulate(x, dx);
-                if (dw is not null) Graph.Accumulate(weight, dw);
-                if (db is not null) Graph.Accumulate(bias!, db);
-            });
+        RecordConvBackward(y, x, weight, bias, (g, dx, dw, db) => dev.Conv2dBackward(x, weight, g, dx, dw, db, geo));
         return y;
     }
 
@@ -38,17 +28,26 @@ public static partial class Ops
         var dev = x.Device;
         var y = Tensor.Empty(dev, geo.Batch, geo.OutChannels, geo.OutH, geo.OutW);
         dev.ConvTranspose2d(x, weight, bias, y, geo);
-        if (Graph.Needs(x, weight, bias))
-            Graph.Record(y, [x, weight, bias], g =>
-            {
-                var dx = x.RequiresGrad ? Like(x) : null;
-                var dw = weight.RequiresGrad ? ZerosLike(weight) : null;
-                var db = bias is { RequiresGrad: true } ? ZerosLike(bias) : null;
-                dev.ConvTranspose2dBackward(x, weight, g, dx, dw, db, geo);
-                if (dx is not null) Graph.Accumulate(x, dx);
-                if (dw is not null) Graph.Accumulate(weight, dw);
-                if (db is not null) Graph.Accumulate(bias!, db);
-            });
+        RecordConvBackward(y, x, weight, bias, (g, dx, dw, db) => dev.ConvTranspose2dBackward(x, weight, g, dx, dw, db, geo));
         return y;
+    }
+
+    /// <summary>
+    /// The backward of a convolution-like op: the gradients of whichever of x, weight and bias need one (dx written,
+    /// dw and db accumulated into zeros by <paramref name="backward"/>(dy, dx, dw, db)), then accumulated into them.
+    /// </summary>
+    private static void RecordConvBackward(Tensor y, Tensor x, Tensor weight, Tensor? bias, Action<Tensor, Tensor?, Tensor?, Tensor?> backward)
+    {
+        if (!Graph.Needs(x, weight, bias)) return;
+        Graph.Record(y, [x, weight, bias], g =>
+        {
+            var dx = x.RequiresGrad ? Like(x) : null;
+            var dw = weight.RequiresGrad ? ZerosLike(weight) : null;
+            var db = bias is { RequiresGrad: true } ? ZerosLike(bias) : null;
+            backward(g, dx, dw, db);
+            if (dx is not null) Graph.Accumulate(x, dx);
+            if (dw is not null) Graph.Accumulate(weight, dw);
+            if (db is not null) Graph.Accumulate(bias!, db);
+        });
     }
 }

@@ -1,5 +1,3 @@
-using QGenEngine.Tensors;
-
 namespace QGenEngine.Models.Data;
 
 /// <summary>

@@ -1,7 +1,4 @@
-using QGenEngine.Autograd;
 using QGenEngine.Autograd.Optim;
-using QGenEngine.Models.Data;
-using QGenEngine.Tensors;
 
 namespace QGenEngine.Models.Metrics;
 

@@ -1,6 +1,3 @@
-using QGenEngine.Autograd;
-using QGenEngine.Tensors;
-
 namespace QGenEngine.Models.Metrics;
 
 /// <summary>The class histogram of a set of images as the metric classifier labels them (mode collapse shows here).</summary>

@@ -1,6 +1,3 @@
-using QGenEngine.Autograd;
-using QGenEngine.Tensors;
-
 namespace QGenEngine.Models.Metrics;
 
 /// <summary>

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using QGenEngine.Autograd.Nn;
-using QGenEngine.Models.Training;
-using QGenEngine.Tensors;
 
 namespace QGenEngine.Models.Metrics;
 

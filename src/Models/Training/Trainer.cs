@@ -3,12 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using QGenEngine.Autograd;
-using QGenEngine.Autograd.Nn;
 using QGenEngine.Autograd.Optim;
-using QGenEngine.Models.Data;
-using QGenEngine.Models.Metrics;
-using QGenEngine.Tensors;
 
 namespace QGenEngine.Models.Training;
 

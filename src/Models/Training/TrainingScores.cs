@@ -1,7 +1,3 @@
-using QGenEngine.Models.Data;
-using QGenEngine.Models.Metrics;
-using QGenEngine.Tensors;
-
 namespace QGenEngine.Models.Training;
 
 /// <summary>
