@@ -35,8 +35,10 @@ public static partial class Ops
     /// <summary>
     /// The backward of a convolution-like op: the gradients of whichever of x, weight and bias need one (dx written,
     /// dw and db accumulated into zeros by <paramref name="backward"/>(dy, dx, dw, db)), then accumulated into them.
+    /// Recorded under the calling op's name (the profiler charges Conv2d or ConvTranspose2d).
     /// </summary>
-    private static void RecordConvBackward(Tensor y, Tensor x, Tensor weight, Tensor? bias, Action<Tensor, Tensor?, Tensor?, Tensor?> backward)
+    private static void RecordConvBackward(Tensor y, Tensor x, Tensor weight, Tensor? bias, Action<Tensor, Tensor?, Tensor?, Tensor?> backward,
+                                           [System.Runtime.CompilerServices.CallerMemberName] string op = "")
     {
         if (!Graph.Needs(x, weight, bias)) return;
         Graph.Record(y, [x, weight, bias], g =>
@@ -48,6 +50,6 @@ public static partial class Ops
             if (dx is not null) Graph.Accumulate(x, dx);
             if (dw is not null) Graph.Accumulate(weight, dw);
             if (db is not null) Graph.Accumulate(bias!, db);
-        });
+        }, op);
     }
 }
