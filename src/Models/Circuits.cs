@@ -76,7 +76,7 @@ public static class CircuitSettings
     /// </summary>
     public static void Check(TrainOptions o, bool files)
     {
-        if (o.Get(NoiseModelFile) is { } file && !files) return;   // the file is checked with the others
+        if (o.Get(NoiseModelFile) is not null && !files) return;   // the file is checked with the others
         var noise = NoiseModelOf(o);
         QuantumLayer.Check(Quantum.Readout.Parse(o.Get(Readout)), ParseGrad(o.Get(Grad)), noise);
         if (noise?.Device is { } device)

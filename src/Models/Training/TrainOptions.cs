@@ -90,7 +90,8 @@ public sealed record TrainOptions
     public bool Equals(TrainOptions? other) =>
         other is not null && Model == other.Model && _values.Keys.Union(other._values.Keys).All(s => Equals(Get(s), other.Get(s)));
 
-    public override int GetHashCode() => HashCode.Combine(Model, _values.Count);
+    // Equal options may hold a setting given or left at its default, so the hash is the model's alone.
+    public override int GetHashCode() => Model.GetHashCode();
 
     public JsonObject ToJson()
     {
