@@ -29,7 +29,8 @@ if [ ! -d "$src" ]; then
 fi
 if [ ! -x "$bin/qgen-engine" ]; then
   echo "publishing $commit to $bin"
-  dotnet publish "$src/src/Cli" -c Release -o "$bin.tmp" -p:UseAppHost=true >/dev/null
+  # the export has no .git to ask for its commit: name it
+  dotnet publish "$src/src/Cli" -c Release -o "$bin.tmp" -p:UseAppHost=true -p:QGenBuildCommit="$commit" >/dev/null
   mv "$bin.tmp" "$bin"
 fi
 profile=""
