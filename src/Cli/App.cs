@@ -47,6 +47,7 @@ public static class App
         root.Subcommands.Add(MetricsCommand.BuildEval(stdout));
         root.Subcommands.Add(MetricsCommand.BuildProbe(stdout));
         root.Subcommands.Add(QasmCommand.Build(stdout));
+        root.Subcommands.Add(LandscapeCommand.Build(stdout));
         root.Subcommands.Add(RouteCommand.Build(stdout));
         root.Subcommands.Add(StudyCommand.Build(stdout, Token));
         root.Subcommands.Add(PlotCommand.Build(stdout));

@@ -292,6 +292,45 @@ public static class Imaging
         return true;
     }
 
+    /// <summary>
+    /// landscape-*.png: the variance at random angles of the first angle's partial derivative (log scale) against one axis of the scan (layers or
+    /// qubits), one line per value of the other axis and cost, each point with its ±2 standard-error bar; a barren
+    /// plateau is a straight falling line (an exponential fall).
+    /// </summary>
+    public static bool SaveLandscapePlot(string path, string xLabel, IReadOnlyList<(string Series, IReadOnlyList<(double X, double Y, double Se)> Points)> series, string title)
+    {
+        var plt = new ScottPlot.Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        int colour = 0;
+        bool any = false;
+        foreach (var (name, points) in series)
+        {
+            var pts = points.Where(p => p.Y > 0 && double.IsFinite(p.Y)).OrderBy(p => p.X).ToList();
+            if (pts.Count == 0) continue;
+            any = true;
+            var col = palette.GetColor(colour++ % 10);
+            var line = plt.Add.Scatter(pts.Select(p => p.X).ToArray(), pts.Select(p => Math.Log10(p.Y)).ToArray());
+            line.LegendText = name; line.LineWidth = 2; line.Color = col; line.MarkerSize = 5;
+            if (name.Contains("global", StringComparison.Ordinal)) line.LinePattern = ScottPlot.LinePattern.Dashed;
+            foreach (var p in pts)   // ±2 SE, clipped at a tenth of the value below (a log axis has no zero)
+            {
+                double lo = Math.Log10(Math.Max(p.Y - 2 * p.Se, p.Y / 10)), hi = Math.Log10(p.Y + 2 * p.Se);
+                var bar = plt.Add.Line(p.X, lo, p.X, hi); bar.Color = col.WithAlpha(0.6); bar.LineWidth = 1;
+            }
+        }
+        if (!any) return false;
+        var xs = series.SelectMany(x => x.Points.Select(p => p.X)).Distinct().Order().ToArray();
+        plt.Axes.Bottom.SetTicks(xs, xs.Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+        plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            LabelFormatter = v => Math.Pow(10, v).ToString("G2", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        plt.Title(title); plt.XLabel(xLabel); plt.YLabel("Var[dC/dθ] of layer 1's RY on qubit 0 (log scale)");
+        plt.ShowLegend(ScottPlot.Edge.Right);
+        Save(plt, path);
+        return true;
+    }
+
     /// <summary>A plot written through a temporary file and renamed, like every file of a run.</summary>
     private static void Save(ScottPlot.Plot plt, string path)
     {

@@ -32,7 +32,7 @@ public static class StudyReport
         foreach (var r in runs.Where(StudyRunner.Finished)) Finish(r, reportDir, dev, evalSamples, routeImages, stdout, run, spec.NoiseModels);
         // 2. The report, from the summaries alone (a clean clone holds them; checkpoints are not needed).
         var results = runs.Select(r => StudySummaries.Read(r, reportDir)).OfType<RunSummary>().ToList();
-        if (results.Count == 0)
+        if (results.Count == 0 && ReadLandscape(reportDir) is null)
             throw new StudyException($"{dir}: no run of the study has finished yet (and {Path.Combine(reportDir, StudySummaries.RunsFolder)} holds no summary); `qgen-engine study run {spec.Path}` first");
         WriteReport(spec, runs, results, reportDir, evalSamples);
         int missing = runs.Count - results.Count;
@@ -122,6 +122,22 @@ public static class StudyReport
 
     private static void WriteReport(StudySpec spec, IReadOnlyList<PlannedRun> runs, List<RunSummary> results, string dir, int evalSamples)
     {
+        var landscape = ReadLandscape(dir);
+        if (results.Count == 0)
+        {
+            // Nothing trained yet: what is measured without training (the landscape), and what is left to run.
+            var pending = new StringBuilder();
+            pending.AppendLine($"# Study `{spec.Name}`{(spec.Profile is null ? "" : $" (profile `{spec.Profile}`)")}");
+            pending.AppendLine();
+            pending.AppendLine($"0 of {runs.Count} runs finished; made by `qgen-engine study report {spec.Path}`. What needs no training is below; the runs are listed at the end with the command that completes them.");
+            pending.AppendLine();
+            WriteLandscape(pending, landscape!);
+            WriteClaims(pending, results, landscape);
+            WriteMissing(pending, spec, runs, results);
+            WriteCsv(Path.Combine(dir, CsvFile), results);
+            QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, ReportFile), pending.ToString());
+            return;
+        }
         WriteCsv(Path.Combine(dir, CsvFile), results);
         var groups = results.GroupBy(r => r.Group).ToList();
         var md = new StringBuilder();
@@ -187,7 +203,8 @@ public static class StudyReport
             md.AppendLine();
         }
 
-        WriteClaims(md, results);
+        if (landscape is not null) WriteLandscape(md, landscape);
+        WriteClaims(md, results, landscape);
         WriteNoise(md, groups);
         if (spec.Comparisons.Count > 0) WriteComparisons(md, spec, results);
 
@@ -386,6 +403,13 @@ public static class StudyReport
         foreach (var r in results)
             md.AppendLine($"| [{r.Run.Name}]({Path.GetRelativePath(dir, r.Dir).Replace('\\', '/')}) | {r.Run.Seed} | {Fmt(r.Evaluated("fid"), "F1")} | {Fmt(r.Evaluated("test_ssim"), "F4")} | " +
                           $"{string.Join(" then ", r.Commits.Select(c => $"`{c}`"))}{(r.Commits.Count > 1 ? " (resumed by another binary)" : "")} | `{r.Run.CommandLine}` |");
+        WriteMissing(md, spec, runs, results);
+        QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, ReportFile), md.ToString());
+    }
+
+    /// <summary>The runs not finished yet, each with its state, and the one command that completes them.</summary>
+    private static void WriteMissing(StringBuilder md, StudySpec spec, IReadOnlyList<PlannedRun> runs, List<RunSummary> results)
+    {
         var missing = runs.Where(r => !results.Any(x => x.Run.Index == r.Index)).ToList();
         if (missing.Count > 0)
         {
@@ -394,8 +418,111 @@ public static class StudyReport
                           $"They complete with `tools/study/start.sh {spec.Path}{(spec.Profile is null ? "" : $" --profile {spec.Profile}")} --jobs 2` " +
                           $"(or `qgen-engine study run {spec.Path}{(spec.Profile is null ? "" : $" --profile {spec.Profile}")}`), then `qgen-engine study report` as above.");
         }
-        QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, ReportFile), md.ToString());
     }
+
+    /// <summary>The file `qgen-engine landscape --out` writes; a report folder that holds one reports it (gradients at random angles).</summary>
+    public const string LandscapeFile = "landscape.json";
+
+    private static JsonObject? ReadLandscape(string dir)
+    {
+        string path = Path.Combine(dir, LandscapeFile);
+        if (!File.Exists(path)) return null;
+        try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new StudyException($"{path}: not a JSON object; expected what `qgen-engine landscape --out` writes"); }
+        catch (System.Text.Json.JsonException e) { throw new StudyException($"{path}: not valid JSON ({e.Message}); expected what `qgen-engine landscape --out` writes"); }
+    }
+
+    /// <summary>A landscape's points as (cost, qubits, layers) → (first angle's variance, its standard error).</summary>
+    private static Dictionary<(string Cost, int Qubits, int Layers), (double Var, double Se)> LandscapePoints(JsonObject l) =>
+        (l["points"] as JsonArray ?? []).OfType<JsonObject>().Where(p => p["first_variance"] is JsonValue)
+            .ToDictionary(p => (p["cost"]!.GetValue<string>(), p["qubits"]!.GetValue<int>(), p["layers"]!.GetValue<int>()),
+                          p => (EpochMetrics.Number(p["first_variance"]!), p["first_variance_se"] is JsonValue se ? EpochMetrics.Number(se) : double.NaN));
+
+    /// <summary>
+    /// The gradient landscape at random angles (`qgen-engine landscape`): the variance of the first angle's partial
+    /// derivative against qubits and layers for a local and a global cost - the barren-plateau measurement, free of how
+    /// far any training went.
+    /// </summary>
+    private static void WriteLandscape(StringBuilder md, JsonObject l)
+    {
+        var pts = LandscapePoints(l);
+        md.AppendLine("## Gradients at random angles");
+        md.AppendLine();
+        md.AppendLine($"The circuit template ({l["entangler"]} entangler) at {l["draws"]} random draws per shape (every angle uniform in [0, 2π), every input in [0, π); " +
+                      $"seed {l["seed"]}; exact adjoint gradients in double precision): the variance of ∂C/∂θ for the first layer's RY on qubit 0 (McClean et al. 2018), " +
+                      "for a local cost C = ⟨Z₀⟩ (the expval readout's first output) and a global one C = P(|0…0⟩) (the probs readout's first output). " +
+                      "A barren plateau is a variance that falls exponentially - a straight falling line on these log scales. Made by " +
+                      $"`qgen-engine landscape --draws {l["draws"]} --seed {l["seed"]} --out <this folder>` ({LandscapeFile}, landscape.csv).");
+        md.AppendLine();
+        foreach (var cost in pts.Keys.Select(k => k.Cost).Distinct())
+        {
+            var ns = pts.Keys.Where(k => k.Cost == cost).Select(k => k.Qubits).Distinct().Order().ToList();
+            var ls = pts.Keys.Where(k => k.Cost == cost).Select(k => k.Layers).Distinct().Order().ToList();
+            md.AppendLine($"{cost} cost: Var[∂C/∂θ₁] (± standard error), rows qubits, columns layers; last column the fitted log₂ change per layer, last row per qubit.");
+            md.AppendLine();
+            md.AppendLine("| qubits | " + string.Join(" | ", ls.Select(x => $"L = {x}")) + " | log₂/layer |");
+            md.AppendLine("|---" + string.Concat(ls.Select(_ => "|---")) + "|---|");
+            string Fit(string along, int at) => (l["fits"] as JsonArray ?? []).OfType<JsonObject>()
+                .FirstOrDefault(f => f["cost"]?.GetValue<string>() == cost && f["along"]?.GetValue<string>() == along && f[along == "qubits" ? "layers" : "qubits"]?.GetValue<int>() == at)
+                ?["log2_slope"] is JsonValue v ? EpochMetrics.Number(v).ToString("F2", CultureInfo.InvariantCulture) : "-";
+            foreach (int n in ns)
+                md.AppendLine($"| {n} | " + string.Join(" | ", ls.Select(x => pts.TryGetValue((cost, n, x), out var p) ? Sci(p.Var) + (double.IsFinite(p.Se) ? $" ± {Sci(p.Se)}" : "") : "-")) + $" | {Fit("layers", n)} |");
+            md.AppendLine("| log₂/qubit | " + string.Join(" | ", ls.Select(x => Fit("qubits", x))) + " | |");
+            md.AppendLine();
+        }
+        md.AppendLine("![against layers](landscape-layers.png)");
+        md.AppendLine("![against qubits](landscape-qubits.png)");
+        md.AppendLine();
+    }
+
+    /// <summary>The depth and width claims measured on the landscape (gradients at random angles, no training).</summary>
+    private static IEnumerable<(string, string, string)> LandscapeClaims(JsonObject l)
+    {
+        var pts = LandscapePoints(l);
+        var costs = pts.Keys.Select(k => k.Cost).Distinct().ToList();
+        // Depth: at 8 qubits (the report's circuit) where measured, else the widest; 4 layers against the deepest.
+        var depth = new List<(string Cost, int N, int L0, double V0, double V4, int L, double VL)>();
+        foreach (var c in costs)
+        {
+            var ns = pts.Keys.Where(k => k.Cost == c).Select(k => k.Qubits).Distinct().ToList();
+            int n = ns.Contains(8) ? 8 : ns.Max();
+            var ls = pts.Keys.Where(k => k.Cost == c && k.Qubits == n).Select(k => k.Layers).ToList();
+            int shallowest = ls.Min(), deepest = ls.Max();
+            if (shallowest < 4 && deepest > 4 && pts.TryGetValue((c, n, 4), out var at4))
+                depth.Add((c, n, shallowest, pts[(c, n, shallowest)].Var, at4.Var, deepest, pts[(c, n, deepest)].Var));
+        }
+        if (depth.Count > 0)
+        {
+            // A cliff at 4 layers is a fall by 10x or more past it; otherwise say how each cost behaves on either side of 4.
+            string How(double before, double after) => after >= 2 ? (before >= 2 ? "falls steadily with depth, from the first layer on (an exponential in depth, no cliff at 4)" : "falls only past 4 layers")
+                                                                   : "levels off past 4 layers";
+            yield return ("gradients vanish beyond 4 layers (at random angles)",
+                string.Join("; ", depth.Select(d => $"{d.Cost} cost, {d.N} qubits: Var[∂C/∂θ₁] {Sci(d.V0)} at {d.L0} layer{(d.L0 == 1 ? "" : "s")}, {Sci(d.V4)} at 4, {Sci(d.VL)} at {d.L} (×{d.VL / d.V4:G2} past 4)")),
+                depth.Any(d => d.V4 / d.VL >= 10) ? "reproduced: a fall by 10x or more past 4 layers"
+                : "not as claimed: " + string.Join("; ", depth.Select(d => $"the {d.Cost} cost's variance {How(d.V0 / d.V4, d.V4 / d.VL)}")));
+        }
+        // Width: the fitted fall per qubit at the report's 3 layers (or the nearest depth measured).
+        var width = new List<(string Cost, int L, double PerQubit, int N0, int N1)>();
+        foreach (var c in costs)
+        {
+            var ls = pts.Keys.Where(k => k.Cost == c).Select(k => k.Layers).Distinct().ToList();
+            int depthAt = ls.OrderBy(x => Math.Abs(x - 3)).First();
+            var row = pts.Where(kv => kv.Key.Cost == c && kv.Key.Layers == depthAt).OrderBy(kv => kv.Key.Qubits).Select(kv => ((double)kv.Key.Qubits, kv.Value.Var)).ToList();
+            if (row.Count >= 2 && row[^1].Item1 >= 10)
+                width.Add((c, depthAt, Math.Pow(2, -GradientLandscape.FitLog2(row).Slope), (int)row[0].Item1, (int)row[^1].Item1));
+        }
+        if (width.Count > 0)
+        {
+            string measured = string.Join("; ", width.Select(w => $"{w.Cost} cost, {w.L} layers, {w.N0}-{w.N1} qubits: Var[∂C/∂θ₁] falls {w.PerQubit:F2}x per qubit"));
+            bool anyFalls = width.Any(w => w.PerQubit >= 1.5), allFall = width.All(w => w.PerQubit >= 1.5);
+            yield return ("10+ qubits are prohibitive (gradients at random angles)", measured,
+                allFall ? "reproduced in kind: gradients fall exponentially with qubits for every cost measured (from the smallest width on: no threshold at 10)"
+                : anyFalls ? $"not as claimed: the {string.Join(", ", width.Where(w => w.PerQubit >= 1.5).Select(w => w.Cost))} cost's gradients fall exponentially with qubits from the smallest width on (no threshold at 10), " +
+                             $"the {string.Join(", ", width.Where(w => w.PerQubit < 1.5).Select(w => w.Cost))} cost's do not: the plateau follows the cost, not the width"
+                : "not reproduced: no exponential fall with qubits");
+        }
+    }
+
+    private static string Sci(double v) => v.ToString("0.0E+0", CultureInfo.InvariantCulture);
 
     private static double? First(RunSummary r, string key) => r.Epochs.FirstOrDefault(e => e[key] is not null)?[key] is { } v ? EpochMetrics.Number(v) : null;
 
@@ -407,7 +534,7 @@ public static class StudyReport
     /// the study does not hold says which study measures it. Verdicts are worded by the numbers alone: "reproduced",
     /// "not reproduced", or "not established" where seeds are too few or the difference is within their spread.
     /// </summary>
-    private static void WriteClaims(StringBuilder md, List<RunSummary> results)
+    private static void WriteClaims(StringBuilder md, List<RunSummary> results, JsonObject? landscape)
     {
         List<RunSummary> Base(string model) => results.Where(r => r.Run.Model == model && r.Run.Variation == "base").ToList();
         double? Mean(IEnumerable<double?> v) { var x = v.OfType<double>().ToList(); return x.Count == 0 ? null : x.Average(); }
@@ -508,7 +635,7 @@ public static class StudyReport
             rows.Add(("gradients vanish beyond 4 layers", string.Join(", ", byDepth.Select(x => $"{x.L} layers {x.G:G3}")) + " (circuit gradient norm, last epoch)",
                       at4 is null || deepest.L <= 4 ? "not established (no run beyond 4 layers)" : deepest.G < at4 / 10 ? "reproduced" : "not reproduced: no fall by 10x"));
         }
-        else rows.Add(("gradients vanish beyond 4 layers", "not in this study", "measured by studies/ablations.yaml (circuit gradient norm against layers)"));
+        else rows.Add(("gradients vanish beyond 4 layers", "no finished run here varies the layers", "measured by studies/ablations.yaml (circuit gradient norm against layers)"));
         var widths = results.Where(r => r.Run.Model == "qvae" && Value(r, "qubits") is not null).ToList();
         if (widths.Count > 0)
         {
@@ -517,7 +644,8 @@ public static class StudyReport
             rows.Add(("10+ qubits are prohibitive", string.Join(", ", byWidth.Select(x => $"{x.N} qubits {x.S:F0} s/epoch")),
                       at8 is null || widest.N < 10 ? "not established (no run at 10+ qubits)" : widest.S > 10 * at8 ? "reproduced" : $"not reproduced: {widest.S / at8:F1}x the 8-qubit time"));
         }
-        else rows.Add(("10+ qubits are prohibitive", "not in this study", "measured by studies/ablations.yaml (s/epoch against qubits)"));
+        else rows.Add(("10+ qubits are prohibitive", "no finished run here varies the qubits", "measured by studies/ablations.yaml (s/epoch against qubits)"));
+        if (landscape is not null) rows.AddRange(LandscapeClaims(landscape));
         rows.Add(("the report's FID ranges", "FID here uses the metric classifier's features", "not comparable in value with Inception-FID estimates; the comparisons above are like for like"));
 
         md.AppendLine("## The report's claims");

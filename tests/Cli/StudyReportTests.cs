@@ -136,4 +136,52 @@ public class StudyReportTests : TempDirTest
         Assert.That(md, Does.Contain("## The discriminator: equilibrium or stalled?"));
         Assert.That(md, Does.Contain("| gan | 1 | 51.2 % | 0.530 | 0.528 | 91.7 % | 600 |"));
     }
+
+    /// <summary>A landscape small enough for a test that still has a 4-layer and a deeper point, and a width of 10.</summary>
+    private static JsonObject MakeLandscape(string folder)
+    {
+        var (code, o, e) = CliRunner.Run("landscape", "--qubits", "2,10", "--layers", "1,4,5", "--draws", "20", "--out", folder);
+        Assert.That(code, Is.Zero, o + e);
+        return JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "landscape.json")))!.AsObject();
+    }
+
+    private static double FirstVariance(JsonObject l, string cost, int n, int layers) =>
+        l["points"]!.AsArray().Single(p => p!["cost"]!.GetValue<string>() == cost && p["qubits"]!.GetValue<int>() == n && p["layers"]!.GetValue<int>() == layers)!["first_variance"]!.GetValue<double>();
+
+    [Test]
+    public void A_landscape_beside_the_report_is_reported_with_its_claims()
+    {
+        var (spec, dir, report) = CopyFixture();
+        var l = MakeLandscape(report);
+        var (code, o, e) = CliRunner.Run("study", "report", spec, "--dir", dir, "--out", report);
+        Assert.That(code, Is.Zero, o + e);
+        string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
+        Assert.That(md, Does.Contain("## Gradients at random angles"));
+        string S(double v) => v.ToString("0.0E+0", CultureInfo.InvariantCulture);
+        Assert.That(md, Does.Contain($"| 10 | {S(FirstVariance(l, "local", 10, 1))} ±"), "the local grid's 10-qubit row");
+        string Row(string claim) => md.Split('\n').Single(x => x.StartsWith($"| {claim} |", StringComparison.Ordinal));
+        double v4 = FirstVariance(l, "global", 10, 4), v5 = FirstVariance(l, "global", 10, 5);
+        Assert.That(Row("gradients vanish beyond 4 layers (at random angles)"),
+                    Does.Contain($"global cost, 10 qubits: Var[∂C/∂θ₁] {S(FirstVariance(l, "global", 10, 1))} at 1 layer, {S(v4)} at 4, {S(v5)} at 5 (×{(v5 / v4).ToString("G2", CultureInfo.InvariantCulture)} past 4)"));
+        double perQubit = Math.Pow(2, -QGenEngine.Quantum.GradientLandscape.FitLog2([(2, FirstVariance(l, "global", 2, 4)), (10, v4)]).Slope);
+        Assert.That(Row("10+ qubits are prohibitive (gradients at random angles)"),
+                    Does.Contain($"global cost, 4 layers, 2-10 qubits: Var[∂C/∂θ₁] falls {perQubit.ToString("F2", CultureInfo.InvariantCulture)}x per qubit"), "the depth nearest 3");
+    }
+
+    [Test]
+    public void With_no_run_finished_a_landscape_still_makes_a_report_that_lists_every_run_and_the_command()
+    {
+        var (spec, dir, report) = CopyFixture();
+        Directory.Delete(Path.Combine(report, "runs"), recursive: true);
+        var (code, o, e) = CliRunner.Run("study", "report", spec, "--dir", dir, "--out", report);
+        Assert.That(code, Is.EqualTo(2), "nothing to report: " + o + e);
+        Assert.That(e, Does.Contain("no run of the study has finished yet"));
+        MakeLandscape(report);
+        (code, o, e) = CliRunner.Run("study", "report", spec, "--dir", dir, "--out", report);
+        Assert.That(code, Is.Zero, o + e);
+        string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
+        Assert.That(md, Does.Contain("0 of 6 runs finished"));
+        Assert.That(md, Does.Contain("## Gradients at random angles").And.Contain("(gradients at random angles) |"));
+        Assert.That(md, Does.Contain("Not finished (6): ").And.Contain($"tools/study/start.sh {spec}"));
+    }
 }
