@@ -156,7 +156,8 @@ public static class StudyReport
                       $"confidence interval (Student's t) where n ≥ 2. FID, IS, modes, precision/recall and density/coverage: {samples:N0} samples against the " +
                       $"{dataset} test set in the features of {scoredBy} (not Inception-FID). SSIM and BCE: reconstructions of the 10,000 {dataset} test images. " +
                       $"Trained by the binaries of commit{(commits.Count > 1 ? "s" : "")} {string.Join(", ", commits.Select(c => $"`{c}`"))}" +
-                      (results.Any(r => r.Commits.Count > 1) ? $"; {results.Count(r => r.Commits.Count > 1)} run(s) were resumed by a binary of another commit (see Runs)." : "."));
+                      (results.Any(r => r.Commits.Count > 1) ? $"; {results.Count(r => r.Commits.Count > 1)} run(s) were resumed by a binary of another commit (see Runs)." : ".") +
+                      (commits.Contains("unknown") ? " `unknown`: a binary built outside a git clone that was not told its commit (`-p:QGenBuildCommit`)." : ""));
         md.AppendLine();
 
         md.AppendLine("## Models");
@@ -266,17 +267,43 @@ public static class StudyReport
                           "against the frozen generator (Adam at the run's settings), its accuracy on the same held-out data at the end. A generator " +
                           "that had reached an equilibrium would leave the fresh discriminator near 50 % too.");
             md.AppendLine();
-            md.AppendLine("| configuration | n | own D: accuracy | own D(real) | own D(fake) | fresh D: accuracy | fresh D steps |");
-            md.AppendLine("|---|---|---|---|---|---|---|");
+            md.AppendLine("| configuration | n | own D: accuracy | own D(real) | own D(fake) | fresh D: accuracy | fresh D steps | recall (diversity) |");
+            md.AppendLine("|---|---|---|---|---|---|---|---|");
+            var readings = new List<(string Config, double Own, double Fresh, double? Recall)>();
             foreach (var g in probed)
             {
-                var ps = g.Where(r => r.Probe is not null).Select(r => r.Probe!).ToList();
+                var probedRuns = g.Where(r => r.Probe is not null).ToList();
+                var ps = probedRuns.Select(r => r.Probe!).ToList();
                 IEnumerable<double?> P(Func<JsonNode, JsonNode?> f) => ps.Select(p => f(p) is JsonValue v ? (double?)EpochMetrics.Number(v) : null);
-                md.AppendLine($"| {g.Key} | {ps.Count} | {Stat(P(p => p["trained"]?["accuracy"]), "P1")} | {Stat(P(p => p["trained"]?["d_real"]), "F3")} | " +
-                              $"{Stat(P(p => p["trained"]?["d_fake"]), "F3")} | {Stat(P(p => p["fresh"] is JsonArray a ? a[^1]?["accuracy"] : null), "P1")} | " +
-                              $"{Stat(P(p => p["steps"]), "F0")} |");
+                IEnumerable<double?> Own() => P(p => p["trained"]?["accuracy"]);
+                IEnumerable<double?> Fresh() => P(p => p["fresh"] is JsonArray a ? a[^1]?["accuracy"] : null);
+                md.AppendLine($"| {g.Key} | {ps.Count} | {Stat(Own(), "P1")} | {Stat(P(p => p["trained"]?["d_real"]), "F3")} | " +
+                              $"{Stat(P(p => p["trained"]?["d_fake"]), "F3")} | {Stat(Fresh(), "P1")} | " +
+                              $"{Stat(P(p => p["steps"]), "F0")} | {Stat(probedRuns.Select(r => r.Evaluated("recall")), "F3")} |");
+                var own = Own().OfType<double>().ToList(); var fresh = Fresh().OfType<double>().ToList();
+                var recall = probedRuns.Select(r => r.Evaluated("recall")).OfType<double>().ToList();
+                if (own.Count > 0 && fresh.Count > 0) readings.Add((g.Key, own.Average(), fresh.Average(), recall.Count > 0 ? recall.Average() : null));
             }
             md.AppendLine();
+            if (readings.Count > 0)
+            {
+                // The reading, from the numbers alone: an equilibrium leaves a fresh discriminator near chance.
+                var stalled = readings.Where(x => x.Fresh >= 0.55).ToList();
+                string P1(double v) => v.ToString("P1", CultureInfo.InvariantCulture);
+                md.Append(stalled.Count == readings.Count
+                    ? $"Reading: no probed generator is at an equilibrium. A fresh discriminator trained alone separates each frozen generator's samples from test digits " +
+                      $"({string.Join(", ", readings.Select(x => $"{x.Config} {P1(x.Fresh)}"))}) better than the run's own discriminator does " +
+                      $"({string.Join(", ", readings.Select(x => $"{P1(x.Own)}"))}): the own discriminator's means near 0.5 do not say that no flaw is left to find; " +
+                      "they are what a stalemate looks like, a discriminator chasing a generator that keeps moving. "
+                    : $"Reading: {string.Join(", ", readings.Where(x => x.Fresh < 0.55).Select(x => x.Config))} leave{(readings.Count(x => x.Fresh < 0.55) == 1 ? "s" : "")} a fresh discriminator " +
+                      $"near chance (an equilibrium); {(stalled.Count == 0 ? "no other" : string.Join(", ", stalled.Select(x => $"{x.Config} ({P1(x.Fresh)})")))} do{(stalled.Count == 1 ? "es" : "")} not. ");
+                var withRecall = readings.Where(x => x.Recall is not null).OrderByDescending(x => x.Fresh).ToList();
+                if (withRecall.Count >= 2)
+                    md.Append($"Ordered by how easily a fresh discriminator wins: {string.Join(", ", withRecall.Select(x => $"{x.Config} ({P1(x.Fresh)}, recall {x.Recall:F3})"))}; " +
+                              "recall measures how much of the test set's variety the samples cover.");
+                md.AppendLine();
+                md.AppendLine();
+            }
         }
 
         var perClass = groups.Where(g => g.Any(r => r.Eval["test_ssim_per_class"] is JsonArray)).ToList();

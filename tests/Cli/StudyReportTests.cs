@@ -135,6 +135,7 @@ public class StudyReportTests : TempDirTest
         string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
         Assert.That(md, Does.Contain("## The discriminator: equilibrium or stalled?"));
         Assert.That(md, Does.Contain("| gan | 1 | 51.2 % | 0.530 | 0.528 | 91.7 % | 600 |"));
+        Assert.That(md, Does.Contain("Reading: no probed generator is at an equilibrium").And.Contain("(gan 91.7 %) better than the run's own discriminator does (51.2 %)"));
     }
 
     /// <summary>A landscape small enough for a test that still has a 4-layer and a deeper point, and a width of 10.</summary>
