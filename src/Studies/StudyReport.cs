@@ -23,13 +23,14 @@ public static class StudyReport
     /// <param name="reportDir">where REPORT.md, results.csv, the pictures and the runs' summaries (runs/RUN/) go; the study directory by default</param>
     /// <param name="routeImages">test images a router run is evaluated on by `route`</param>
     /// <param name="run">the program's `eval` and `route` commands, which evaluate a finished run</param>
+    /// <param name="probeSteps">steps of the fresh discriminator `probe` trains against each finished GAN run (0: none)</param>
     public static int Write(StudySpec spec, string dir, IReadOnlyList<PlannedRun> runs, IDevice dev, int evalSamples, TextWriter stdout, ProgramCommand run,
-                            int routeImages = 10_000, string? reportDir = null)
+                            int routeImages = 10_000, string? reportDir = null, int probeSteps = DefaultProbeSteps)
     {
         reportDir ??= dir;
         Directory.CreateDirectory(reportDir);
         // 1. Every run finished in the study directory: evaluated (eval.json; route.json for a router) and summarised into reportDir/runs/.
-        foreach (var r in runs.Where(StudyRunner.Finished)) Finish(r, reportDir, dev, evalSamples, routeImages, stdout, run, spec.NoiseModels);
+        foreach (var r in runs.Where(StudyRunner.Finished)) Finish(r, reportDir, dev, evalSamples, routeImages, probeSteps, stdout, run, spec.NoiseModels);
         // 2. The report, from the summaries alone (a clean clone holds them; checkpoints are not needed).
         var results = runs.Select(r => StudySummaries.Read(r, reportDir)).OfType<RunSummary>().ToList();
         if (results.Count == 0 && ReadLandscape(reportDir) is null)
@@ -45,7 +46,9 @@ public static class StudyReport
     /// (eval.json, unless one newer than the checkpoint exists), `route` for a router, and, with a
     /// <paramref name="reportDir"/>, its summary there. Failures are warnings: the report evaluates again later.
     /// </summary>
-    public static void Finish(PlannedRun r, string? reportDir, IDevice dev, int evalSamples, int routeImages, TextWriter stdout, ProgramCommand run,
+    public const int DefaultProbeSteps = 1500;
+
+    public static void Finish(PlannedRun r, string? reportDir, IDevice dev, int evalSamples, int routeImages, int probeSteps, TextWriter stdout, ProgramCommand run,
                               IReadOnlyList<string>? noiseModels = null)
     {
         var evalPath = Path.Combine(r.Dir, "eval.json");
@@ -66,6 +69,16 @@ public static class StudyReport
             string set = (ModelCatalog.ReadOptions(r.Dir).Dataset == "fashion" ? "fashion" : "mnist") + ":test:" + routeImages.ToString(CultureInfo.InvariantCulture);
             if (run(["route", "--router", r.Dir, "--images", set, "--out", r.Dir, "--json", "--device", dev.Name], TextWriter.Null, err) != 0)
                 stdout.WriteLine($"warning: route with {r.Name} failed: {err.ToString().Trim()}");
+        }
+        // A GAN's discriminator probed (`probe`: its own accuracy on held-out data, and a fresh one's against the frozen
+        // generator - is a discriminator at chance an equilibrium?), about 5 minutes of one core at its 1,500 steps.
+        var probePath = Path.Combine(r.Dir, "probe.json");
+        if (probeSteps > 0 && (!File.Exists(probePath) || File.GetLastWriteTimeUtc(probePath) < File.GetLastWriteTimeUtc(ckpt)) && HasDiscriminator(r.Dir, dev))
+        {
+            stdout.WriteLine($"probing {r.Name}'s discriminator ({probeSteps} steps) ...");
+            var err = new StringWriter();
+            if (run(["probe", "--run", r.Dir, "--steps", probeSteps.ToString(CultureInfo.InvariantCulture), "--device", dev.Name], TextWriter.Null, err) != 0)
+                stdout.WriteLine($"warning: probe of {r.Name} failed: {err.ToString().Trim()}");
         }
         // Under each of the spec's device calibrations, where the run has a circuit (eval-noise-<file>.json beside eval.json).
         if (noiseModels is { Count: > 0 } && HasCircuit(r.Dir, dev))
@@ -113,6 +126,8 @@ public static class StudyReport
             md.AppendLine();
         }
     }
+
+    private static bool HasDiscriminator(string dir, IDevice dev) => ModelCatalog.LoadRun(dir, dev).Model is Gan;
 
     private static bool HasCircuit(string dir, IDevice dev)
     {

@@ -245,18 +245,22 @@ public class StudyCliTests : TempDirTest
             options: {qubits: 4, layers: 1, epochs: 1, limit: 64, batch-size: 32, eval-images: 10, fid-every: 0}
             noise_models: ["{{device}}"]
             """);
-        var (code, o, e) = Run("study", "run", spec, "--dir", dir, "--summaries", sums, "--n", "20");
+        var (code, o, e) = Run("study", "run", spec, "--dir", dir, "--summaries", sums, "--n", "20", "--probe-steps", "4");
         Assert.That(code, Is.Zero, o + e);
         var plan = QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, dir).Runs;
         var qgan = plan.Single(r => r.Model == "qgan");
         var gan = plan.Single(r => r.Model == "gan");
+        foreach (var r in new[] { qgan, gan })   // each GAN's discriminator probed as it landed, at the steps asked for, and summarised
+            Assert.That(JsonNode.Parse(File.ReadAllText(Path.Combine(sums, "runs", r.Name, "probe.json")))!["steps"]!.GetValue<int>(), Is.EqualTo(4), r.Name);
         var noisy = Path.Combine(sums, "runs", qgan.Name, "eval-noise-ibm_properties.json");
         Assert.That(File.Exists(noisy), "the qgan's circuit was evaluated under the calibration and the result summarised");
         Assert.That(File.Exists(Path.Combine(gan.Dir, "eval-noise-ibm_properties.json")), Is.False, "the gan has no circuit");
-        var (c2, o2, e2) = Run("study", "report", spec, "--dir", dir, "--out", sums, "--n", "20");
+        var (c2, o2, e2) = Run("study", "report", spec, "--dir", dir, "--out", sums, "--n", "20", "--probe-steps", "4");
         Assert.That(c2, Is.Zero, o2 + e2);
+        Assert.That(o2, Does.Not.Contain("probing"), "probed already: not again");
         string md = File.ReadAllText(Path.Combine(sums, "REPORT.md"));
         Assert.That(md, Does.Contain("## On a device (noise models)").And.Contain("(fake_ibm_5q)"));
+        Assert.That(md, Does.Contain("## The discriminator: equilibrium or stalled?"));
         double fid = JsonNode.Parse(File.ReadAllText(noisy))!["fid"]!.GetValue<double>();
         var row = md.Split('\n').Single(l => l.StartsWith("| qgan | 1 |", StringComparison.Ordinal) && l.Contains(fid.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)));
         Assert.That(row.Split('|'), Has.Length.EqualTo(9), "one row per configuration: " + row);
@@ -290,6 +294,14 @@ public class StudyCliTests : TempDirTest
     }
 
     [Test]
+    public void A_negative_probe_step_count_is_refused()
+    {
+        string spec = Spec("name: p\nmodel: gan\n");
+        var (code, o, e) = Run("study", "report", spec, "--dir", Path.Combine(Dir, "s"), "--probe-steps", "-3");
+        UserError.Assert(code, o, e, "--probe-steps", "-3");
+    }
+
+    [Test]
     public void A_gan_study_reports_the_training_stability_from_eval()
     {
         string dir = Path.Combine(Dir, "s");
@@ -298,8 +310,9 @@ public class StudyCliTests : TempDirTest
             model: gan
             options: {epochs: 1, limit: 128, batch-size: 32, eval-images: 10, fid-every: 0}
             """);
-        string md = RunAndReport(spec, dir, "--n", "20");
+        string md = RunAndReport(spec, dir, "--n", "20", "--probe-steps", "0");
         Assert.That(md, Does.Contain("## Training stability"));
+        Assert.That(md, Does.Not.Contain("## The discriminator"), "--probe-steps 0: no probe");
         var run = QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, dir).Runs.Single();
         var eval = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Dir, "eval.json")))!;
         string F3(double v) => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture);

@@ -53,6 +53,14 @@ public static class StudyCommand
             DefaultValueFactory = _ => 10_000,
         };
 
+        Option<int> ProbeSteps() => new("--probe-steps")
+        {
+            Description = "steps of the fresh discriminator `probe` trains against each finished GAN-family run (default 1500, ~5 min of a core; 0: no probe)",
+            DefaultValueFactory = _ => 1500,
+        };
+        int Checked(ParseResult p, Option<int> o) =>
+            p.GetValue(o) is var v and >= 0 ? v : throw new CliException($"--probe-steps: {p.GetValue(o)} must be ≥ 0 (0: no probe)");
+
         var spec1 = Spec(); var prof1 = Profile(); var dir1 = Dir();
         var json = new Option<bool>("--json") { Description = "print JSON" };
         var sum1 = Summaries();
@@ -79,7 +87,7 @@ public static class StudyCommand
             return 0;
         });
 
-        var spec2 = Spec(); var prof2 = Profile(); var dir2 = Dir(); var sum2 = Summaries(); var n2 = EvalSamples();
+        var spec2 = Spec(); var prof2 = Profile(); var dir2 = Dir(); var sum2 = Summaries(); var n2 = EvalSamples(); var probe2 = ProbeSteps();
         var jobs = new Option<int>("--jobs") { Description = "runs at a time on this machine, counting those another process trains here (the cores are split between them)", DefaultValueFactory = _ => 1 };
         var executor = new Option<string>("--executor") { Description = "local (here, --jobs at a time) | slurm (a job array per dependency level, submitted with sbatch)", DefaultValueFactory = _ => "local" };
         var partition = new Option<string?>("--partition") { Description = "slurm: the partition" };
@@ -89,11 +97,12 @@ public static class StudyCommand
         var gpus = new Option<int?>("--gpus") { Description = "slurm: GPUs per run" };
         var dryRun = new Option<bool>("--dry-run") { Description = "slurm: print the sbatch script and commands, submit nothing" };
         var run = new Command("run", "Run the study: here (skips finished runs, resumes interrupted ones, keeps going past a failure) or on Slurm")
-            { spec2, prof2, dir2, sum2, n2, jobs, executor, partition, time, cpus, maxParallel, gpus, dryRun };
+            { spec2, prof2, dir2, sum2, n2, probe2, jobs, executor, partition, time, cpus, maxParallel, gpus, dryRun };
         run.SetAction(p =>
         {
             if (p.GetValue(jobs) < 1) throw new CliException($"--jobs: {p.GetValue(jobs)} must be ≥ 1");
             if (p.GetValue(n2) < 10) throw new CliException($"--n: {p.GetValue(n2)} must be ≥ 10");
+            int probeSteps = Checked(p, probe2);
             string ex = p.GetValue(executor)!;
             if (ex is not ("local" or "slurm")) throw new CliException($"--executor: '{ex}'; expected local or slurm");
             var (spec, dir, runs) = Load(p.GetValue(spec2)!, p.GetValue(prof2), p.GetValue(dir2));
@@ -106,13 +115,14 @@ public static class StudyCommand
             IEnumerable<string> Child(PlannedRun r) =>
                 ["study", "run-one", Path.GetFullPath(spec.Path), .. spec.Profile is null ? Array.Empty<string>() : ["--profile", spec.Profile],
                  "--dir", Path.GetFullPath(dir), "--index", r.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                 .. summaries is null ? Array.Empty<string>() : ["--summaries", summaries, "--n", p.GetValue(n2).ToString(System.Globalization.CultureInfo.InvariantCulture)]];
+                 .. summaries is null ? Array.Empty<string>() : ["--summaries", summaries, "--n", p.GetValue(n2).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                                                                           "--probe-steps", probeSteps.ToString(System.Globalization.CultureInfo.InvariantCulture)]];
             return StudyRunner.RunLocal(runs, p.GetValue(jobs), stdout, cancel(), Child, summaries);
         });
 
-        var spec3 = Spec(); var prof3 = Profile(); var dir3 = Dir(); var sum3 = Summaries(); var n3 = EvalSamples();
+        var spec3 = Spec(); var prof3 = Profile(); var dir3 = Dir(); var sum3 = Summaries(); var n3 = EvalSamples(); var probe3 = ProbeSteps();
         var index = new Option<int>("--index") { Required = true, Description = "the run's index in `study plan` (a Slurm array task's SLURM_ARRAY_TASK_ID)" };
-        var runOne = new Command("run-one", "Run one run of the study in this process (what each Slurm array task does)") { spec3, prof3, dir3, sum3, n3, index };
+        var runOne = new Command("run-one", "Run one run of the study in this process (what each Slurm array task does)") { spec3, prof3, dir3, sum3, n3, probe3, index };
         runOne.SetAction(p =>
         {
             var (spec, _, runs) = Load(p.GetValue(spec3)!, p.GetValue(prof3), p.GetValue(dir3));
@@ -135,7 +145,7 @@ public static class StudyCommand
             }
             else if (summaries is null) { stdout.WriteLine($"{r.Name}: finished already"); return 0; }
             // Finished: with --summaries, evaluated (10,000 samples, as `study report` does) and summarised as it lands.
-            if (summaries is not null) StudyReport.Finish(r, summaries, DeviceOption.Resolve(null), p.GetValue(n3), 10_000, stdout, Program, spec.NoiseModels);
+            if (summaries is not null) StudyReport.Finish(r, summaries, DeviceOption.Resolve(null), p.GetValue(n3), 10_000, Checked(p, probe3), stdout, Program, spec.NoiseModels);
             return 0;
         });
 
@@ -164,17 +174,18 @@ public static class StudyCommand
         var spec5 = Spec(); var prof5 = Profile(); var dir5 = Dir();
         var samples = new Option<int>("--n") { Description = "samples `eval` scores per generative run (default 10000)", DefaultValueFactory = _ => 10_000 };
         var routeImages = new Option<int>("--route-images") { Description = "test images `route` serves for each router run (default 10000)", DefaultValueFactory = _ => 10_000 };
+        var probe5 = ProbeSteps();
         var device = DeviceOption.Create();
         var reportOut = new Option<string?>("--out") { Description = "the report's directory: REPORT.md, results.csv, pictures and each finished run's summary (runs/RUN/); default the study directory. " +
                                                                          "A report is rebuilt from the summaries there, so it needs no checkpoint" };
         var report = new Command("report", "Evaluate what is not yet evaluated, summarise each finished run, then write REPORT.md, results.csv and the pictures from the summaries")
-            { spec5, prof5, dir5, samples, routeImages, device, reportOut };
+            { spec5, prof5, dir5, samples, routeImages, probe5, device, reportOut };
         report.SetAction(p =>
         {
             var (spec, dir, runs) = Load(p.GetValue(spec5)!, p.GetValue(prof5), p.GetValue(dir5));
             if (p.GetValue(samples) < 10) throw new CliException($"--n: {p.GetValue(samples)} must be ≥ 10");
             if (p.GetValue(routeImages) < 10) throw new CliException($"--route-images: {p.GetValue(routeImages)} must be ≥ 10");
-            return StudyReport.Write(spec, dir, runs, DeviceOption.Resolve(p.GetValue(device)), p.GetValue(samples), stdout, Program, p.GetValue(routeImages), p.GetValue(reportOut));
+            return StudyReport.Write(spec, dir, runs, DeviceOption.Resolve(p.GetValue(device)), p.GetValue(samples), stdout, Program, p.GetValue(routeImages), p.GetValue(reportOut), Checked(p, probe5));
         });
         cmd.Subcommands.Add(plan); cmd.Subcommands.Add(run); cmd.Subcommands.Add(runOne); cmd.Subcommands.Add(status); cmd.Subcommands.Add(report);
         return cmd;
