@@ -47,7 +47,7 @@ public static class GradientLandscape
         int p = c.WeightCount;
         var result = new Draw[draws];
         // The shape's own stream: the same draws whatever other shapes a scan holds.
-        ulong shape = CounterRng.Derive(seed, (ulong)(qubits * 1000 + layers) * 4 + (ulong)entangler * 2 + (ulong)cost);
+        ulong shape = CounterRng.Derive(CounterRng.Derive(CounterRng.Derive(CounterRng.Derive(seed, (ulong)qubits), (ulong)layers), (ulong)entangler), (ulong)cost);
         Parallel.For(0, draws, d =>
         {
             ulong s = CounterRng.Derive(shape, (ulong)d);
