@@ -19,7 +19,7 @@ namespace QGenEngine.Cli.Commands;
 /// </summary>
 public static class LandscapeCommand
 {
-    public const string JsonFile = "landscape.json";
+    public const string JsonFile = StudyReport.LandscapeFile;   // what `study report` looks for beside REPORT.md
 
     public static Command Build(TextWriter stdout)
     {
