@@ -69,6 +69,7 @@ public class TrainerTests : TempDirTest
         foreach (var k in sa.Keys) Assert.That(sb[k], Is.EqualTo(sa[k]), k);
         var ma = RunLogs.ReadMetrics(a); var mb = RunLogs.ReadMetrics(b);
         Assert.That(mb, Has.Count.EqualTo(2));
+        Assert.That(mb.Select(m => m["cpu_seconds"]!.GetValue<double>()), Has.All.GreaterThan(0), "CPU time counted across the stop (train.epoch_cpu_seconds)");
         foreach (var s in resumed.Scalars)
             for (int e = 0; e < 2; e++)
                 Assert.That(mb[e][s]!.GetValue<double>(), Is.EqualTo(ma[e][s]!.GetValue<double>()), $"epoch {e + 1} mean {s}");
@@ -130,6 +131,8 @@ public class TrainerTests : TempDirTest
         var sa = State(a); var sb = State(b);
         foreach (var k in sa.Keys) Assert.That(sb[k], Is.EqualTo(sa[k]), k);
         Assert.That(RunLogs.ReadMetrics(b)[0]["loss"]!.GetValue<double>(), Is.EqualTo(RunLogs.ReadMetrics(a)[0]["loss"]!.GetValue<double>()), "the epoch mean includes the round-1 sums");
+        Assert.That(RunLogs.ReadMetrics(b)[0]["cpu_seconds"], Is.Null, "the first epoch was begun by a binary that did not count CPU time: it has none, not a part");
+        Assert.That(RunLogs.ReadMetrics(b)[1]["cpu_seconds"]!.GetValue<double>(), Is.GreaterThan(0), "the next epoch is counted whole");
     }
 
     /// <summary>

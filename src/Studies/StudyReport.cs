@@ -183,10 +183,15 @@ public static class StudyReport
         {
             var f = g.First();
             string threads = f.Epochs[^1]["threads"] is { } t ? $" ({t})" : "";
-            md.AppendLine($"| {g.Key} | {g.Count()} | {f.Parameters:N0} | {f.CircuitAngles} | {Stat(g.Select(r => (double?)r.MeanSecondsPerEpoch), "F1")} | " +
-                          $"{Stat(g.Select(r => (double?)r.MeanImagesPerSecond), "F0")} | {Stat(g.Select(r => r.Evaluated("sampling_images_per_s")), "F0")} | " +
+            md.AppendLine($"| {g.Key} | {g.Count()} | {f.Parameters:N0} | {f.CircuitAngles} | {Stat(g.Select(r => (double?)r.SecondsPerEpoch), "F1")} | " +
+                          $"{Stat(g.Select(r => (double?)r.ImagesPerSecond), "F0")} | {Stat(g.Select(r => r.Evaluated("sampling_images_per_s")), "F0")} | " +
                           $"{f.Epochs[^1]["device"]?.GetValue<string>() ?? f.Run.Args.SkipWhile(a => a != "--device").Skip(1).FirstOrDefault() ?? "cpu"}{threads} |");
         }
+        md.AppendLine();
+        md.AppendLine("s/epoch: each run's typical epoch of training (validation and FID excluded) - the median over its epochs of the process's CPU time " +
+                      "where a one-thread run recorded it (`cpu_seconds`; a pause or other work on the machine does not inflate it), else the median " +
+                      "epoch's wall-clock time (an epoch that spanned a pause moves a mean, not the median); the Runs table says which. " +
+                      "Training images/s is an epoch's images over that time.");
         md.AppendLine();
 
         md.AppendLine("## Quality");
@@ -350,7 +355,7 @@ public static class StudyReport
                     var rs = results.Where(r => r.Run.Model == model && r.Run.Is($"{opt}={v}")).ToList();
                     if (rs.Count == 0) continue;
                     md.AppendLine($"| {model} | {v} | {rs.Count} | {Stat(rs.Select(r => r.Evaluated("fid")), "F1")} | {Stat(rs.Select(r => r.Evaluated("is")), "F2")} | " +
-                                  $"{Stat(rs.Select(r => r.Evaluated("test_ssim")), "F4")} | {Stat(rs.Select(r => r.Evaluated("test_bce")), "F2")} | {Stat(rs.Select(r => (double?)r.MeanSecondsPerEpoch), "F1")} |");
+                                  $"{Stat(rs.Select(r => r.Evaluated("test_ssim")), "F4")} | {Stat(rs.Select(r => r.Evaluated("test_bce")), "F2")} | {Stat(rs.Select(r => (double?)r.SecondsPerEpoch), "F1")} |");
                 }
             string png = $"ablation-{opt}.png";
             bool ssim = results.Any(r => r.Evaluated("test_ssim") is not null);
@@ -440,10 +445,11 @@ public static class StudyReport
 
         md.AppendLine("## Runs");
         md.AppendLine();
-        md.AppendLine("| run | seed | FID | test SSIM | trained by | command |");
-        md.AppendLine("|---|---|---|---|---|---|");
+        md.AppendLine("| run | seed | FID | test SSIM | s/epoch | trained by | command |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var r in results)
             md.AppendLine($"| [{r.Run.Name}]({Path.GetRelativePath(dir, r.Dir).Replace('\\', '/')}) | {r.Run.Seed} | {Fmt(r.Evaluated("fid"), "F1")} | {Fmt(r.Evaluated("test_ssim"), "F4")} | " +
+                          $"{Fmt(r.SecondsPerEpoch, "F1")} ({r.SpeedMeasure}) | " +
                           $"{string.Join(" then ", r.Commits.Select(c => $"`{c}`"))}{(r.Commits.Count > 1 ? " (resumed by another binary)" : "")} | `{r.Run.CommandLine}` |");
         WriteMissing(md, spec, runs, results);
         QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, ReportFile), md.ToString());
@@ -589,7 +595,7 @@ public static class StudyReport
         // 1. Speed.
         if (pairs.Count > 0)
         {
-            var ratios = pairs.Where(p => p.Item2 != "qgan-control").Select(p => (p, Ratio: Mean(Base(p.Item1).Select(r => (double?)r.MeanSecondsPerEpoch)) / Mean(Base(p.Item2).Select(r => (double?)r.MeanSecondsPerEpoch)))).ToList();
+            var ratios = pairs.Where(p => p.Item2 != "qgan-control").Select(p => (p, Ratio: Mean(Base(p.Item1).Select(r => (double?)r.SecondsPerEpoch)) / Mean(Base(p.Item2).Select(r => (double?)r.SecondsPerEpoch)))).ToList();
             if (ratios.Count > 0)
             {
                 double max = ratios.Max(x => x.Ratio ?? 0);
@@ -681,7 +687,7 @@ public static class StudyReport
         var widths = results.Where(r => r.Run.Model == "qvae" && Value(r, "qubits") is not null).ToList();
         if (widths.Count > 0)
         {
-            var byWidth = widths.GroupBy(r => Value(r, "qubits")!.Value).OrderBy(g => g.Key).Select(g => (N: g.Key, S: Mean(g.Select(r => (double?)r.MeanSecondsPerEpoch)))).ToList();
+            var byWidth = widths.GroupBy(r => Value(r, "qubits")!.Value).OrderBy(g => g.Key).Select(g => (N: g.Key, S: Mean(g.Select(r => (double?)r.SecondsPerEpoch)))).ToList();
             var at8 = byWidth.FirstOrDefault(x => x.N == 8).S; var widest = byWidth.Last();
             rows.Add(("10+ qubits are prohibitive", string.Join(", ", byWidth.Select(x => $"{x.N} qubits {x.S:F0} s/epoch")),
                       at8 is null || widest.N < 10 ? "not established (no run at 10+ qubits)" : widest.S > 10 * at8 ? "reproduced" : $"not reproduced: {widest.S / at8:F1}x the 8-qubit time"));
@@ -774,11 +780,11 @@ public static class StudyReport
     private static void WriteCsv(string path, List<RunSummary> results)
     {
         var keys = new[] { "fid", "fid_bootstrap_sd", "is", "is_std", "modes", "modes_kl", "precision", "recall", "density", "coverage", "test_ssim", "test_bce", "sampling_images_per_s" };
-        var sb = new StringBuilder("run,model,variation,seed,epochs,parameters,circuit_angles,seconds_per_epoch,training_images_per_s," + string.Join(',', keys) + ",commits,dir,command\n");
+        var sb = new StringBuilder("run,model,variation,seed,epochs,parameters,circuit_angles,seconds_per_epoch,seconds_measure,training_images_per_s," + string.Join(',', keys) + ",commits,dir,command\n");
         foreach (var r in results)
         {
             sb.Append(string.Join(',', r.Run.Name, r.Run.Model, Csv(r.Run.Variation), r.Run.Seed, r.Run.Epochs, r.Parameters, r.CircuitAngles,
-                                  r.MeanSecondsPerEpoch.ToString("R", CultureInfo.InvariantCulture), r.MeanImagesPerSecond.ToString("R", CultureInfo.InvariantCulture)));
+                                  r.SecondsPerEpoch.ToString("R", CultureInfo.InvariantCulture), r.SpeedMeasure, r.ImagesPerSecond.ToString("R", CultureInfo.InvariantCulture)));
             foreach (var k in keys) sb.Append(',').Append(r.Evaluated(k)?.ToString("R", CultureInfo.InvariantCulture) ?? "");
             sb.Append(',').Append(Csv(string.Join(' ', r.Commits))).Append(',').Append(Csv(r.Run.Dir)).Append(',').Append(Csv(r.Run.CommandLine)).Append('\n');
         }

@@ -64,8 +64,9 @@ public class TrainTests : TempDirTest
         var lines = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
         Assert.That(lines, Has.Length.EqualTo(1));
         var m = JsonNode.Parse(lines[0])!;
-        foreach (var k in new[] { "epoch", "loss", "bce", "kl", "test_bce", "test_ssim", "seconds", "samples_per_s" })
+        foreach (var k in new[] { "epoch", "loss", "bce", "kl", "test_bce", "test_ssim", "seconds", "samples_per_s", "cpu_seconds" })
             Assert.That(double.IsFinite(m[k]!.GetValue<double>()), $"metrics.jsonl '{k}'");
+        Assert.That(m["cpu_seconds"]!.GetValue<double>(), Is.GreaterThan(0), "the process's CPU time over the epoch's training");
         Assert.That(m["test_ssim"]!.GetValue<double>(), Is.InRange(-1.0, 1.0));
         Assert.That(Png(Path.Combine(run, "samples.png")), Is.EqualTo((8 * 86 + 2, 8 * 86 + 2)), "an 8x8 grid");
         Assert.That(Png(Path.Combine(run, "reconstructions.png")).W, Is.EqualTo(8 * 86 + 2));

@@ -49,6 +49,10 @@ public sealed class Trainer
     private int _epoch, _step;                   // completed epochs; steps done in the current one
     private readonly double[] _sums;             // running sums of the current epoch's scalars (saved for a mid-epoch resume)
     private double _epochSeconds;
+    // The process's CPU time over the same spans as _epochSeconds: unlike the wall clock it does not run while the
+    // process is suspended (SIGSTOP) or waiting for a core that other work holds. NaN: part of the epoch was trained by
+    // a binary that did not count it, so the epoch has no cpu_seconds.
+    private double _epochCpuSeconds;
     private readonly StringBuilder _stepRows = new();
     private string? _pendingMetric;   // the finished epoch's metrics line, until Save writes it
     private string? _staleLockNote;
@@ -89,6 +93,7 @@ public sealed class Trainer
             for (int i = 0; i < _sums.Length; i++)   // round 1 named them train.<scalar>_sum
                 _sums[i] = Dbl(meta, $"train.sum.{Scalars[i]}", Dbl(meta, $"train.{Scalars[i]}_sum", 0));
             _epochSeconds = Dbl(meta, "train.epoch_seconds", 0);
+            _epochCpuSeconds = Dbl(meta, "train.epoch_cpu_seconds", _epochSeconds > 0 ? double.NaN : 0);
             _resumeMeta = meta;
         }
         else if (File.Exists(ckpt))
@@ -183,6 +188,7 @@ public sealed class Trainer
         {
             var order = Order(_epoch);
             var sw = Stopwatch.StartNew();
+            var cpu0 = ProcessCpuSeconds();
             int stepsThisSession = 0;
             void Flush()
             {
@@ -211,7 +217,7 @@ public sealed class Trainer
             }
             while (_step < steps)
             {
-                if (ct.IsCancellationRequested) { Flush(); _epochSeconds += sw.Elapsed.TotalSeconds; Save(); return false; }
+                if (ct.IsCancellationRequested) { Flush(); _epochSeconds += sw.Elapsed.TotalSeconds; _epochCpuSeconds += ProcessCpuSeconds() - cpu0; Save(); return false; }
                 FillBatch(order, _step, buf, labels, indices);
                 x.CopyFrom(buf);
                 float lr = _lr.At(_epoch * steps + _step);
@@ -225,8 +231,9 @@ public sealed class Trainer
                 if (pendingRows == window || _step == steps || flushClock.ElapsedMilliseconds >= 250) Flush();
             }
             _epochSeconds += sw.Elapsed.TotalSeconds;
+            _epochCpuSeconds += ProcessCpuSeconds() - cpu0;
             var m = EndEpoch(steps, b);
-            _epoch++; _step = 0; Array.Clear(_sums); _epochSeconds = 0;
+            _epoch++; _step = 0; Array.Clear(_sums); _epochSeconds = 0; _epochCpuSeconds = 0;
             Save();
             Model.Train();
             onEpoch?.Invoke(m);
@@ -256,7 +263,9 @@ public sealed class Trainer
             if (_lastHistogram is not null) lost = sc.Modes.Lost(_lastHistogram);
             _lastHistogram = sc.Modes.Histogram;
         }
-        rec["seconds"] = _epochSeconds; rec["samples_per_s"] = steps * b / _epochSeconds; rec["lr"] = Parts.All[0].Optimizer.LearningRate;
+        rec["seconds"] = _epochSeconds; rec["samples_per_s"] = steps * b / _epochSeconds;
+        if (double.IsFinite(_epochCpuSeconds)) rec["cpu_seconds"] = _epochCpuSeconds;
+        rec["lr"] = Parts.All[0].Optimizer.LearningRate;
         rec["device"] = Device.Name; rec["build"] = BuildInfo.Commit;   // which binary trained this epoch (a resumed run may show two)
         if (Device.Name == "cpu") rec["threads"] = QGenEngine.Kernels.Cpu.CpuParallel.Threads;
         _pendingMetric = rec.ToJsonString();   // written by the Save that follows: after the checkpoint that holds it
@@ -273,7 +282,8 @@ public sealed class Trainer
     {
         var meta = new Dictionary<string, string>
         {
-            ["train.epoch"] = Invariant(_epoch), ["train.step"] = Invariant(_step), ["train.epoch_seconds"] = Invariant(_epochSeconds), ["model"] = Options.Model,
+            ["train.epoch"] = Invariant(_epoch), ["train.step"] = Invariant(_step), ["train.epoch_seconds"] = Invariant(_epochSeconds),
+            ["train.epoch_cpu_seconds"] = Invariant(_epochCpuSeconds), ["model"] = Options.Model,
             ["train.pending_steps"] = _stepRows.ToString(),
         };
         if (_pendingMetric is not null) meta["train.pending_metrics"] = _pendingMetric;
@@ -283,6 +293,8 @@ public sealed class Trainer
         _pendingMetric = null;
         _stepRows.Clear();
     }
+
+    private static double ProcessCpuSeconds() => Environment.CpuUsage.TotalTime.TotalSeconds;   // getrusage: user + system, every thread
 
     private static string Invariant(int v) => v.ToString(CultureInfo.InvariantCulture);
     private static string Invariant(double v) => v.ToString("R", CultureInfo.InvariantCulture);
