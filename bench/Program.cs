@@ -17,6 +17,7 @@ var suites = new Dictionary<string, Func<BenchArgs, List<Record>>>
     ["quantum"] = QuantumSuite.Run,
     ["circuit"] = QuantumSuite.CircuitAlone,
     ["targets"] = Targets.Run,
+    ["study-speed"] = StudySpeed.Run,
     ["gpu"] = GpuSuite.Run,
 };
 if (args.Length > 0 && args[0] == "compare") return Compare.Run(args[1..]);

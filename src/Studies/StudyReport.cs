@@ -33,7 +33,7 @@ public static class StudyReport
         foreach (var r in runs.Where(StudyRunner.Finished)) Finish(r, reportDir, dev, evalSamples, routeImages, probeSteps, stdout, run, spec.NoiseModels);
         // 2. The report, from the summaries alone (a clean clone holds them; checkpoints are not needed).
         var results = runs.Select(r => StudySummaries.Read(r, reportDir)).OfType<RunSummary>().ToList();
-        if (results.Count == 0 && ReadLandscape(reportDir) is null)
+        if (results.Count == 0 && ReadLandscape(reportDir) is null && ReadSpeed(reportDir) is null)
             throw new StudyException($"{dir}: no run of the study has finished yet (and {Path.Combine(reportDir, StudySummaries.RunsFolder)} holds no summary); `qgen-engine study run {spec.Path}` first");
         WriteReport(spec, runs, results, reportDir, evalSamples);
         int missing = runs.Count - results.Count;
@@ -138,6 +138,7 @@ public static class StudyReport
     private static void WriteReport(StudySpec spec, IReadOnlyList<PlannedRun> runs, List<RunSummary> results, string dir, int evalSamples)
     {
         var landscape = ReadLandscape(dir);
+        var speed = ReadSpeed(dir);
         if (results.Count == 0)
         {
             // Nothing trained yet: what is measured without training (the landscape), and what is left to run.
@@ -146,8 +147,9 @@ public static class StudyReport
             pending.AppendLine();
             pending.AppendLine($"0 of {runs.Count} runs finished; made by `qgen-engine study report {spec.Path}`. What needs no training is below; the runs are listed at the end with the command that completes them.");
             pending.AppendLine();
-            WriteLandscape(pending, landscape!);
-            WriteClaims(pending, results, landscape);
+            if (landscape is not null) WriteLandscape(pending, landscape);
+            if (speed is not null) WriteSpeed(pending, speed, SpeedMachine(dir));
+            WriteClaims(pending, results, landscape, speed);
             WriteMissing(pending, spec, runs, results);
             WriteCsv(Path.Combine(dir, CsvFile), results);
             QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, ReportFile), pending.ToString());
@@ -225,7 +227,8 @@ public static class StudyReport
         }
 
         if (landscape is not null) WriteLandscape(md, landscape);
-        WriteClaims(md, results, landscape);
+        if (speed is not null) WriteSpeed(md, speed, SpeedMachine(dir));
+        WriteClaims(md, results, landscape, speed);
         WriteNoise(md, groups);
         if (spec.Comparisons.Count > 0) WriteComparisons(md, spec, results);
 
@@ -479,6 +482,75 @@ public static class StudyReport
         catch (System.Text.Json.JsonException e) { throw new StudyException($"{path}: not valid JSON ({e.Message}); expected what `qgen-engine landscape --out` writes"); }
     }
 
+    /// <summary>The JSON `bench study-speed --json` writes; a report folder that holds one reports it (every model's training step, timed in one process).</summary>
+    public const string SpeedFile = "speed.json";
+
+    /// <summary>One model's training step as `bench study-speed` timed it: its batch, median ms per step, and the threads it ran on.</summary>
+    public sealed record SpeedRow(string Model, int Batch, double Ms, int Threads)
+    {
+        public double MsPerImage => Ms / Batch;
+    }
+
+    /// <summary>The machine `bench study-speed` ran on, in words (its "machine" record), or null.</summary>
+    private static string? SpeedMachine(string dir)
+    {
+        var m = (JsonNode.Parse(File.ReadAllText(Path.Combine(dir, SpeedFile))) as JsonArray)?.OfType<JsonObject>().FirstOrDefault(r => r["name"]?.GetValue<string>() == "machine");
+        return m is null ? null : $"{m["cores"]} cores, {(m["avx512f"]?.GetValue<bool>() == true ? "AVX-512" : m["avx2"]?.GetValue<bool>() == true ? "AVX2" : "no AVX2")}, binary `{m["build"]}`";
+    }
+
+    private static IReadOnlyList<SpeedRow>? ReadSpeed(string dir)
+    {
+        string path = Path.Combine(dir, SpeedFile);
+        if (!File.Exists(path)) return null;
+        const string expected = "expected what `bench study-speed --json` writes";
+        try
+        {
+            var rows = (JsonNode.Parse(File.ReadAllText(path)) as JsonArray ?? throw new StudyException($"{path}: not a JSON array; {expected}"))
+                .OfType<JsonObject>().Where(r => r["suite"]?.GetValue<string>() == "study-speed" && r["batch"] is JsonValue b && b.GetValue<int>() > 0)
+                .Select(r => new SpeedRow(r["name"]!.GetValue<string>(), r["batch"]!.GetValue<int>(), EpochMetrics.Number(r["median_ms"]!), r["threads"]?.GetValue<int>() ?? 0))
+                .ToList();
+            if (rows.Count == 0 || rows.Any(r => !(r.Ms > 0))) throw new StudyException($"{path}: no study-speed step with a positive median_ms; {expected}");
+            return rows;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            throw new StudyException($"{path}: not readable ({e.Message}); {expected}");
+        }
+    }
+
+    /// <summary>Each quantum model's training time per image over its classical counterpart's, where speed.json timed both.</summary>
+    private static List<(string Pair, double Ratio)> SpeedRatios(IReadOnlyList<SpeedRow> speed)
+    {
+        var by = speed.ToDictionary(r => r.Model);
+        return new[] { ("qvae", "vae-attn"), ("qvae", "vae"), ("qgan", "gan"), ("qgan", "qgan-control") }
+            .Where(p => by.ContainsKey(p.Item1) && by.ContainsKey(p.Item2))
+            .Select(p => ($"{p.Item1} / {p.Item2}", by[p.Item1].MsPerImage / by[p.Item2].MsPerImage)).ToList();
+    }
+
+    /// <summary>Every model's training step timed in one process on one machine, interleaved (`bench study-speed`).</summary>
+    private static void WriteSpeed(StringBuilder md, IReadOnlyList<SpeedRow> speed, string? machine)
+    {
+        md.AppendLine("## Speed on one machine");
+        md.AppendLine();
+        md.AppendLine($"The runs above trained in different sessions, often on different VMs (AVX2 or AVX-512) and beside other work, so their s/epoch " +
+                      $"compare models only roughly. Here every model's training step at its default batch was timed in one process, in interleaved rounds " +
+                      $"(each round times every model in turn, so the machine's drift falls on all alike), on {speed[0].Threads} thread(s) as the study's runs" +
+                      (machine is null ? "" : $" ({machine})") + ": " +
+                      $"`bench study-speed --threads 1 --json {SpeedFile}` (the VAE family's augmentation and the per-epoch FID are left out of every model alike).");
+        md.AppendLine();
+        md.AppendLine("| model | batch | ms / step | images/s | s / epoch (60,000 images) |");
+        md.AppendLine("|---|---|---|---|---|");
+        foreach (var r in speed)
+            md.AppendLine($"| {r.Model} | {r.Batch} | {r.Ms:F1} | {1e3 / r.MsPerImage:F0} | {60_000 / r.Batch * r.Ms / 1e3:F0} |");
+        md.AppendLine();
+        var ratios = SpeedRatios(speed);
+        if (ratios.Count > 0)
+        {
+            md.AppendLine("Training time per image, quantum over classical: " + string.Join(", ", ratios.Select(x => $"{x.Pair} {x.Ratio:F2}x")) + ".");
+            md.AppendLine();
+        }
+    }
+
     /// <summary>A landscape's points as (cost, qubits, layers) → (first angle's variance, its standard error).</summary>
     private static Dictionary<(string Cost, int Qubits, int Layers), (double Var, double Se)> LandscapePoints(JsonObject l) =>
         (l["points"] as JsonArray ?? []).OfType<JsonObject>().Where(p => p["first_variance"] is JsonValue)
@@ -582,7 +654,7 @@ public static class StudyReport
     /// the study does not hold says which study measures it. Verdicts are worded by the numbers alone: "reproduced",
     /// "not reproduced", or "not established" where seeds are too few or the difference is within their spread.
     /// </summary>
-    private static void WriteClaims(StringBuilder md, List<RunSummary> results, JsonObject? landscape)
+    private static void WriteClaims(StringBuilder md, List<RunSummary> results, JsonObject? landscape, IReadOnlyList<SpeedRow>? speed)
     {
         List<RunSummary> Base(string model) => results.Where(r => r.Run.Model == model && r.Run.Variation == "base").ToList();
         double? Mean(IEnumerable<double?> v) { var x = v.OfType<double>().ToList(); return x.Count == 0 ? null : x.Average(); }
@@ -592,8 +664,18 @@ public static class StudyReport
         var rows = new List<(string Claim, string Measured, string Verdict)>();
         string Few(string q, string c) => Base(q).Count < 2 || Base(c).Count < 2 ? " (one seed a side: indicative only)" : "";
 
-        // 1. Speed.
-        if (pairs.Count > 0)
+        // 1. Speed: measured in one process on one machine where speed.json is here; else (less fairly) from the runs.
+        var speedRatios = speed is null ? [] : SpeedRatios(speed);
+        if (speedRatios.Count > 0)
+        {
+            double max = speedRatios.Max(x => x.Ratio);
+            string runs = pairs.Count == 0 ? "" : "; the runs' own s/epoch (trained in different sessions, on different VMs): " +
+                string.Join(", ", pairs.Where(p => p.Item2 != "qgan-control").Select(p => $"{p.Item1} / {p.Item2} {F(Mean(Base(p.Item1).Select(r => (double?)r.SecondsPerEpoch)) / Mean(Base(p.Item2).Select(r => (double?)r.SecondsPerEpoch)), "F2")}x"));
+            rows.Add(("quantum training is 3-5x slower",
+                      $"training time per image, one process, interleaved ({SpeedFile}): " + string.Join(", ", speedRatios.Select(x => $"{x.Pair} {x.Ratio:F2}x")) + runs,
+                      max >= 3 ? "reproduced" : $"not reproduced: at most {max:F2}x (batched adjoint simulation; the report ran circuits one at a time with parameter-shift)"));
+        }
+        else if (pairs.Count > 0)
         {
             var ratios = pairs.Where(p => p.Item2 != "qgan-control").Select(p => (p, Ratio: Mean(Base(p.Item1).Select(r => (double?)r.SecondsPerEpoch)) / Mean(Base(p.Item2).Select(r => (double?)r.SecondsPerEpoch)))).ToList();
             if (ratios.Count > 0)

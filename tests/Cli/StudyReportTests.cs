@@ -193,4 +193,37 @@ public class StudyReportTests : TempDirTest
         Assert.That(md, Does.Contain("## Gradients at random angles").And.Contain("(gradients at random angles) |"));
         Assert.That(md, Does.Contain("Not finished (6): ").And.Contain($"tools/study/start.sh {spec}"));
     }
+
+    [Test]
+    public void A_speed_json_times_the_speed_claim_in_one_process_and_is_reported_as_a_table()
+    {
+        var (spec, dir, report) = CopyFixture();
+        // What `bench study-speed --json` writes: a record per model, then the ratios and the machine (batch 0), which the report recomputes or describes.
+        File.WriteAllText(Path.Combine(report, StudyReport.SpeedFile), """
+            [ {"suite":"study-speed","name":"vae","device":"cpu","batch":64,"median_ms":150.0,"threads":1},
+              {"suite":"study-speed","name":"vae-attn","device":"cpu","batch":32,"median_ms":80.0,"threads":1},
+              {"suite":"study-speed","name":"qvae","device":"cpu","batch":32,"median_ms":96.0,"threads":1},
+              {"suite":"study-speed","name":"gan","device":"cpu","batch":64,"median_ms":200.0,"threads":1},
+              {"suite":"study-speed","name":"qgan","device":"cpu","batch":64,"median_ms":700.0,"threads":1},
+              {"suite":"study-speed","name":"qvae / vae","device":"cpu","batch":0,"median_ms":0,"time_per_image_ratio":9.99},
+              {"suite":"study-speed","name":"machine","device":"cpu","batch":0,"median_ms":0,"cores":2,"avx2":true,"avx512f":false,"build":"abc123"} ]
+            """);
+        var (code, o, e) = CliRunner.Run("study", "report", spec, "--dir", dir, "--out", report);
+        Assert.That(code, Is.Zero, o + e);
+        string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
+        Assert.That(md, Does.Contain("## Speed on one machine").And.Contain("(2 cores, AVX2, binary `abc123`)"));
+        Assert.That(md, Does.Contain("| qvae | 32 | 96.0 | 333 | 180 |"), "32 images in 96 ms; 1,875 steps of an epoch");
+        Assert.That(md, Does.Contain("| vae | 64 | 150.0 | 427 | 141 |"), "937 steps of 64: 140.55 s (the trainer drops the last partial batch)");
+        Assert.That(md, Does.Not.Contain("| machine |"));
+        // Per image: qvae 3 ms, vae-attn 2.5, vae 2.34375, qgan 10.9375, gan 3.125.
+        string row = md.Split('\n').Single(x => x.StartsWith("| quantum training is 3-5x slower |", StringComparison.Ordinal));
+        Assert.That(row, Does.Contain("qvae / vae-attn 1.20x, qvae / vae 1.28x, qgan / gan 3.50x").And.Contain("| reproduced |"),
+                    "ratios per image, from the steps (not the file's own ratio rows)");
+
+        File.WriteAllText(Path.Combine(report, StudyReport.SpeedFile), "[{\"suite\": \"study-speed\"");
+        (code, o, e) = CliRunner.Run("study", "report", spec, "--dir", dir, "--out", report);
+        Assert.That(code, Is.Not.Zero);
+        Assert.That(e.Trim().Split('\n'), Has.Length.EqualTo(1), e);
+        Assert.That(e, Does.Contain(StudyReport.SpeedFile).And.Contain("bench study-speed --json"));
+    }
 }
