@@ -77,6 +77,12 @@ public class StudyReportTests : TempDirTest
         Assert.That(Row("the quantum GAN's losses varied more"), Does.Contain($"d_loss {Spread("qgan", "d_loss").ToString("F3", CultureInfo.InvariantCulture)} vs {Spread("gan", "d_loss").ToString("F3", CultureInfo.InvariantCulture)}"));
         Assert.That(Row("the quantum model is better than gan (qgan)"), Does.Contain("FID "));
         Assert.That(Row("gradients vanish beyond 4 layers"), Does.Contain("studies/ablations.yaml"), "the compare study has no depth ablation");
+        // Under a device's noise, the qvae's samples are the noiseless ones (its circuit is in the encoder); the qgan's are not.
+        int from = md.IndexOf("## On a device", StringComparison.Ordinal);
+        string[] noise = md[from..md.IndexOf("\n## ", from + 1, StringComparison.Ordinal)].Split('\n');
+        Assert.That(noise.Single(l => l.StartsWith("| qvae |", StringComparison.Ordinal)), Does.Contain("| none (no circuit in sampling) |"));
+        Assert.That(noise, Has.Some.StartsWith("qvae: the same FID to the last digit on the device - sampling does not run the circuit"));
+        Assert.That(noise.Single(l => l.StartsWith("| qgan |", StringComparison.Ordinal)), Does.Not.Contain("none"), "the qgan's generator is the circuit: noise changes its FID");
     }
 
     [Test]
