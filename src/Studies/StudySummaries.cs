@@ -21,28 +21,38 @@ public sealed record RunSummary(PlannedRun Run, string Dir, IReadOnlyList<JsonOb
     public double? Final(string key) => Epochs.LastOrDefault(e => e[key] is not null)?[key] is { } v ? EpochMetrics.Number(v) : null;
     public double? Evaluated(string key) => Eval[key] is JsonValue v ? EpochMetrics.Number(v) : null;
 
-    /// <summary>
-    /// The run's typical epoch in seconds, and how it was measured (<see cref="SpeedMeasure"/>): for a one-thread CPU run
-    /// whose epochs record it, the median over those epochs of the process's CPU time ("cpu"), which neither a pause
-    /// (SIGSTOP, a session's end) nor other work on the machine inflates; else the median epoch's wall-clock time
-    /// ("wall"), which an epoch or two that spanned a pause do not move as they move a mean.
-    /// </summary>
-    public double SecondsPerEpoch => Median(CpuEpochs ? Epochs.Where(e => e["cpu_seconds"] is not null).Select(e => EpochMetrics.Number(e["cpu_seconds"]!))
-                                                      : Epochs.Select(e => EpochMetrics.Number(e["seconds"]!)));
-    public string SpeedMeasure => CpuEpochs ? "cpu" : "wall";
+    /// <summary>The run's typical epoch in seconds, and how it was measured: see <see cref="EpochTime.Typical"/>.</summary>
+    public double SecondsPerEpoch => EpochTime.Typical(Epochs)!.Value.Seconds;
+    public string SpeedMeasure => EpochTime.Typical(Epochs)!.Value.Measure;
     /// <summary>Training images per second of the typical epoch (the images of an epoch over <see cref="SecondsPerEpoch"/>).</summary>
-    public double ImagesPerSecond => ImagesPerEpoch / SecondsPerEpoch;
+    public double ImagesPerSecond => Epochs.Select(e => EpochMetrics.Number(e["samples_per_s"]!) * EpochMetrics.Number(e["seconds"]!)).Average() / SecondsPerEpoch;
 
-    private bool CpuEpochs => Epochs.Any(e => e["cpu_seconds"] is not null)
-                              && Epochs.All(e => (e["device"]?.GetValue<string>() ?? "cpu") == "cpu" && e["threads"] is { } t && EpochMetrics.Number(t) == 1);
-    private double ImagesPerEpoch => Epochs.Select(e => EpochMetrics.Number(e["samples_per_s"]!) * EpochMetrics.Number(e["seconds"]!)).Average();
+    public string Group => (Run.Variation == "base" ? Run.Model : $"{Run.Model} {Run.Variation}") + (Run.Aliases.Count > 0 ? $" (= {string.Join(", ", Run.Aliases)})" : "");
+}
+
+/// <summary>How long a run's epochs took, robust to the pauses a study's runs go through.</summary>
+public static class EpochTime
+{
+    /// <summary>
+    /// A run's typical epoch in seconds, and how it was measured, from its metrics.jsonl records (null with none): for a
+    /// one-thread CPU run whose epochs record it, the median over those epochs of the process's CPU time ("cpu"), which
+    /// neither a pause (SIGSTOP, a session's end) nor other work on the machine inflates; else the median epoch's
+    /// wall-clock time ("wall"), which an epoch or two that spanned a pause do not move as they move a mean.
+    /// </summary>
+    public static (double Seconds, string Measure)? Typical(IReadOnlyList<JsonObject> epochs)
+    {
+        if (epochs.Count == 0) return null;
+        bool cpu = epochs.Any(e => e["cpu_seconds"] is not null)
+                   && epochs.All(e => (e["device"]?.GetValue<string>() ?? "cpu") == "cpu" && e["threads"] is { } t && EpochMetrics.Number(t) == 1);
+        return cpu ? (Median(epochs.Where(e => e["cpu_seconds"] is not null).Select(e => EpochMetrics.Number(e["cpu_seconds"]!))), "cpu")
+                   : (Median(epochs.Select(e => EpochMetrics.Number(e["seconds"]!))), "wall");
+    }
 
     private static double Median(IEnumerable<double> xs)
     {
         var a = xs.Order().ToArray();
         return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
     }
-    public string Group => (Run.Variation == "base" ? Run.Model : $"{Run.Model} {Run.Variation}") + (Run.Aliases.Count > 0 ? $" (= {string.Join(", ", Run.Aliases)})" : "");
 }
 
 /// <summary>

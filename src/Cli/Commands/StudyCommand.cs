@@ -164,13 +164,26 @@ public static class StudyCommand
                 return q == "running" ? "running" : $"queued ({q})";
             }).ToArray();
             stdout.WriteLine($"study {spec.Name}: " + string.Join(", ", states.GroupBy(s => s.Split(' ')[0]).Select(g => $"{g.Count()} {g.Key}")) + $" ({dir})");
+            var left = StudyProgress.SecondsLeft(runs, known, p.GetValue(sum4));
             foreach (var r in runs)
             {
-                stdout.WriteLine($"{r.Index,4}  {states[r.Index],-11} {r.Name}");
+                // How far an unfinished run has come: its finished epochs, and about how long its training has left.
+                string progress = StudyRunner.IsFinished(known[r.Index]) || known[r.Index] == RunState.Pending ? ""
+                    : $"  epoch {StudyProgress.Epochs(r, null).Count}/{r.Epochs}" + (left[r.Index] is { } s ? $", ~{Hours(s)} left" : "");
+                stdout.WriteLine($"{r.Index,4}  {states[r.Index],-11} {r.Name}{progress}");
                 if (states[r.Index] == "failed") stdout.WriteLine(StudyRunner.Tail(r.Dir));
+            }
+            var unfinished = runs.Where(r => !StudyRunner.IsFinished(known[r.Index])).ToList();
+            if (unfinished.Count > 0)
+            {
+                double total = unfinished.Sum(r => left[r.Index] ?? 0);
+                int unknown = unfinished.Count(r => left[r.Index] is null);
+                stdout.WriteLine($"training left: ~{Hours(total)} of one run at a time (~{Hours(total / 2)} at --jobs 2), from each run's median epoch so far, else its configuration's" +
+                                 (unknown > 0 ? $"; {unknown} run(s) with no finished epoch of their model to go by, not counted" : ""));
             }
             return 0;
         });
+        static string Hours(double seconds) => seconds >= 3600 ? $"{seconds / 3600:F1} h" : $"{Math.Ceiling(seconds / 60):F0} min";
         var spec5 = Spec(); var prof5 = Profile(); var dir5 = Dir();
         var samples = new Option<int>("--n") { Description = "samples `eval` scores per generative run (default 10000)", DefaultValueFactory = _ => 10_000 };
         var routeImages = new Option<int>("--route-images") { Description = "test images `route` serves for each router run (default 10000)", DefaultValueFactory = _ => 10_000 };
