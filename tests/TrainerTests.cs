@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using QGenEngine.Autograd;
 using QGenEngine.Kernels;
 using QGenEngine.Models;
@@ -77,6 +78,24 @@ public class TrainerTests : TempDirTest
         Assert.That(cols, Is.EqualTo(new[] { "step", "epoch" }.Concat(resumed.Scalars)));
         Assert.That(rowsB.Select(r => r[0]), Is.EqualTo(Enumerable.Range(1, 2 * resumed.StepsPerEpoch).Select(i => (double)i)), "every step logged once");
         Assert.That(rowsB.Select(r => r[2]), Is.EqualTo(rowsA.Select(r => r[2])), "per-step scalars");
+    }
+
+    [Test]
+    public void A_gan_discriminator_trains_at_its_own_learning_rate_when_d_lr_is_given()
+    {
+        var o = Small("gan") with { Epochs = 1, Cosine = false };
+        var same = new Trainer(o, Path.Combine(Dir, "same"), Backends.Cpu, false);
+        same.Run(null, null, CancellationToken.None);
+        Assert.That(same.Parts["discriminator"].Optimizer.LearningRate, Is.EqualTo(o.Lr), "d_lr 0: the run's lr for both parts");
+        var ttur = new Trainer(o.With(GanSettings.DLr, 4 * o.Lr), Path.Combine(Dir, "ttur"), Backends.Cpu, false);
+        Assert.That(ttur.Parts["discriminator"].LrScale, Is.EqualTo(4f).Within(1e-6));
+        ttur.Run(null, null, CancellationToken.None);
+        Assert.That(ttur.Parts["discriminator"].Optimizer.LearningRate, Is.EqualTo(4 * o.Lr).Within(1e-9), "set at every step by the schedule, scaled");
+        Assert.That(ttur.Parts["generator"].Optimizer.LearningRate, Is.EqualTo(o.Lr));
+        var (a, _) = SafeTensors.Read(Path.Combine(Dir, "same", Trainer.CheckpointFile));
+        var (b, _) = SafeTensors.Read(Path.Combine(Dir, "ttur", Trainer.CheckpointFile));
+        Assert.That(b["discriminator.0.weight"].Data, Is.Not.EqualTo(a["discriminator.0.weight"].Data), "the larger rate moved the discriminator differently");
+        Assert.That(JsonNode.Parse(File.ReadAllText(Path.Combine(Dir, "ttur", Trainer.ConfigFile)))!["d_lr"]!.GetValue<float>(), Is.EqualTo(4 * o.Lr), "config.json keeps it for a resume");
     }
 
     [Test]

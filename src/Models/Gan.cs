@@ -34,6 +34,13 @@ public static class GanSettings
     public static readonly Setting<string> Quantum = new("quantum", "generator", "which parts are circuits: generator | discriminator | both",
         v => v == "none" ? "'none' is the classical gan: train gan" : CircuitSettings.Parses(() => GanConfig.ParseQuantum(v)));
 
+    /// <summary>
+    /// The discriminator's own learning rate (every GAN of the family): 0 keeps ⟨lr⟩ for both parts. A larger one is the
+    /// two time-scale update rule (Heusel et al. 2017, TTUR); with ⟨cosine⟩ it follows the same schedule, scaled.
+    /// </summary>
+    public static readonly Setting<float> DLr = new("d_lr", 0f, "the discriminator's learning rate (0: the same as ⟨lr⟩; larger: TTUR)",
+        v => v >= 0 && v <= 1 ? null : $"{Setting.Show(v)} is outside [0, 1]");
+
     /// <summary>qgan's settings together: its circuits', and a probability readout for the generator.</summary>
     public static void Check(TrainOptions o, bool files)
     {
@@ -157,6 +164,8 @@ public sealed class Gan : Module, ITrainable, ICircuitGenerator, IEpochStatistic
 
     /// <summary>The non-saturating generator loss: BCE(D(G(z)), 1) = mean −log σ(D(G(z))).</summary>
     public static Tensor GeneratorLoss(Tensor fakeLogits) => fakeLogits.BceWithLogits(Tensor.Full(fakeLogits.Device, 1f, fakeLogits.Shape));
+
+    public float PartLearningRate(string part, TrainOptions o) => part == "discriminator" && o.Get(GanSettings.DLr) > 0 ? o.Get(GanSettings.DLr) : o.Lr;
 
     public Tensor[] TrainStep(Batch batch, Parts parts)
     {

@@ -21,9 +21,11 @@ public sealed record Batch(Tensor Images, int[] Labels, int[]? Indices = null)
 /// optimiser state under the part's name. A model's step calls <see cref="Minimize"/>: the shape of an update
 /// (zero, backward, circuit statistics, clip, step) is the framework's, not each model's.
 /// </summary>
-public sealed class Part(string name, Module module, Optimizer optimizer, float clipNorm)
+public sealed class Part(string name, Module module, Optimizer optimizer, float clipNorm, float lrScale = 1)
 {
     public string Name { get; } = name;
+    /// <summary>This part's learning rate over the run's (⟨lr⟩): the schedule's rate times it is this part's at every step.</summary>
+    public float LrScale { get; } = lrScale;
     /// <summary>The module whose parameters this part updates (its circuits' gradient norms are recorded each step).</summary>
     public Module Module { get; } = module;
     public Optimizer Optimizer { get; } = optimizer;
@@ -56,7 +58,11 @@ public sealed class Parts(IReadOnlyList<Part> parts)
     /// optimiser the model chooses (<see cref="ITrainable.CreateOptimizer"/>) and the options' clipping.
     /// </summary>
     public static Parts For(ITrainable model, TrainOptions o) =>
-        new(model.Parts.Select(p => new Part(p.Name, p.Module, model.CreateOptimizer(p.Name, p.Module.NamedParameters(p.Prefix).ToList(), o), o.ClipNorm)).ToList());
+        new(model.Parts.Select(p =>
+        {
+            var po = o with { Lr = model.PartLearningRate(p.Name, o) };
+            return new Part(p.Name, p.Module, model.CreateOptimizer(p.Name, p.Module.NamedParameters(p.Prefix).ToList(), po), o.ClipNorm, po.Lr / o.Lr);
+        }).ToList());
 }
 
 /// <summary>The setting of the generative models with a latent code (the VAE family, the GANs with Gaussian noise).</summary>
@@ -73,6 +79,9 @@ public interface ITrainable
 
     /// <summary>The optimiser of one part (its parameters under their state_dict names); Adam at the options' learning rate and β1 unless the model chooses otherwise.</summary>
     Optimizer CreateOptimizer(string part, IReadOnlyList<(string Name, Tensor Param)> parameters, TrainOptions o) => new Adam(parameters, o.Lr, o.Beta1);
+
+    /// <summary>A part's learning rate (before the schedule): ⟨lr⟩ unless the model gives a part its own (a GAN's discriminator: ⟨d_lr⟩).</summary>
+    float PartLearningRate(string part, TrainOptions o) => o.Lr;
 
     /// <summary>The names of the scalars <see cref="TrainStep"/> returns, in order (loss terms, discriminator outputs, ...).</summary>
     IReadOnlyList<string> Scalars { get; }

@@ -75,12 +75,12 @@ public static class ModelCatalog
         },
         new("gan", "DCGAN (z of 100, BCE with the non-saturating generator loss)", (dev, o) => new Gan(dev, o.Seed, GanConfig.Of(o, quantum: false)))
         {
-            Own = [ModelSettings.Latent], Configure = o => GanTraining(o).With(ModelSettings.Latent, 100),
+            Own = [ModelSettings.Latent, GanSettings.DLr], Configure = o => GanTraining(o).With(ModelSettings.Latent, 100),
         },
         new("qgan", "the quantum GAN: the generator's latent code (or the discriminator's logit) from an 8-qubit circuit (⟨quantum⟩ says which)",
             (dev, o) => new Gan(dev, o.Seed, GanConfig.Of(o, quantum: true)))
         {
-            Own = [ModelSettings.Latent, .. CircuitSettings.All, GanSettings.Quantum], Check = GanSettings.Check,
+            Own = [ModelSettings.Latent, .. CircuitSettings.All, GanSettings.Quantum, GanSettings.DLr], Check = GanSettings.Check,
             Configure = o => GanTraining(o).With(ModelSettings.Latent, 100),
         },
         // The qgan's classical controls (issue #23): its generator with the circuit replaced, everything else the qgan's;
@@ -88,12 +88,12 @@ public static class ModelCatalog
         new("qgan-control", "the classical control of qgan's generator: softmax(Linear(8 -> 256)) in the circuit's place (same U[0, pi)^8 noise)",
             (dev, o) => new Gan(dev, o.Seed, GanConfig.Of(o, quantum: false, GeneratorControl.Softmax)))
         {
-            Own = [CircuitSettings.Qubits], Configure = GanTraining,
+            Own = [CircuitSettings.Qubits, GanSettings.DLr], Configure = GanTraining,
         },
         new("gan-uniform", "the GAN fed qgan's noise: 8 angles ~ U[0, pi) straight into its first Linear (no probability vector)",
             (dev, o) => new Gan(dev, o.Seed, GanConfig.Of(o, quantum: false, GeneratorControl.Direct)))
         {
-            Own = [CircuitSettings.Qubits], Configure = GanTraining,
+            Own = [CircuitSettings.Qubits, GanSettings.DLr], Configure = GanTraining,
         },
         new("vqvae", "VQ-VAE (512 codes of 64 over a 7x7 grid; generates through `prior`)", (dev, o) => new VqVae(dev, o.Seed, VqVaeSettings.Config(o)))
         {

@@ -221,7 +221,7 @@ public sealed class Trainer
                 FillBatch(order, _step, buf, labels, indices);
                 x.CopyFrom(buf);
                 float lr = _lr.At(_epoch * steps + _step);
-                foreach (var p in Parts.All) p.Optimizer.LearningRate = lr;
+                foreach (var p in Parts.All) p.Optimizer.LearningRate = lr * p.LrScale;
                 using (TensorScope.Begin())
                 {
                     var s = Trainable.TrainStep(batch, Parts);
