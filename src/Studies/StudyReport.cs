@@ -277,14 +277,16 @@ public static class StudyReport
         {
             md.AppendLine("## Training stability");
             md.AppendLine();
-            md.AppendLine("How much the losses moved from step to step in each run's last epoch (the standard deviation over its steps, as `eval` " +
-                          "reports it), mean ± sd over seeds; and how evenly the samples cover the ten classes (KL of the class histogram " +
-                          "from uniform). The report claims the quantum GAN's losses varied more.");
+            md.AppendLine("The discriminator's mean D(real) and D(fake) over each run's last epoch of training (a gap near 0: it no longer tells " +
+                          "the generator's samples from digits while it trains); how much the losses moved from step to step in that epoch (the " +
+                          "standard deviation over its steps, as `eval` reports it); mean ± sd over seeds; and how evenly the samples cover the ten " +
+                          "classes (KL of the class histogram from uniform). The report claims the quantum GAN's losses varied more.");
             md.AppendLine();
-            md.AppendLine("| configuration | n | sd of d_loss | sd of g_loss | sd of d_real | sd of d_fake | modes KL ↓ |");
-            md.AppendLine("|---|---|---|---|---|---|---|");
+            md.AppendLine("| configuration | n | D(real) | D(fake) | D(real) − D(fake) | sd of d_loss | sd of g_loss | sd of d_real | sd of d_fake | modes KL ↓ |");
+            md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
             foreach (var g in adversarial)
-                md.AppendLine($"| {g.Key} | {g.Count()} | " + string.Join(" | ", new[] { "d_loss", "g_loss", "d_real", "d_fake" }.Select(k =>
+                md.AppendLine($"| {g.Key} | {g.Count()} | {Stat(g.Select(r => r.Final("d_real")), "F3")} | {Stat(g.Select(r => r.Final("d_fake")), "F3")} | " +
+                              $"{Stat(g.Select(r => r.Final("d_real") - r.Final("d_fake")), "F3")} | " + string.Join(" | ", new[] { "d_loss", "g_loss", "d_real", "d_fake" }.Select(k =>
                     Stat(g.Select(r => r.Eval["last_epoch_spread"] is JsonObject o && o[k] is JsonValue v ? (double?)EpochMetrics.Number(v) : null), "F3"))) +
                     $" | {Stat(g.Select(r => r.Evaluated("modes_kl")), "F3")} |");
             md.AppendLine();

@@ -102,6 +102,12 @@ public class StudyReportTests : TempDirTest
         Assert.That(md, Does.Contain(F(Eval("vae-base-s1", "test_ssim"), "F4")), "a reconstruction score from its eval.json");
         Assert.That(md, Does.Contain("## Fidelity and diversity").And.Contain("## Generation per class").And.Contain("## Comparisons"));
         Assert.That(md, Does.Contain("MNIST metric classifier"), "the report names the classifier that scored the runs");
+        // The discriminator's last-epoch means: from the summaries' metrics.jsonl, mean over the two seeds.
+        double Last(string run, string key) => JsonNode.Parse(File.ReadAllLines(Directory.GetDirectories(Path.Combine(report, "runs"), run + "*").Single() + "/metrics.jsonl").Last())![key]!.GetValue<double>();
+        double gap = (Last("gan-base-s1", "d_real") - Last("gan-base-s1", "d_fake") + Last("gan-base-s2", "d_real") - Last("gan-base-s2", "d_fake")) / 2;
+        var stability = md.Split('\n').SkipWhile(l => l != "## Training stability").Single(l => l.StartsWith("| gan | 2 |", StringComparison.Ordinal));
+        Assert.That(stability, Does.StartWith($"| gan | 2 | {F((Last("gan-base-s1", "d_real") + Last("gan-base-s2", "d_real")) / 2, "F3")} ±"));
+        Assert.That(stability.Split(" | ")[4], Does.StartWith(F(gap, "F3") + " ±"), "D(real) − D(fake)");
     }
 
     [Test]
