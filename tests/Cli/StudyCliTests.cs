@@ -316,7 +316,9 @@ public class StudyCliTests : TempDirTest
         var run = QGenEngine.Cli.Commands.StudyCommand.Load(spec, null, dir).Runs.Single();
         var eval = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Dir, "eval.json")))!;
         string F3(double v) => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
-        var row = md.Split('\n').Single(l => l.StartsWith("| gan | 1 |", StringComparison.Ordinal) && l.Count(ch => ch == '|') == 8);
+        var row = md.Split('\n').SkipWhile(l => l != "## Training stability").First(l => l.StartsWith("| gan | 1 |", StringComparison.Ordinal));
+        var last = JsonNode.Parse(File.ReadAllLines(Path.Combine(run.Dir, "metrics.jsonl")).Last())!;
+        Assert.That(row, Does.StartWith($"| gan | 1 | {F3(last["d_real"]!.GetValue<double>())} | {F3(last["d_fake"]!.GetValue<double>())} |"), "the last epoch's mean D(real), D(fake)");
         Assert.That(row, Does.Contain(F3(eval["last_epoch_spread"]!["d_loss"]!.GetValue<double>())).And.Contain(F3(eval["last_epoch_spread"]!["g_loss"]!.GetValue<double>())),
             "the spreads from the run's eval.json");
         Assert.That(row, Does.Contain(F3(eval["modes_kl"]!.GetValue<double>())));
