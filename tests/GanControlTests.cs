@@ -93,8 +93,9 @@ public class GanControlTests
     [Test]
     public void A_control_has_no_circuit_to_configure()
     {
-        // Its catalogue entry takes no circuit settings but the noise angles' count, so `train qgan-control --quantum both` is refused by the parser (CliTests).
-        Assert.That(ModelCatalog.Get("qgan-control").Own, Is.EqualTo(new Setting[] { CircuitSettings.Qubits }));
+        // Its catalogue entry takes no circuit settings but the noise angles' count (and the GAN family's discriminator
+        // rate), so `train qgan-control --quantum both` is refused by the parser (CliTests).
+        Assert.That(ModelCatalog.Get("qgan-control").Own, Is.EqualTo(new Setting[] { CircuitSettings.Qubits, GanSettings.DLr }));
         Assert.That(Build("qgan-control").NamedModules().Select(m => m.Module).OfType<QGenEngine.Quantum.QuantumLayer>(), Is.Empty);
     }
 }
