@@ -69,6 +69,25 @@ public class StudyStatisticsTests
     }
 
     [Test]
+    public void Holm_adjusted_p_values_match_the_reference()
+    {
+        int n = 0;
+        foreach (var c in Fixture("holm").EnumerateArray())
+        {
+            var got = Statistics.Holm(Doubles(c.GetProperty("p")));
+            Assert.That(got, Is.EqualTo(Doubles(c.GetProperty("adjusted"))).Within(1e-15), c.GetProperty("name").GetString());
+            n++;
+        }
+        Assert.That(n, Is.EqualTo(4));
+        // By hand: sorted 0.005, 0.01, 0.03, 0.04 → 4·0.005, 3·0.01, 2·0.03, max(0.06, 1·0.04); back in the input's order.
+        Assert.That(Statistics.Holm([0.01, 0.04, 0.03, 0.005]), Is.EqualTo(new[] { 0.03, 0.06, 0.06, 0.02 }).Within(1e-15));
+        // A NaN (no test) is no test: it stays NaN and the others are adjusted for the rest.
+        var withNan = Statistics.Holm([0.01, double.NaN, 0.04]);
+        Assert.That((withNan[0], double.IsNaN(withNan[1]), withNan[2]), Is.EqualTo((0.02, true, 0.04)));
+        Assert.Throws<ArgumentException>(() => Statistics.Holm([0.5, 1.5]));
+    }
+
+    [Test]
     public void Precision_recall_density_coverage_match_the_reference_formulas()
     {
         foreach (var c in Fixture("prdc").EnumerateArray())

@@ -158,8 +158,8 @@ public static class StudyReport
             pending.AppendLine($"0 of {runs.Count} runs finished; made by `qgen-engine study report {spec.Path}`. What needs no training is below; the runs are listed at the end with the command that completes them.");
             pending.AppendLine();
             if (landscape is not null) WriteLandscape(pending, landscape);
-            if (speed is not null) WriteSpeed(pending, speed, SpeedMachine(dir));
-            WriteClaims(pending, results, landscape, speed);
+            if (speed is not null) WriteSpeed(pending, speed.Rows, speed.Machine);
+            WriteClaims(pending, results, landscape, speed?.Rows);
             WriteMissing(pending, spec, runs, results);
             WriteCsv(Path.Combine(dir, CsvFile), results);
             QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, ReportFile), pending.ToString());
@@ -186,6 +186,7 @@ public static class StudyReport
                       (results.Any(r => r.Commits.Count > 1) ? $"; {results.Count(r => r.Commits.Count > 1)} run(s) were resumed by a binary of another commit (see Runs)." : ".") +
                       (commits.Contains("unknown") ? " `unknown`: a binary built outside a git clone that was not told its commit (`-p:QGenBuildCommit`)." : ""));
         md.AppendLine();
+        if (spec.Comparisons.Count > 0) WriteConclusions(md, spec, runs, results, dataset, scoredBy, speed?.Rows);
 
         md.AppendLine("## Models");
         md.AppendLine();
@@ -237,8 +238,8 @@ public static class StudyReport
         }
 
         if (landscape is not null) WriteLandscape(md, landscape);
-        if (speed is not null) WriteSpeed(md, speed, SpeedMachine(dir));
-        WriteClaims(md, results, landscape, speed);
+        if (speed is not null) WriteSpeed(md, speed.Rows, speed.Machine);
+        WriteClaims(md, results, landscape, speed?.Rows);
         WriteNoise(md, groups);
         if (spec.Comparisons.Count > 0) WriteComparisons(md, spec, results);
 
@@ -503,26 +504,24 @@ public static class StudyReport
         public double MsPerImage => Ms / Batch;
     }
 
-    /// <summary>The machine `bench study-speed` ran on, in words (its "machine" record), or null.</summary>
-    private static string? SpeedMachine(string dir)
-    {
-        var m = (JsonNode.Parse(File.ReadAllText(Path.Combine(dir, SpeedFile))) as JsonArray)?.OfType<JsonObject>().FirstOrDefault(r => r["name"]?.GetValue<string>() == "machine");
-        return m is null ? null : $"{m["cores"]} cores, {(m["avx512f"]?.GetValue<bool>() == true ? "AVX-512" : m["avx2"]?.GetValue<bool>() == true ? "AVX2" : "no AVX2")}, binary `{m["build"]}`";
-    }
+    /// <summary>speed.json as read once: every model's step, and the machine it ran on in words (its "machine" record), or null.</summary>
+    private sealed record SpeedTable(IReadOnlyList<SpeedRow> Rows, string? Machine);
 
-    private static IReadOnlyList<SpeedRow>? ReadSpeed(string dir)
+    private static SpeedTable? ReadSpeed(string dir)
     {
         string path = Path.Combine(dir, SpeedFile);
         if (!File.Exists(path)) return null;
         const string expected = "expected what `bench study-speed --json` writes";
         try
         {
-            var rows = (JsonNode.Parse(File.ReadAllText(path)) as JsonArray ?? throw new StudyException($"{path}: not a JSON array; {expected}"))
-                .OfType<JsonObject>().Where(r => r["suite"]?.GetValue<string>() == "study-speed" && r["batch"] is JsonValue b && b.GetValue<int>() > 0)
+            var records = (JsonNode.Parse(File.ReadAllText(path)) as JsonArray ?? throw new StudyException($"{path}: not a JSON array; {expected}")).OfType<JsonObject>().ToList();
+            var rows = records.Where(r => r["suite"]?.GetValue<string>() == "study-speed" && r["batch"] is JsonValue b && b.GetValue<int>() > 0)
                 .Select(r => new SpeedRow(r["name"]!.GetValue<string>(), r["batch"]!.GetValue<int>(), EpochMetrics.Number(r["median_ms"]!), r["threads"]?.GetValue<int>() ?? 0))
                 .ToList();
             if (rows.Count == 0 || rows.Any(r => !(r.Ms > 0))) throw new StudyException($"{path}: no study-speed step with a positive median_ms; {expected}");
-            return rows;
+            var m = records.FirstOrDefault(r => r["name"]?.GetValue<string>() == "machine");
+            string? machine = m is null ? null : $"{m["cores"]} cores, {(m["avx512f"]?.GetValue<bool>() == true ? "AVX-512" : m["avx2"]?.GetValue<bool>() == true ? "AVX2" : "no AVX2")}, binary `{m["build"]}`";
+            return new SpeedTable(rows, machine);
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
         {
@@ -800,6 +799,144 @@ public static class StudyReport
         md.AppendLine();
     }
 
+    /// <summary>The scores the conclusions are drawn from: FID for samples, test SSIM for reconstructions (key, label, format, lower is better).</summary>
+    private static readonly (string Key, string Label, string Format, bool Lower)[] PrimaryScores = [("fid", "FID", "F1", true), ("test_ssim", "test SSIM", "F4", false)];
+
+    /// <summary>
+    /// The answer in words (issue #23), first in the report: each comparison's primary scores (<see cref="PrimaryScores"/>)
+    /// with Welch's interval and p, and p adjusted by Holm over all of them together - the family the conclusions come
+    /// from, so that one of many tests falling under 0.05 by chance is not read as a finding (the other scores, under
+    /// Comparisons, are exploratory); where one comparison is a chain of others (gan → gan-uniform → qgan-control → qgan),
+    /// its difference split into theirs, which sum to it; the cost; and what the runs cannot say.
+    /// </summary>
+    private static void WriteConclusions(StringBuilder md, StudySpec spec, IReadOnlyList<PlannedRun> runs, List<RunSummary> results, string dataset, string scoredBy,
+                                         IReadOnlyList<SpeedRow>? speed)
+    {
+        List<double> Values(string model, string key) =>
+            results.Where(r => r.Run.Model == model && r.Run.Variation == "base").Select(r => r.Evaluated(key)).OfType<double>().Where(double.IsFinite).ToList();
+        string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+        var rows = new List<(Comparison C, (string Key, string Label, string Format, bool Lower) S, List<double> A, List<double> B, WelchTest? W)>();
+        foreach (var c in spec.Comparisons)
+            foreach (var s in PrimaryScores)
+            {
+                var (a, b) = (Values(c.A, s.Key), Values(c.B, s.Key));
+                if (a.Count > 0 && b.Count > 0) rows.Add((c, s, a, b, a.Count >= 2 && b.Count >= 2 ? Statistics.Welch(a, b) : null));
+            }
+        if (rows.Count == 0) return;
+        var holm = Statistics.Holm(rows.Select(r => r.W?.P ?? double.NaN).ToList());
+        int tests = rows.Count(r => r.W is not null);
+
+        md.AppendLine("## What can be concluded");
+        md.AppendLine();
+        md.AppendLine($"Each pair the study is about, on the scores the conclusions rest on - FID of the samples and SSIM of the test-set reconstructions, " +
+                      $"where a model has them: the difference of the means over seeds (first − second), its 95 % interval and Welch's p, and p adjusted " +
+                      $"(Holm) for the {tests} test{(tests == 1 ? "" : "s")} made here together. A difference is called established only where the adjusted p " +
+                      $"is below 0.05. The other scores (precision, recall, IS, ...) are under Comparisons, as exploration.");
+        md.AppendLine();
+        md.AppendLine("| comparison | what differs | score | first | second | difference | 95 % CI | p | p (Holm) | conclusion |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var (c, sc, a, b, w) = rows[i];
+            string first = Stat(a.Select(x => (double?)x), sc.Format) + $" (n={a.Count})", second = Stat(b.Select(x => (double?)x), sc.Format) + $" (n={b.Count})";
+            double diff = a.Average() - b.Average();
+            string better = (diff < 0) == sc.Lower ? c.A : c.B;
+            string conclusion = w is null ? "not tested yet (n < 2 on a side)"
+                : holm[i] < 0.05 ? $"{better} better: established"
+                : w.P < 0.05 ? $"{better} better at p < 0.05 alone, not after Holm: suggestive only"
+                : "not established: the interval holds differences of either sign";
+            md.AppendLine($"| {c.A} − {c.B} | {c.Change ?? "-"} | {sc.Label} | {first} | {second} | {F(diff, sc.Format)} | " +
+                          (w is null ? "- | - | - |" : $"[{F(w.Low, sc.Format)}, {F(w.High, sc.Format)}] | {F(w.P, "F3")} | {F(holm[i], "F3")} |") + $" {conclusion} |");
+        }
+        md.AppendLine();
+
+        // A comparison that is a chain of others: its difference is the sum of theirs (each model's mean counted once on
+        // the way), which says which change carries it.
+        foreach (var total in spec.Comparisons)
+        {
+            var chain = Chain(spec.Comparisons, total);
+            if (chain is null) continue;
+            foreach (var sc in PrimaryScores)
+            {
+                var models = chain.Select(c => c.B).Append(total.A).ToList();
+                if (models.Any(m => Values(m, sc.Key).Count == 0)) continue;
+                double Mean(string m) => Values(m, sc.Key).Average();
+                md.AppendLine($"{total.A} − {total.B}, {sc.Label}: the difference split along the comparisons that lead from {total.B} to {total.A} (they sum to it):");
+                md.AppendLine();
+                md.AppendLine($"| step | what differs | {sc.Label} difference | 95 % CI | p |");
+                md.AppendLine("|---|---|---|---|---|");
+                foreach (var step in chain.Append(total))
+                {
+                    var (a, b) = (Values(step.A, sc.Key), Values(step.B, sc.Key));
+                    var w = a.Count >= 2 && b.Count >= 2 ? Statistics.Welch(a, b) : null;
+                    string name = step == total ? $"**{total.B} → {total.A} (all steps)**" : $"{step.B} → {step.A}";
+                    md.AppendLine($"| {name} | {(step == total ? "all of the above" : step.Change ?? "-")} | {F(Mean(step.A) - Mean(step.B), sc.Format)} | " +
+                                  (w is null ? "- | - |" : $"[{F(w.Low, sc.Format)}, {F(w.High, sc.Format)}] | {F(w.P, "F3")} |"));
+                }
+                md.AppendLine();
+                double all = Mean(total.A) - Mean(total.B);
+                var moved = chain.Select(c => (Step: c, D: Mean(c.A) - Mean(c.B))).ToList();
+                string Name((Comparison Step, double D) x) => $"{x.Step.B} → {x.Step.A}";
+                if (moved.All(x => x.D * all >= 0))
+                {
+                    var largest = moved.OrderByDescending(x => Math.Abs(x.D)).First();
+                    md.Append($"Every step moves {sc.Label} the same way; the largest is {Name(largest)}: {F(largest.D, sc.Format)} of the {F(all, sc.Format)} in all.");
+                }
+                else
+                    md.Append($"The steps pull {sc.Label} in opposite directions: " + string.Join(", ", moved.Select(x => $"{Name(x)} {F(x.D, sc.Format)}")) +
+                                  $"; together {F(all, sc.Format)}.");
+                md.AppendLine(" These are differences of means; a step whose interval holds 0 is not established on its own.");
+                md.AppendLine();
+            }
+        }
+
+        // What it costs.
+        var ratios = speed is null ? [] : SpeedRatios(speed);
+        if (ratios.Count > 0)
+        {
+            md.AppendLine("What the circuit costs: training time per image, quantum over classical, measured in one process (Speed on one machine): " +
+                          string.Join(", ", ratios.Select(x => $"{x.Pair} {x.Ratio:F2}x")) + ".");
+            md.AppendLine();
+        }
+
+        // What the runs cannot say.
+        var ns = results.Where(r => r.Run.Variation == "base").GroupBy(r => r.Run.Model).Select(g => g.Count()).ToList();
+        int missing = runs.Count - results.Count;
+        md.AppendLine("What these runs cannot say:");
+        md.AppendLine();
+        if (ns.Count > 0)
+            md.AppendLine($"- **Small differences.** {(ns.Min() == ns.Max() ? $"{ns.Min()}" : $"{ns.Min()}-{ns.Max()}")} seed(s) per model: a difference inside an interval " +
+                          "above is not excluded, and one that is not established is not shown to be absent - only that these seeds cannot tell it from seed-to-seed spread.");
+        md.AppendLine($"- **Other scores, other data.** FID, IS and precision/recall are computed in the features of {scoredBy} on {dataset}: like for like " +
+                      "within this study, not comparable in value with Inception-FIDs published elsewhere, and one data set only.");
+        md.AppendLine("- **Other settings.** Every model ran at one setting (the spec's options over its own defaults), none tuned for it; a comparison at " +
+                      "other settings (learning rates, length) may come out otherwise.");
+        if (results.Any(r => r.CircuitAngles > 0))
+            md.AppendLine("- **Hardware.** The circuits were simulated exactly and without noise in training; a device's noise enters only the evaluation " +
+                          "under a calibration (On a device, where the spec asks for it), not a run on a quantum computer.");
+        if (missing > 0)
+            md.AppendLine($"- **Unfinished runs.** {missing} of {runs.Count} runs have not finished (listed under Runs): every number here changes as they land.");
+        md.AppendLine();
+    }
+
+    /// <summary>
+    /// A path of two or more other comparisons that leads from <paramref name="total"/>'s second model to its first
+    /// (each step first − second, the next step starting where the last ended), or null: the shortest, found breadth-first.
+    /// </summary>
+    public static IReadOnlyList<Comparison>? Chain(IReadOnlyList<Comparison> comparisons, Comparison total)
+    {
+        var steps = comparisons.Where(c => c != total && !(c.A == total.A && c.B == total.B)).ToList();
+        var queue = new Queue<List<Comparison>>(steps.Where(c => c.B == total.B).Select(c => new List<Comparison> { c }));
+        while (queue.Count > 0)
+        {
+            var path = queue.Dequeue();
+            if (path[^1].A == total.A) { if (path.Count >= 2) return path; continue; }
+            foreach (var next in steps.Where(c => c.B == path[^1].A && !path.Any(p => p.B == c.A) && c.A != total.B))
+                queue.Enqueue([.. path, next]);
+        }
+        return null;
+    }
+
     /// <summary>The spec's comparisons: for each pair and each score both sides have, the difference of means, its 95 % interval and Welch's p.</summary>
     private static void WriteComparisons(StringBuilder md, StudySpec spec, List<RunSummary> results)
     {
@@ -816,7 +953,7 @@ public static class StudyReport
             ("fid", "FID", "F1", true), ("precision", "precision", "F3", false), ("recall", "recall", "F3", false), ("density", "density", "F3", false),
             ("coverage", "coverage", "F3", false), ("is", "IS", "F2", false), ("test_ssim", "test SSIM", "F4", false), ("test_bce", "test BCE", "F2", true),
         };
-        foreach (var (a, b) in spec.Comparisons)
+        foreach (var (a, b, _) in spec.Comparisons)
         {
             var ra = results.Where(r => r.Run.Model == a && r.Run.Variation == "base").ToList();
             var rb = results.Where(r => r.Run.Model == b && r.Run.Variation == "base").ToList();

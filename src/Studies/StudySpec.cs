@@ -33,9 +33,13 @@ public sealed record PlannedRun(int Index, string Name, string Model, int Seed, 
 /// vary: {latent: [16, 32]}          # one factor at a time around the base options (the report's ablations)
 /// grid: {lr: [0.001, 0.0003]}       # the full product of these (combined with each vary value)
 /// profiles: {quick: {options: {epochs: 1}, seeds: [1]}}   # --profile NAME merges these over the base
+/// comparisons: [[qgan, qgan-control, the circuit]]           # pairs the report tests (first − second), optionally with what differs
 /// </code>
 /// Errors name the file and line.
 /// </summary>
+/// <summary>A pair the report tests, first − second (`comparisons:`), and, where the spec says it, what differs between them.</summary>
+public sealed record Comparison(string A, string B, string? Change);
+
 public sealed class StudySpec
 {
     public string Path { get; }
@@ -47,7 +51,7 @@ public sealed class StudySpec
     public IReadOnlyList<(string Option, IReadOnlyList<string> Values)> Grid { get; }
     public string? Profile { get; }
     /// <summary>Pairs of configurations the report compares (difference of means, its 95 % interval and Welch's p), as "a - b".</summary>
-    public IReadOnlyList<(string A, string B)> Comparisons { get; private init; } = [];
+    public IReadOnlyList<Comparison> Comparisons { get; private init; } = [];
     /// <summary>Device calibrations (full paths) every finished run with a circuit is also evaluated under (`eval --noise-model`; docs/noise-model.md).</summary>
     public IReadOnlyList<string> NoiseModels { get; private init; } = [];
 
@@ -125,19 +129,20 @@ public sealed class StudySpec
             if (QGenEngine.Models.ModelCatalog.Find(m) is null)
                 throw new StudyException($"{path}: unknown model '{m}'; expected one of {QGenEngine.Models.ModelCatalog.Names}");
         if (seeds.Count == 0) throw new StudyException($"{path}: 'seeds' is empty; the study would hold no runs");
-        var comparisons = new List<(string, string)>();
+        var comparisons = new List<Comparison>();
         if (Get(root, "comparisons") is { } cn)
         {
             if (cn is not YamlSequenceNode cs) throw new StudyException($"{At(cn)}: 'comparisons' must be a list of pairs, e.g. [[qvae, vae], [qgan, gan]]");
             foreach (var pair in cs)
             {
-                if (pair is not YamlSequenceNode ps || ps.Children.Count != 2)
-                    throw new StudyException($"{At(pair)}: a comparison is a pair of models, e.g. [qgan, gan]");
+                if (pair is not YamlSequenceNode ps || ps.Children.Count is not (2 or 3))
+                    throw new StudyException($"{At(pair)}: a comparison is a pair of models, e.g. [qgan, gan], optionally with what differs between them: [qgan, qgan-control, the circuit]");
                 string a = Scalar(ps.Children[0], path), b = Scalar(ps.Children[1], path);
                 foreach (var m in new[] { a, b })
                     if (!models.Any(x => x.Item1 == m))
                         throw new StudyException($"{At(pair)}: comparison names '{m}', which the study does not train; expected one of {string.Join(", ", models.Select(x => x.Item1).Distinct())}");
-                comparisons.Add((a, b));
+                if (a == b) throw new StudyException($"{At(pair)}: compares '{a}' with itself; expected two different models");
+                comparisons.Add(new Comparison(a, b, ps.Children.Count == 3 ? Scalar(ps.Children[2], path) : null));
             }
         }
         var noiseModels = new List<string>();
@@ -260,17 +265,24 @@ public sealed class StudySpec
     /// <summary>
     /// A run's identity: the settings of its resolved configuration that differ from its model's defaults, as sorted
     /// JSON. Two spellings of one configuration give the same identity, and an option added to `train` later (with a
-    /// default) leaves every existing run's identity - and its directory's hash - as it was.
+    /// default) leaves every existing run's identity - and its directory's hash - as it was. A run it depends on (an
+    /// option's "@model") counts by that run's name, not its path (<paramref name="dependencies"/>: path → "@name"), so
+    /// that the identity does not depend on where the study directory is: a report rebuilt from committed summaries in a
+    /// clean clone, or a study moved to another machine, finds the prior's and the router's runs under the same names.
     /// </summary>
-    private string Overrides(string full, string model, Func<IReadOnlyList<string>, string> resolve)
+    private string Overrides(string full, string model, Func<IReadOnlyList<string>, string> resolve, IReadOnlyDictionary<string, string> dependencies)
     {
         if (!_defaults.TryGetValue(model, out var d)) _defaults[model] = d = System.Text.Json.Nodes.JsonNode.Parse(resolve(["train", model]))!.AsObject();
         var o = System.Text.Json.Nodes.JsonNode.Parse(full)!.AsObject();
         var diff = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["model"] = model };
         foreach (var (k, v) in o)
-            if (!System.Text.Json.Nodes.JsonNode.DeepEquals(v, d[k])) diff[k] = v?.ToJsonString() ?? "null";
+            if (!System.Text.Json.Nodes.JsonNode.DeepEquals(v, d[k]))
+                diff[k] = v is System.Text.Json.Nodes.JsonValue sv && sv.TryGetValue(out string? path) && dependencies.TryGetValue(PathKey(path), out var name)
+                    ? System.Text.Json.Nodes.JsonValue.Create(name).ToJsonString() : v?.ToJsonString() ?? "null";
         return string.Join(";", diff.Select(kv => $"{kv.Key}={kv.Value}"));
     }
+
+    private static string PathKey(string path) => System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
 
     /// <summary>
     /// Every run: for each model, each configuration (the base, or each vary value one at a time around it; each
@@ -299,6 +311,7 @@ public sealed class StudySpec
                     foreach (var (k, v) in vo) if (modelVary is not null || takes(model, k)) o[k] = v;
                     o["seed"] = seed.ToString(CultureInfo.InvariantCulture);
                     var needs = new List<int>();
+                    var dependencies = new Dictionary<string, string>(StringComparer.Ordinal);
                     foreach (var (k, v) in o.ToList())
                         if (v.StartsWith('@'))
                         {
@@ -306,6 +319,7 @@ public sealed class StudySpec
                             if (!byModel.TryGetValue((dep, seed, label), out int di))
                                 throw new StudyException($"{Path}: model '{model}' option '{k}: {v}' names a run of '{dep}' (seed {seed}, {label}) that the study does not hold before it; list '{dep}' first");
                             o[k] = runs[di].Dir; needs.Add(di);
+                            dependencies[PathKey(runs[di].Dir)] = "@" + runs[di].Name;
                         }
                     var args = new List<string> { "train", model };
                     foreach (var (k, v) in o)
@@ -317,7 +331,7 @@ public sealed class StudySpec
                     string full;
                     try { full = resolve(args); }
                     catch (StudyException e) { throw new StudyException($"{Path}: run {model} seed {seed} ({label}): {e.Message}"); }
-                    string config = Overrides(full, model, resolve);
+                    string config = Overrides(full, model, resolve, dependencies);
                     if (byConfig.TryGetValue(config, out int same))
                     {
                         byModel[(model, seed, label)] = same;

@@ -374,6 +374,29 @@ public class StudyCliTests : TempDirTest
         Assert.That(prior1["needs"]!.AsArray().Select(n => n!.GetValue<int>()), Is.EqualTo(new[] { vq1["index"]!.GetValue<int>() }));
     }
 
+    [Test]
+    public void A_runs_name_does_not_depend_on_where_the_study_lives()
+    {
+        // A prior's configuration names its vqvae's run directory; its identity counts that run by name, so the same
+        // spec planned in two places gives the same run names (a clean clone finds the committed summaries).
+        string spec = Spec("""
+            name: p
+            models: [vqvae, {model: prior, options: {vqvae: "@vqvae"}}, {model: prior, options: {vqvae: "@vqvae", lr: 0.002}}]
+            options: {epochs: 1}
+            seeds: [1, 2]
+            """);
+        List<string> Names(string dir)
+        {
+            var (code, o, e) = Run("study", "plan", spec, "--dir", dir, "--json");
+            Assert.That(code, Is.Zero, e);
+            return JsonNode.Parse(o)!["runs"]!.AsArray().Select(r => Path.GetFileName(r!["dir"]!.GetValue<string>())).ToList();
+        }
+        var here = Names(Path.Combine(Dir, "here"));
+        Assert.That(Names(Path.Combine(Dir, "elsewhere", "deeper")), Is.EqualTo(here));
+        Assert.That(here, Has.Count.EqualTo(6).And.Exactly(4).StartsWith("prior-"));
+        Assert.That(here.Distinct().Count(), Is.EqualTo(6), "each seed's prior, and each lr, is its own run: the identity still holds the vqvae run it names");
+    }
+
     [TestCase("name: x\nmodel: vae\nvarry: {latent: [1]}\n", "spec.yaml:3: unknown key 'varry'")]
     [TestCase("name: x\nmodel: vae\noptions:\n  epochs: 1\n  lattent: 3\n", "spec.yaml:5: 'lattent' is not an option of `train`")]
     [TestCase("name: x\nmodel: vae\noptions: {epochs: 0}\n", "--epochs: 0 must be ≥ 1")]
@@ -386,6 +409,8 @@ public class StudyCliTests : TempDirTest
     [TestCase("name: x\nmodel: qgan\nnoise_models: ibm.json\n", "'noise_models' must be a list")]
     [TestCase("name: x\nmodel: vae\ncomparisons: [[vae, qvae]]\n", "spec.yaml:3: comparison names 'qvae', which the study does not train")]
     [TestCase("name: x\nmodel: vae\ncomparisons: [vae]\n", "spec.yaml:3: a comparison is a pair of models")]
+    [TestCase("name: x\nmodels: [vae, qvae]\ncomparisons: [[qvae, vae, the circuit, more]]\n", "spec.yaml:3: a comparison is a pair of models")]
+    [TestCase("name: x\nmodels: [vae, qvae]\ncomparisons: [[vae, vae]]\n", "spec.yaml:3: compares 'vae' with itself")]
     [TestCase("name: x\nmodels: [{model: prior, options: {vqvae: \"@vqvae\"}}]\n", "list 'vqvae' first")]
     [TestCase("name: [x\n", "not valid YAML")]
     public void Bad_specs_give_one_line_naming_the_file_and_line(string yaml, string expected)

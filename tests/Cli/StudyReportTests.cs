@@ -58,6 +58,10 @@ public class StudyReportTests : TempDirTest
         }
         var (code, o, e) = CliRunner.Run("study", "report", Path.Combine(repo, "studies", "compare.yaml"), "--profile", "full", "--dir", Path.Combine(Dir, "gone"), "--out", report);
         Assert.That(code, Is.Zero, o + e);
+        // Every committed summary is found from a study directory elsewhere - the prior's and the router's too, whose
+        // configurations name other runs' directories.
+        int committed = Directory.GetDirectories(Path.Combine(report, "runs")).Length;
+        Assert.That(o, Does.Contain($"({committed} runs; {30 - committed} not finished)"));
         string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
         string Row(string claim) => md.Split('\n').Single(l => l.StartsWith($"| {claim}", StringComparison.Ordinal));
         List<string> Runs(string model) => Directory.GetDirectories(Path.Combine(report, "runs"), model + "-base-s*").ToList();
@@ -77,6 +81,23 @@ public class StudyReportTests : TempDirTest
         Assert.That(Row("the quantum GAN's losses varied more"), Does.Contain($"d_loss {Spread("qgan", "d_loss").ToString("F3", CultureInfo.InvariantCulture)} vs {Spread("gan", "d_loss").ToString("F3", CultureInfo.InvariantCulture)}"));
         Assert.That(Row("the quantum model is better than gan (qgan)"), Does.Contain("FID "));
         Assert.That(Row("gradients vanish beyond 4 layers"), Does.Contain("studies/ablations.yaml"), "the compare study has no depth ablation");
+        // What can be concluded: Holm's p is never below Welch's, and qgan − gan is split along gan → gan-uniform →
+        // qgan-control → qgan, whose differences of means add up to it.
+        var conclusions = md[md.IndexOf("## What can be concluded", StringComparison.Ordinal)..md.IndexOf("## Models", StringComparison.Ordinal)].Split('\n');
+        var tested = conclusions.Where(l => l.StartsWith('|') && l.Split(" | ")[0].Contains(" − ", StringComparison.Ordinal)).ToList();
+        Assert.That(tested.Count(l => l.Contains("| FID |", StringComparison.Ordinal)), Is.EqualTo(7), "every comparison's FID");
+        foreach (var row in tested)
+        {
+            var cells = row.Split(" | ");
+            if (cells[7] == "-") { Assert.That(cells[9], Does.StartWith("not tested yet"), row); continue; }
+            Assert.That(double.Parse(cells[8], CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(double.Parse(cells[7], CultureInfo.InvariantCulture)), row);
+        }
+        int split = Array.FindIndex(conclusions, l => l.StartsWith("qgan − gan, FID: the difference split", StringComparison.Ordinal));
+        Assert.That(split, Is.GreaterThan(0), "the qgan − gan split");
+        var steps = conclusions.Skip(split + 4).TakeWhile(l => l.StartsWith('|')).Select(l => l.Split(" | ")).ToList();
+        Assert.That(steps.Select(c => c[0]), Is.EqualTo(new[] { "| gan → gan-uniform", "| gan-uniform → qgan-control", "| qgan-control → qgan", "| **gan → qgan (all steps)**" }));
+        double Diff(string[] c) => double.Parse(c[2], CultureInfo.InvariantCulture);
+        Assert.That(steps.Take(3).Sum(Diff), Is.EqualTo(Diff(steps[3])).Within(0.15), "the steps add up to the whole (each rounded to 0.1)");
         // Under a device's noise, the qvae's samples are the noiseless ones (its circuit is in the encoder); the qgan's are not.
         int from = md.IndexOf("## On a device", StringComparison.Ordinal);
         string[] noise = md[from..md.IndexOf("\n## ", from + 1, StringComparison.Ordinal)].Split('\n');

@@ -4,6 +4,8 @@
 - Student's t: scipy.stats.t.cdf / t.ppf at whole and fractional degrees of freedom.
 - Welch's t-test: scipy.stats.ttest_ind(equal_var=False) (t, p) and the Welch-Satterthwaite df and 95 % interval.
 - 95 % confidence intervals of a mean: scipy.stats.t.interval.
+- Holm's step-down adjustment of p-values (Holm 1979; R's p.adjust(method="holm")), written here with NumPy from its
+  definition, and the four-test example worked by hand in the C# test.
 - Precision, recall, density and coverage: the reference implementation's formulas (the `prdc` package of Naeem et al.
   2020, reproduced here with NumPy: Euclidean distances, k-th nearest other neighbour, strict inequalities).
 
@@ -14,7 +16,7 @@ import numpy as np
 from scipy import stats
 
 rng = np.random.default_rng(23)
-out = {"t": [], "welch": [], "summaries": [], "prdc": []}
+out = {"t": [], "welch": [], "summaries": [], "prdc": [], "holm": []}
 
 for df in [1, 2, 2.5, 3.7, 4, 10, 29.3, 200]:
     for t in [-6.0, -2.1, -0.3, 0.0, 0.8, 1.96, 4.5]:
@@ -67,6 +69,21 @@ add_prdc("same_distribution", rng.standard_normal((300, 8)), rng.standard_normal
 add_prdc("fake_collapsed", rng.standard_normal((300, 8)), 0.2 * rng.standard_normal((200, 8)) + 0.5)   # high precision, low recall
 add_prdc("fake_spread", rng.standard_normal((200, 6)), 2.5 * rng.standard_normal((220, 6)))              # low precision, high recall
 add_prdc("k3", rng.standard_normal((150, 12)), rng.standard_normal((150, 12)) + 0.3, k=3)
+
+def holm(name, p):
+    p = np.asarray(p, float)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    steps = np.minimum(1.0, (m - np.arange(m)) * p[order])      # (m - j) p_(j), j = 0 .. m-1
+    adjusted = np.empty(m)
+    adjusted[order] = np.maximum.accumulate(steps)               # never below an earlier (smaller) p's
+    out["holm"].append({"name": name, "p": p.tolist(), "adjusted": adjusted.tolist()})
+
+hrng = np.random.default_rng(1979)   # its own generator: the fixtures above stay as they were
+holm("four", [0.01, 0.04, 0.03, 0.005])
+holm("ties_and_one", [0.02, 0.02, 0.5, 1.0, 0.001])
+holm("random_ten", hrng.uniform(0, 0.2, 10).tolist())
+holm("large_capped", [0.3, 0.6, 0.45])
 
 path = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "study.json")
 with open(path, "w") as f:

@@ -38,6 +38,27 @@ public static class Statistics
         return new WelchTest(diff, diff - half, diff + half, t, df, 2 * TCdf(-Math.Abs(t), df));
     }
 
+    /// <summary>
+    /// Holm's step-down adjustment of m p-values tested together (Holm 1979): sorted ascending, the i-th smallest (0-based)
+    /// becomes max over j ≤ i of min(1, (m − j)·p₍ⱼ₎), returned in the input's order. Rejecting where the adjusted p &lt; α
+    /// keeps the chance of any false rejection among the m at most α, whatever their dependence. NaN stays NaN and
+    /// does not count towards m.
+    /// </summary>
+    public static double[] Holm(IReadOnlyList<double> p)
+    {
+        var order = Enumerable.Range(0, p.Count).Where(i => !double.IsNaN(p[i])).OrderBy(i => p[i]).ThenBy(i => i).ToArray();
+        var adjusted = Enumerable.Repeat(double.NaN, p.Count).ToArray();
+        double running = 0;
+        for (int j = 0; j < order.Length; j++)
+        {
+            double v = p[order[j]];
+            if (v is < 0 or > 1) throw new ArgumentException($"p-value {v} is outside [0, 1]");
+            running = Math.Max(running, Math.Min(1, (order.Length - j) * v));
+            adjusted[order[j]] = running;
+        }
+        return adjusted;
+    }
+
     /// <summary>P(T ≤ t) for Student's t with df degrees of freedom (df &gt; 0, not necessarily whole).</summary>
     public static double TCdf(double t, double df)
     {
