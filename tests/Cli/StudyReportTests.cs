@@ -147,6 +147,30 @@ public class StudyReportTests : TempDirTest
     }
 
     [Test]
+    public void Status_counts_the_summaries_where_start_sh_writes_them()
+    {
+        // From a folder whose docs/studies/tiny/runs holds the fixture's six summaries, `study status` without
+        // --summaries finds them (and says where), so it shows nothing left to train; a folder without them shows six pending.
+        var (spec, _, report) = CopyFixture();
+        Directory.CreateDirectory(Path.Combine(Dir, "docs", "studies"));
+        Directory.Move(report, Path.Combine(Dir, "docs", "studies", "tiny"));
+        string was = Environment.CurrentDirectory;
+        try
+        {
+            Environment.CurrentDirectory = Dir;
+            var (code, o, e) = CliRunner.Run("study", "status", spec, "--dir", Path.Combine(Dir, "elsewhere", "tiny"));
+            Assert.That(code, Is.Zero, o + e);
+            Assert.That(o, Does.Contain($"(runs summarised in {Path.Combine("docs", "studies", "tiny")} count as finished").And.Contain("study tiny: 6 summarised"));
+            Assert.That(o, Does.Not.Contain("training left"));
+            Environment.CurrentDirectory = Path.Combine(Dir, "docs");
+            (code, o, e) = CliRunner.Run("study", "status", spec, "--dir", Path.Combine(Dir, "elsewhere", "tiny"));
+            Assert.That(code, Is.Zero, o + e);
+            Assert.That(o, Does.Contain("study tiny: 6 pending").And.Not.Contain("count as finished"));
+        }
+        finally { Environment.CurrentDirectory = was; }
+    }
+
+    [Test]
     public void A_resumed_run_names_both_binaries()
     {
         var (spec, dir, report) = CopyFixture();

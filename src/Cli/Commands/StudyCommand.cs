@@ -156,7 +156,16 @@ public static class StudyCommand
             var (spec, dir, runs) = Load(p.GetValue(spec4)!, p.GetValue(prof4), p.GetValue(dir4));
             // Under Slurm, a run the queue still holds is "queued" (pending) or "running" whatever its directory says.
             var queue = SlurmExecutor.Which("squeue") ? SlurmExecutor.Queued(dir) : [];
-            var known = StudyRunner.States(runs, p.GetValue(sum4));
+            // Read-only, so without --summaries it looks where tools/study/start.sh writes them (docs/studies/<study dir's
+            // name>, from the current folder) and says so: a status that shows committed runs as pending overstates what is left.
+            string? summaries = p.GetValue(sum4);
+            string conventional = Path.Combine("docs", "studies", Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)), StudySummaries.RunsFolder);
+            if (summaries is null && Directory.Exists(conventional))
+            {
+                summaries = Path.GetDirectoryName(conventional)!;
+                stdout.WriteLine($"(runs summarised in {summaries} count as finished; --summaries DIR to look elsewhere)");
+            }
+            var known = StudyRunner.States(runs, summaries);
             var states = runs.Select(r =>
             {
                 var s = known[r.Index];
@@ -164,7 +173,7 @@ public static class StudyCommand
                 return q == "running" ? "running" : $"queued ({q})";
             }).ToArray();
             stdout.WriteLine($"study {spec.Name}: " + string.Join(", ", states.GroupBy(s => s.Split(' ')[0]).Select(g => $"{g.Count()} {g.Key}")) + $" ({dir})");
-            var left = StudyProgress.SecondsLeft(runs, known, p.GetValue(sum4));
+            var left = StudyProgress.SecondsLeft(runs, known, summaries);
             foreach (var r in runs)
             {
                 // How far an unfinished run has come: its finished epochs, and about how long its training has left.
