@@ -812,8 +812,8 @@ public static class StudyReport
     private static void WriteConclusions(StringBuilder md, StudySpec spec, IReadOnlyList<PlannedRun> runs, List<RunSummary> results, string dataset, string scoredBy,
                                          IReadOnlyList<SpeedRow>? speed)
     {
-        List<double> Values(string model, string key) =>
-            results.Where(r => r.Run.Model == model && r.Run.Variation == "base").Select(r => r.Evaluated(key)).OfType<double>().Where(double.IsFinite).ToList();
+        List<double> Values(string side, string key) =>
+            results.Where(r => Comparison.Selects(side, r.Run)).Select(r => r.Evaluated(key)).OfType<double>().Where(double.IsFinite).ToList();
         string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
         var rows = new List<(Comparison C, (string Key, string Label, string Format, bool Lower) S, List<double> A, List<double> B, WelchTest? W)>();
         foreach (var c in spec.Comparisons)
@@ -900,17 +900,20 @@ public static class StudyReport
         }
 
         // What the runs cannot say.
-        var ns = results.Where(r => r.Run.Variation == "base").GroupBy(r => r.Run.Model).Select(g => g.Count()).ToList();
+        var ns = spec.Comparisons.SelectMany(c => new[] { c.A, c.B }).Distinct().Select(side => results.Count(r => Comparison.Selects(side, r.Run))).Where(n => n > 0).ToList();
         int missing = runs.Count - results.Count;
         md.AppendLine("What these runs cannot say:");
         md.AppendLine();
         if (ns.Count > 0)
-            md.AppendLine($"- **Small differences.** {(ns.Min() == ns.Max() ? $"{ns.Min()}" : $"{ns.Min()}-{ns.Max()}")} seed(s) per model: a difference inside an interval " +
+            md.AppendLine($"- **Small differences.** {(ns.Min() == ns.Max() ? $"{ns.Min()}" : $"{ns.Min()}-{ns.Max()}")} seed(s) per configuration: a difference inside an interval " +
                           "above is not excluded, and one that is not established is not shown to be absent - only that these seeds cannot tell it from seed-to-seed spread.");
         md.AppendLine($"- **Other scores, other data.** FID, IS and precision/recall are computed in the features of {scoredBy} on {dataset}: like for like " +
                       "within this study, not comparable in value with Inception-FIDs published elsewhere, and one data set only.");
-        md.AppendLine("- **Other settings.** Every model ran at one setting (the spec's options over its own defaults), none tuned for it; a comparison at " +
-                      "other settings (learning rates, length) may come out otherwise.");
+        bool varied = spec.Vary.Count > 0 || spec.Grid.Count > 0 || spec.Models.Any(m => m.Vary is { Count: > 0 });
+        md.AppendLine(varied ? "- **Other settings.** Each configuration ran at the settings its name gives (the spec's options over the model's defaults), none " +
+                               "tuned further; a comparison at other settings (learning rates, length) may come out otherwise."
+                             : "- **Other settings.** Every model ran at one setting (the spec's options over its own defaults), none tuned for it; a comparison at " +
+                               "other settings (learning rates, length) may come out otherwise.");
         if (results.Any(r => r.CircuitAngles > 0))
             md.AppendLine("- **Hardware.** The circuits were simulated exactly and without noise in training; a device's noise enters only the evaluation " +
                           "under a calibration (On a device, where the spec asks for it), not a run on a quantum computer.");
@@ -955,8 +958,8 @@ public static class StudyReport
         };
         foreach (var (a, b, _) in spec.Comparisons)
         {
-            var ra = results.Where(r => r.Run.Model == a && r.Run.Variation == "base").ToList();
-            var rb = results.Where(r => r.Run.Model == b && r.Run.Variation == "base").ToList();
+            var ra = results.Where(r => Comparison.Selects(a, r.Run)).ToList();
+            var rb = results.Where(r => Comparison.Selects(b, r.Run)).ToList();
             foreach (var (key, label, format, lower) in scores)
             {
                 var xa = ra.Select(r => r.Evaluated(key)).OfType<double>().Where(double.IsFinite).ToList();

@@ -37,8 +37,20 @@ public sealed record PlannedRun(int Index, string Name, string Model, int Seed, 
 /// </code>
 /// Errors name the file and line.
 /// </summary>
-/// <summary>A pair the report tests, first − second (`comparisons:`), and, where the spec says it, what differs between them.</summary>
-public sealed record Comparison(string A, string B, string? Change);
+/// <summary>
+/// A pair the report tests, first − second (`comparisons:`), and, where the spec says it, what differs between them. Each
+/// side names a configuration: a model (its base configuration, "qgan") or a model and one of its variations as the
+/// plan labels them ("qgan d-lr=0.0008").
+/// </summary>
+public sealed record Comparison(string A, string B, string? Change)
+{
+    /// <summary>Whether <paramref name="r"/> is a run of the configuration <paramref name="side"/> names.</summary>
+    public static bool Selects(string side, PlannedRun r)
+    {
+        int sp = side.IndexOf(' ');
+        return sp < 0 ? r.Model == side && r.Is("base") : r.Model == side[..sp] && r.Is(side[(sp + 1)..].Trim());
+    }
+}
 
 public sealed class StudySpec
 {
@@ -136,9 +148,10 @@ public sealed class StudySpec
             foreach (var pair in cs)
             {
                 if (pair is not YamlSequenceNode ps || ps.Children.Count is not (2 or 3))
-                    throw new StudyException($"{At(pair)}: a comparison is a pair of models, e.g. [qgan, gan], optionally with what differs between them: [qgan, qgan-control, the circuit]");
-                string a = Scalar(ps.Children[0], path), b = Scalar(ps.Children[1], path);
-                foreach (var m in new[] { a, b })
+                    throw new StudyException($"{At(pair)}: a comparison is a pair of models, e.g. [qgan, gan], or of configurations ([qgan d-lr=0.0008, qgan d-lr=0]), " +
+                                             "optionally with what differs between them: [qgan, qgan-control, the circuit]");
+                string a = Scalar(ps.Children[0], path).Trim(), b = Scalar(ps.Children[1], path).Trim();
+                foreach (var m in new[] { a, b }.Select(side => side.Split(' ')[0]))
                     if (!models.Any(x => x.Item1 == m))
                         throw new StudyException($"{At(pair)}: comparison names '{m}', which the study does not train; expected one of {string.Join(", ", models.Select(x => x.Item1).Distinct())}");
                 if (a == b) throw new StudyException($"{At(pair)}: compares '{a}' with itself; expected two different models");
@@ -347,6 +360,11 @@ public sealed class StudySpec
                     runs.Add(new PlannedRun(index, System.IO.Path.GetFileName(dir), model, seed, label, args, dir, needs, epochs));
                     byConfig[config] = index; byModel[(model, seed, label)] = index;
                 }
+        // Each side of a comparison must be a configuration the plan holds (a variation's label is known only now).
+        foreach (var side in Comparisons.SelectMany(c => new[] { c.A, c.B }).Distinct())
+            if (!runs.Any(r => Comparison.Selects(side, r)))
+                throw new StudyException($"{Path}: comparison names '{side}', which is no configuration of the study; expected one of " +
+                                         string.Join(", ", runs.SelectMany(r => r.Aliases.Prepend(r.Variation).Select(v => v == "base" ? r.Model : $"{r.Model} {v}")).Distinct()));
         return runs;
     }
 }

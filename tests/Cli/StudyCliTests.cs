@@ -411,6 +411,9 @@ public class StudyCliTests : TempDirTest
     [TestCase("name: x\nmodel: vae\ncomparisons: [vae]\n", "spec.yaml:3: a comparison is a pair of models")]
     [TestCase("name: x\nmodels: [vae, qvae]\ncomparisons: [[qvae, vae, the circuit, more]]\n", "spec.yaml:3: a comparison is a pair of models")]
     [TestCase("name: x\nmodels: [vae, qvae]\ncomparisons: [[vae, vae]]\n", "spec.yaml:3: compares 'vae' with itself")]
+    [TestCase("name: x\nmodel: gan\nvary: {d-lr: [0, 0.0008]}\ncomparisons: [[gan d-lr=0.0004, gan d-lr=0]]\n",
+              "spec.yaml: comparison names 'gan d-lr=0.0004', which is no configuration of the study; expected one of gan d-lr=0, gan d-lr=0.0008")]
+    [TestCase("name: x\nmodel: gan\nvary: {d-lr: [0, 0.0008]}\ncomparisons: [[gan, gan d-lr=0]]\n", "comparison names 'gan', which is no configuration")]
     [TestCase("name: x\nmodels: [{model: prior, options: {vqvae: \"@vqvae\"}}]\n", "list 'vqvae' first")]
     [TestCase("name: [x\n", "not valid YAML")]
     public void Bad_specs_give_one_line_naming_the_file_and_line(string yaml, string expected)
@@ -426,6 +429,7 @@ public class StudyCliTests : TempDirTest
     [TestCase("compare.yaml", "fashion-quick", 10)]
     [TestCase("ablations.yaml", null, 60)]
     [TestCase("ablations.yaml", "quick", 20)]
+    [TestCase("discriminator.yaml", "short", 18)]
     public void The_shipped_studies_plan(string file, string? profile, int runs)
     {
         string[] args = ["study", "plan", Path.Combine(TorchScript.Repo(), "studies", file), "--json", .. profile is null ? Array.Empty<string>() : ["--profile", profile]];

@@ -147,6 +147,30 @@ public class StudyReportTests : TempDirTest
     }
 
     [Test]
+    public void A_comparison_of_two_configurations_of_one_model_is_tested_on_their_runs()
+    {
+        // discriminator.yaml compares each GAN at --d-lr 8e-4 with itself at --d-lr 0; its committed summaries rebuild the report.
+        string repo = TorchScript.Repo(), from = Path.Combine(repo, "docs", "studies", "discriminator-short", "runs"), report = Path.Combine(Dir, "report");
+        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string dst = Path.Combine(report, "runs", Path.GetRelativePath(from, f));
+            Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
+            File.Copy(f, dst);
+        }
+        var (code, o, e) = CliRunner.Run("study", "report", Path.Combine(repo, "studies", "discriminator.yaml"), "--profile", "short", "--dir", Path.Combine(Dir, "gone"), "--out", report);
+        Assert.That(code, Is.Zero, o + e);
+        string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
+        double[] Fids(string prefix) => Directory.GetDirectories(Path.Combine(report, "runs"), prefix + "-s*")
+            .Select(d => JsonNode.Parse(File.ReadAllText(Path.Combine(d, "eval.json")))!["fid"]!.GetValue<double>()).ToArray();
+        var w = QGenEngine.Models.Metrics.Statistics.Welch(Fids("qgan-d-lr-0.0008"), Fids("qgan-d-lr-0"));
+        Assert.That(Fids("qgan-d-lr-0.0008"), Has.Length.EqualTo(3));
+        var row = md.Split('\n').Single(l => l.StartsWith("| qgan d-lr=0.0008 − qgan d-lr=0 | the discriminator at 4x", StringComparison.Ordinal) && l.Contains("| FID |", StringComparison.Ordinal));
+        string F(double v, string f) => v.ToString(f, CultureInfo.InvariantCulture);
+        Assert.That(row, Does.Contain($"| {F(w.Difference, "F1")} | [{F(w.Low, "F1")}, {F(w.High, "F1")}] | {F(w.P, "F3")} |"));
+        Assert.That(md, Does.Contain("Holm) for the 3 tests made here together"), "one FID test per GAN");
+    }
+
+    [Test]
     public void Status_counts_the_summaries_where_start_sh_writes_them()
     {
         // From a folder whose docs/studies/tiny/runs holds the fixture's six summaries, `study status` without
