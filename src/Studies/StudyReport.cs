@@ -764,6 +764,9 @@ public static class StudyReport
                 rows.Add(("the router keeps ~85 % of the quantum model's quality at ~40 % of its cost", $"router: {quality:P1} of all-quantum SSIM at {cost:P0} of its time; all-classical alone: {F(classical, "P1")}",
                           quality >= 0.85 && cost <= 0.45 ? (classical >= 0.85 ? "met, but all-classical meets it too" : "reproduced") : "not reproduced"));
         }
+        // A study that measures none of the claims (a study of one question, like discriminator.yaml) gets no claims table:
+        // rows saying only where else a claim is measured would be all it held.
+        bool measuresAny = rows.Count > 0 || landscape is not null;
         // 7-8. Depth and width: from the ablations.
         var layers = results.Where(r => r.Run.Model == "qvae" && (r.Run.Variation.StartsWith("layers=", StringComparison.Ordinal) || r.Run.Aliases.Any(a => a.StartsWith("layers=", StringComparison.Ordinal)))).ToList();
         int? Value(RunSummary r, string opt) => r.Run.Aliases.Prepend(r.Run.Variation).Where(v => v.StartsWith(opt + "=", StringComparison.Ordinal))
@@ -787,7 +790,9 @@ public static class StudyReport
         }
         else rows.Add(("10+ qubits are prohibitive", "no finished run here varies the qubits", "measured by studies/ablations.yaml (s/epoch against qubits)"));
         if (landscape is not null) rows.AddRange(LandscapeClaims(landscape));
-        rows.Add(("the report's FID ranges", "FID here uses the metric classifier's features", "not comparable in value with Inception-FID estimates; the comparisons above are like for like"));
+        measuresAny |= layers.Count > 0 || widths.Count > 0;
+        if (!measuresAny) return;
+        rows.Add(("the report's FID ranges", "FID here uses the metric classifier's features", "not comparable in value with Inception-FID estimates; the comparisons here are like for like"));
 
         md.AppendLine("## The report's claims");
         md.AppendLine();

@@ -168,6 +168,7 @@ public class StudyReportTests : TempDirTest
         string F(double v, string f) => v.ToString(f, CultureInfo.InvariantCulture);
         Assert.That(row, Does.Contain($"| {F(w.Difference, "F1")} | [{F(w.Low, "F1")}, {F(w.High, "F1")}] | {F(w.P, "F3")} |"));
         Assert.That(md, Does.Contain("Holm) for the 3 tests made here together"), "one FID test per GAN");
+        Assert.That(md, Does.Not.Contain("## The report's claims"), "the study measures none of the original report's claims: no table of placeholders");
     }
 
     [Test]
