@@ -240,15 +240,36 @@ public static class Imaging
         Save(plt, path);
     }
 
-    /// <summary>A study's per-epoch curves of one key, one line per configuration.</summary>
-    public static bool SaveCurves(string path, IReadOnlyList<(string Label, List<(int Epoch, double Value)> Points)> series, string title, string key)
+    /// <summary>
+    /// A study's per-epoch curves of one key, one line per configuration: the mean over its seeds at each epoch, with a
+    /// shaded band from the lowest seed to the highest where more than one seed has that epoch.
+    /// </summary>
+    public static bool SaveCurves(string path, IReadOnlyList<(string Label, IReadOnlyList<List<(int Epoch, double Value)>> Seeds)> series, string title, string key)
     {
         var plt = new ScottPlot.Plot();
-        foreach (var (label, pts) in series)
+        var palette = new ScottPlot.Palettes.Category10();
+        int colour = 0;
+        foreach (var (label, seeds) in series)
         {
-            var line = plt.Add.Scatter(pts.Select(p => (double)p.Epoch).ToArray(), pts.Select(p => p.Value).ToArray());
-            line.LegendText = label; line.LineWidth = 2; line.MarkerSize = 5;
+            var byEpoch = seeds.SelectMany(s => s).Where(p => double.IsFinite(p.Value)).GroupBy(p => p.Epoch).OrderBy(g => g.Key)
+                               .Select(g => (Epoch: (double)g.Key, Mean: g.Average(p => p.Value), Low: g.Min(p => p.Value), High: g.Max(p => p.Value), N: g.Count())).ToList();
+            if (byEpoch.Count == 0) continue;
+            var col = palette.GetColor(colour++);
+            var spread = byEpoch.Where(e => e.N > 1).ToList();
+            if (spread.Count > 1)
+            {
+                var band = plt.Add.FillY(spread.Select(e => e.Epoch).ToArray(), spread.Select(e => e.Low).ToArray(), spread.Select(e => e.High).ToArray());
+                band.FillStyle.Color = col.WithAlpha(0.18); band.LineStyle.Width = 0;
+            }
+            int n = seeds.Count(s => s.Count > 0);
+            var line = plt.Add.Scatter(byEpoch.Select(e => e.Epoch).ToArray(), byEpoch.Select(e => e.Mean).ToArray());
+            line.LegendText = n > 1 ? $"{label} (n={n})" : label; line.LineWidth = 2; line.MarkerSize = 5; line.Color = col;
         }
+        // Whole epochs only (left to itself the axis ticks 1.2, 1.4, ... on a short run), at most ~20 labels.
+        int last = series.SelectMany(x => x.Seeds).SelectMany(p => p).Select(p => p.Epoch).DefaultIfEmpty(1).Max();
+        int step = Math.Max(1, (int)Math.Ceiling(last / 20.0));
+        var ticks = Enumerable.Range(1, last).Where(e => e == 1 || e % step == 0).Select(e => (double)e).ToArray();
+        plt.Axes.Bottom.SetTicks(ticks, ticks.Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray());
         plt.Title(title); plt.XLabel("epoch"); plt.YLabel(key); plt.ShowLegend(ScottPlot.Edge.Right);
         Save(plt, path);
         return true;

@@ -447,13 +447,17 @@ public static class StudyReport
         foreach (var (key, title) in new[] { ("fid", "FID during training"), ("test_ssim", "test SSIM"), ("loss", "training loss (epoch mean)"), ("g_loss", "generator loss (epoch mean)"), ("d_real", "discriminator's mean D(real)") })
         {
             string png = $"curves-{key.Replace('_', '-')}.png";
-            var series = groups.Select(g => (g.Key, g.First().Epochs.Where(e => e[key] is not null).Select(e => (e["epoch"]!.GetValue<int>(), EpochMetrics.Number(e[key]!))).ToList()))
-                               .Where(s => s.Item2.Count > 0).ToList();
-            if (series.Count > 0 && Imaging.SaveCurves(Path.Combine(dir, png), series, $"{spec.Name}: {title} per epoch (first seed)", key)) curves.Add($"![{key}]({png})");
+            var series = groups.Select(g => (g.Key, (IReadOnlyList<List<(int, double)>>)g.Select(r => r.Epochs.Where(e => e[key] is not null)
+                                   .Select(e => (e["epoch"]!.GetValue<int>(), EpochMetrics.Number(e[key]!))).ToList()).ToList()))
+                               .Where(s => s.Item2.Any(p => p.Count > 0)).ToList();
+            if (series.Count > 0 && Imaging.SaveCurves(Path.Combine(dir, png), series, $"{spec.Name}: {title} per epoch", key))
+                curves.Add($"![{key}]({png})");
         }
         if (curves.Count > 0)
         {
             md.AppendLine("## Curves");
+            md.AppendLine();
+            md.AppendLine("Each configuration's mean over its seeds at every epoch; the shaded band runs from its lowest seed to its highest (n in the legend).");
             md.AppendLine();
             foreach (var c in curves) md.AppendLine(c);
             md.AppendLine();
