@@ -22,6 +22,24 @@ public sealed record PlannedRun(int Index, string Name, string Model, int Seed, 
 }
 
 /// <summary>
+/// A pair the report tests, first − second (`comparisons:`), and, where the spec says it, what differs between them. Each
+/// side names a configuration: a model (its base configuration, "qgan") or a model and one of its variations as the
+/// plan labels them ("qgan d-lr=0.0008").
+/// </summary>
+public sealed record Comparison(string A, string B, string? Change)
+{
+    /// <summary>The model a side names ("qgan" of "qgan d-lr=0.0008").</summary>
+    public static string ModelOf(string side) => side.Split(' ', 2)[0];
+
+    /// <summary>Whether <paramref name="r"/> is a run of the configuration <paramref name="side"/> names.</summary>
+    public static bool Selects(string side, PlannedRun r)
+    {
+        var parts = side.Split(' ', 2);
+        return r.Model == parts[0] && r.Is(parts.Length == 1 ? "base" : parts[1].Trim());
+    }
+}
+
+/// <summary>
 /// A study spec (YAML): which runs a study holds. Keys:
 /// <code>
 /// name: tiny                        # the study's name (its directory: runs/studies/NAME unless --dir)
@@ -37,21 +55,6 @@ public sealed record PlannedRun(int Index, string Name, string Model, int Seed, 
 /// </code>
 /// Errors name the file and line.
 /// </summary>
-/// <summary>
-/// A pair the report tests, first − second (`comparisons:`), and, where the spec says it, what differs between them. Each
-/// side names a configuration: a model (its base configuration, "qgan") or a model and one of its variations as the
-/// plan labels them ("qgan d-lr=0.0008").
-/// </summary>
-public sealed record Comparison(string A, string B, string? Change)
-{
-    /// <summary>Whether <paramref name="r"/> is a run of the configuration <paramref name="side"/> names.</summary>
-    public static bool Selects(string side, PlannedRun r)
-    {
-        int sp = side.IndexOf(' ');
-        return sp < 0 ? r.Model == side && r.Is("base") : r.Model == side[..sp] && r.Is(side[(sp + 1)..].Trim());
-    }
-}
-
 public sealed class StudySpec
 {
     public string Path { get; }
@@ -151,10 +154,10 @@ public sealed class StudySpec
                     throw new StudyException($"{At(pair)}: a comparison is a pair of models, e.g. [qgan, gan], or of configurations ([qgan d-lr=0.0008, qgan d-lr=0]), " +
                                              "optionally with what differs between them: [qgan, qgan-control, the circuit]");
                 string a = Scalar(ps.Children[0], path).Trim(), b = Scalar(ps.Children[1], path).Trim();
-                foreach (var m in new[] { a, b }.Select(side => side.Split(' ')[0]))
+                foreach (var m in new[] { a, b }.Select(Comparison.ModelOf))
                     if (!models.Any(x => x.Item1 == m))
                         throw new StudyException($"{At(pair)}: comparison names '{m}', which the study does not train; expected one of {string.Join(", ", models.Select(x => x.Item1).Distinct())}");
-                if (a == b) throw new StudyException($"{At(pair)}: compares '{a}' with itself; expected two different models");
+                if (a == b) throw new StudyException($"{At(pair)}: compares '{a}' with itself; expected two different configurations");
                 comparisons.Add(new Comparison(a, b, ps.Children.Count == 3 ? Scalar(ps.Children[2], path) : null));
             }
         }
