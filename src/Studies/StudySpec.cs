@@ -293,12 +293,15 @@ public sealed class StudySpec
         var diff = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["model"] = model };
         foreach (var (k, v) in o)
             if (!System.Text.Json.Nodes.JsonNode.DeepEquals(v, d[k]))
-                diff[k] = v is System.Text.Json.Nodes.JsonValue sv && sv.TryGetValue(out string? path) && dependencies.TryGetValue(PathKey(path), out var name)
+                diff[k] = v is System.Text.Json.Nodes.JsonValue sv && sv.TryGetValue(out string? path) && PathKey(path) is { } key && dependencies.TryGetValue(key, out var name)
                     ? System.Text.Json.Nodes.JsonValue.Create(name).ToJsonString() : v?.ToJsonString() ?? "null";
         return string.Join(";", diff.Select(kv => $"{kv.Key}={kv.Value}"));
     }
 
-    private static string PathKey(string path) => System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
+    /// <summary>A path's comparable form; null for a string that is no path (empty, or with a NUL): any option's value
+    /// passes through here, and an option such as `vqvae: ""` is the train command's to refuse, not a crash of the planner.</summary>
+    private static string? PathKey(string path) =>
+        path.Length == 0 || path.Contains('\0') ? null : System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
 
     /// <summary>
     /// Every run: for each model, each configuration (the base, or each vary value one at a time around it; each
@@ -335,7 +338,7 @@ public sealed class StudySpec
                             if (!byModel.TryGetValue((dep, seed, label), out int di))
                                 throw new StudyException($"{Path}: model '{model}' option '{k}: {v}' names a run of '{dep}' (seed {seed}, {label}) that the study does not hold before it; list '{dep}' first");
                             o[k] = runs[di].Dir; needs.Add(di);
-                            dependencies[PathKey(runs[di].Dir)] = "@" + runs[di].Name;
+                            dependencies[PathKey(runs[di].Dir)!] = "@" + runs[di].Name;
                         }
                     var args = new List<string> { "train", model };
                     foreach (var (k, v) in o)
