@@ -244,6 +244,12 @@ public static class Imaging
     /// A study's per-epoch curves of one key, one line per configuration: the mean over its seeds at each epoch, with a
     /// shaded band from the lowest seed to the highest where more than one seed has that epoch.
     /// </summary>
+    /// <summary>A configuration's curve: per epoch, the mean over the seeds that have a finite value there, the lowest and the
+    /// highest of them (the band) and how many there were; epochs in order.</summary>
+    public static List<(double Epoch, double Mean, double Low, double High, int N)> OverSeeds(IReadOnlyList<List<(int Epoch, double Value)>> seeds) =>
+        seeds.SelectMany(s => s).Where(p => double.IsFinite(p.Value)).GroupBy(p => p.Epoch).OrderBy(g => g.Key)
+             .Select(g => ((double)g.Key, g.Average(p => p.Value), g.Min(p => p.Value), g.Max(p => p.Value), g.Count())).ToList();
+
     public static bool SaveCurves(string path, IReadOnlyList<(string Label, IReadOnlyList<List<(int Epoch, double Value)>> Seeds)> series, string title, string key)
     {
         var plt = new ScottPlot.Plot();
@@ -251,8 +257,7 @@ public static class Imaging
         int colour = 0;
         foreach (var (label, seeds) in series)
         {
-            var byEpoch = seeds.SelectMany(s => s).Where(p => double.IsFinite(p.Value)).GroupBy(p => p.Epoch).OrderBy(g => g.Key)
-                               .Select(g => (Epoch: (double)g.Key, Mean: g.Average(p => p.Value), Low: g.Min(p => p.Value), High: g.Max(p => p.Value), N: g.Count())).ToList();
+            var byEpoch = OverSeeds(seeds);
             if (byEpoch.Count == 0) continue;
             var col = palette.GetColor(colour++);
             var spread = byEpoch.Where(e => e.N > 1).ToList();

@@ -159,7 +159,7 @@ public static class StudyReport
             pending.AppendLine();
             if (landscape is not null) WriteLandscape(pending, landscape);
             if (speed is not null) WriteSpeed(pending, speed.Rows, speed.Machine);
-            WriteClaims(pending, results, landscape, speed?.Rows);
+            WriteClaims(pending, results, [], landscape, speed?.Rows);
             WriteMissing(pending, spec, runs, results);
             WriteCsv(Path.Combine(dir, CsvFile), results);
             QGenEngine.Autograd.AtomicFile.WriteText(Path.Combine(dir, ReportFile), pending.ToString());
@@ -186,7 +186,8 @@ public static class StudyReport
                       (results.Any(r => r.Commits.Count > 1) ? $"; {results.Count(r => r.Commits.Count > 1)} run(s) were resumed by a binary of another commit (see Runs)." : ".") +
                       (commits.Contains("unknown") ? " `unknown`: a binary built outside a git clone that was not told its commit (`-p:QGenBuildCommit`)." : ""));
         md.AppendLine();
-        if (spec.Comparisons.Count > 0) WriteConclusions(md, spec, runs, results, dataset, scoredBy, speed?.Rows);
+        var tests = PrimaryTests(spec, results);
+        if (spec.Comparisons.Count > 0) WriteConclusions(md, spec, runs, results, tests, dataset, scoredBy, speed?.Rows);
 
         md.AppendLine("## Models");
         md.AppendLine();
@@ -239,7 +240,7 @@ public static class StudyReport
 
         if (landscape is not null) WriteLandscape(md, landscape);
         if (speed is not null) WriteSpeed(md, speed.Rows, speed.Machine);
-        WriteClaims(md, results, landscape, speed?.Rows);
+        WriteClaims(md, results, tests, landscape, speed?.Rows);
         WriteNoise(md, groups);
         if (spec.Comparisons.Count > 0) WriteComparisons(md, spec, results);
 
@@ -669,9 +670,9 @@ public static class StudyReport
     /// the study does not hold says which study measures it. Verdicts are worded by the numbers alone: "reproduced",
     /// "not reproduced", or "not established" where seeds are too few or the difference is within their spread.
     /// </summary>
-    private static void WriteClaims(StringBuilder md, List<RunSummary> results, JsonObject? landscape, IReadOnlyList<SpeedRow>? speed)
+    private static void WriteClaims(StringBuilder md, List<RunSummary> results, List<PrimaryTest> tests, JsonObject? landscape, IReadOnlyList<SpeedRow>? speed)
     {
-        List<RunSummary> Base(string model) => results.Where(r => r.Run.Model == model && r.Run.Variation == "base").ToList();
+        List<RunSummary> Base(string model) => results.Where(r => Comparison.Selects(model, r.Run)).ToList();
         double? Mean(IEnumerable<double?> v) { var x = v.OfType<double>().ToList(); return x.Count == 0 ? null : x.Average(); }
         string F(double? v, string f) => Fmt(v, f);
         var pairs = new[] { ("qvae", "vae-attn"), ("qvae", "vae"), ("qgan", "gan"), ("qgan", "qgan-control") }
@@ -710,22 +711,29 @@ public static class StudyReport
             rows.Add(($"quantum models need 1.5-2x more epochs ({q} vs {c})", $"epochs to within 10 % of the final {(key == "fid" ? "FID" : "test SSIM")}: {eq:F1} vs {ec:F1} ({ratio:F2}x)",
                       (ratio is >= 1.5 and <= 2 ? "reproduced" : ratio > 2 ? "more than claimed" : "not reproduced") + Few(q, c)));
         }
-        // 3. Quality: each pair's main score with Welch's p.
+        // 3. Quality: each pair's main score, with the verdict of the conclusions' test of that pair where the spec compares
+        // it (p adjusted by Holm over the conclusions' family: one verdict for one difference), else Welch's p alone.
         foreach (var (q, c) in pairs)
         {
             bool gan = q == "qgan";
-            string key = gan ? "fid" : "test_ssim";
-            var a = Base(q).Select(r => r.Evaluated(key)).OfType<double>().ToList();
-            var b = Base(c).Select(r => r.Evaluated(key)).OfType<double>().ToList();
+            string key = gan ? "fid" : "test_ssim", format = gan ? "F1" : "F4";
+            var a = Values(results, q, key);
+            var b = Values(results, c, key);
             if (a.Count == 0 || b.Count == 0) continue;
-            string measured = $"{(gan ? "FID" : "test SSIM")} {a.Average().ToString(gan ? "F1" : "F4", CultureInfo.InvariantCulture)} vs {b.Average().ToString(gan ? "F1" : "F4", CultureInfo.InvariantCulture)} (n = {a.Count}, {b.Count})";
+            string measured = $"{(gan ? "FID" : "test SSIM")} {a.Average().ToString(format, CultureInfo.InvariantCulture)} vs {b.Average().ToString(format, CultureInfo.InvariantCulture)} (n = {a.Count}, {b.Count})";
             string verdict;
+            var test = tests.FirstOrDefault(t => t.S.Key == key && ((t.C.A, t.C.B) == (q, c) || (t.C.A, t.C.B) == (c, q)));
             if (a.Count < 2 || b.Count < 2) verdict = "not established (one seed a side)";
+            else if (test?.W is { } tw)
+            {
+                measured += $", p = {tw.P.ToString("F3", CultureInfo.InvariantCulture)}, Holm {test.Holm.ToString("F3", CultureInfo.InvariantCulture)}";
+                verdict = Verdict(test);
+            }
             else
             {
                 var w = Statistics.Welch(a, b);
                 bool better = gan ? w.Difference < 0 : w.Difference > 0;
-                measured += $", p = {w.P.ToString("F3", CultureInfo.InvariantCulture)}";
+                measured += $", p = {w.P.ToString("F3", CultureInfo.InvariantCulture)} (not adjusted: the spec does not compare this pair)";
                 verdict = w.P < 0.05 ? (better ? $"{q} better" : $"{q} worse") : "not established (within the seeds' spread)";
             }
             rows.Add(($"the quantum model is better than {(c == "qgan-control" ? "its classical control (the same interface, no circuit)" : c)} ({q})", measured, verdict));
@@ -818,21 +826,44 @@ public static class StudyReport
     /// Comparisons, are exploratory); where one comparison is a chain of others (gan → gan-uniform → qgan-control → qgan),
     /// its difference split into theirs, which sum to it; the cost; and what the runs cannot say.
     /// </summary>
-    private static void WriteConclusions(StringBuilder md, StudySpec spec, IReadOnlyList<PlannedRun> runs, List<RunSummary> results, string dataset, string scoredBy,
-                                         IReadOnlyList<SpeedRow>? speed)
+    /// <summary>One test of the family the conclusions rest on: a comparison on one primary score, the two sides' values
+    /// over seeds, Welch's test (null while a side has fewer than 2) and its p adjusted by Holm over the whole family.</summary>
+    private sealed record PrimaryTest(Comparison C, (string Key, string Label, string Format, bool Lower) S, List<double> A, List<double> B, WelchTest? W, double Holm);
+
+    private static List<double> Values(List<RunSummary> results, string side, string key) =>
+        results.Where(r => Comparison.Selects(side, r.Run)).Select(r => r.Evaluated(key)).OfType<double>().Where(double.IsFinite).ToList();
+
+    /// <summary>Every comparison of the spec on every primary score both sides have, Holm-adjusted together: computed once,
+    /// so that the conclusions and the claims table give one verdict for one difference.</summary>
+    private static List<PrimaryTest> PrimaryTests(StudySpec spec, List<RunSummary> results)
     {
-        List<double> Values(string side, string key) =>
-            results.Where(r => Comparison.Selects(side, r.Run)).Select(r => r.Evaluated(key)).OfType<double>().Where(double.IsFinite).ToList();
-        string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
         var rows = new List<(Comparison C, (string Key, string Label, string Format, bool Lower) S, List<double> A, List<double> B, WelchTest? W)>();
         foreach (var c in spec.Comparisons)
             foreach (var s in PrimaryScores)
             {
-                var (a, b) = (Values(c.A, s.Key), Values(c.B, s.Key));
+                var (a, b) = (Values(results, c.A, s.Key), Values(results, c.B, s.Key));
                 if (a.Count > 0 && b.Count > 0) rows.Add((c, s, a, b, a.Count >= 2 && b.Count >= 2 ? Statistics.Welch(a, b) : null));
             }
-        if (rows.Count == 0) return;
         var holm = Statistics.Holm(rows.Select(r => r.W?.P ?? double.NaN).ToList());
+        return rows.Select((r, i) => new PrimaryTest(r.C, r.S, r.A, r.B, r.W, holm[i])).ToList();
+    }
+
+    /// <summary>A test's verdict in words: established only under 0.05 after Holm.</summary>
+    private static string Verdict(PrimaryTest t)
+    {
+        string better = (t.A.Average() - t.B.Average() < 0) == t.S.Lower ? t.C.A : t.C.B;
+        return t.W is null ? "not tested yet (n < 2 on a side)"
+            : t.Holm < 0.05 ? $"{better} better: established"
+            : t.W.P < 0.05 ? $"{better} better at p < 0.05 alone, not after Holm: suggestive only"
+            : "not established: the interval holds differences of either sign";
+    }
+
+    private static void WriteConclusions(StringBuilder md, StudySpec spec, IReadOnlyList<PlannedRun> runs, List<RunSummary> results, List<PrimaryTest> rows,
+                                         string dataset, string scoredBy, IReadOnlyList<SpeedRow>? speed)
+    {
+        List<double> Values(string side, string key) => StudyReport.Values(results, side, key);
+        string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+        if (rows.Count == 0) return;
         int tests = rows.Count(r => r.W is not null);
 
         md.AppendLine("## What can be concluded");
@@ -844,18 +875,12 @@ public static class StudyReport
         md.AppendLine();
         md.AppendLine("| comparison | what differs | score | first | second | difference | 95 % CI | p | p (Holm) | conclusion |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
-        for (int i = 0; i < rows.Count; i++)
+        foreach (var t in rows)
         {
-            var (c, sc, a, b, w) = rows[i];
+            var (c, sc, a, b, w) = (t.C, t.S, t.A, t.B, t.W);
             string first = Stat(a.Select(x => (double?)x), sc.Format) + $" (n={a.Count})", second = Stat(b.Select(x => (double?)x), sc.Format) + $" (n={b.Count})";
-            double diff = a.Average() - b.Average();
-            string better = (diff < 0) == sc.Lower ? c.A : c.B;
-            string conclusion = w is null ? "not tested yet (n < 2 on a side)"
-                : holm[i] < 0.05 ? $"{better} better: established"
-                : w.P < 0.05 ? $"{better} better at p < 0.05 alone, not after Holm: suggestive only"
-                : "not established: the interval holds differences of either sign";
-            md.AppendLine($"| {c.A} − {c.B} | {c.Change ?? "-"} | {sc.Label} | {first} | {second} | {F(diff, sc.Format)} | " +
-                          (w is null ? "- | - | - |" : $"[{F(w.Low, sc.Format)}, {F(w.High, sc.Format)}] | {F(w.P, "F3")} | {F(holm[i], "F3")} |") + $" {conclusion} |");
+            md.AppendLine($"| {c.A} − {c.B} | {c.Change ?? "-"} | {sc.Label} | {first} | {second} | {F(a.Average() - b.Average(), sc.Format)} | " +
+                          (w is null ? "- | - | - |" : $"[{F(w.Low, sc.Format)}, {F(w.High, sc.Format)}] | {F(w.P, "F3")} | {F(t.Holm, "F3")} |") + $" {Verdict(t)} |");
         }
         md.AppendLine();
 

@@ -36,4 +36,23 @@ public class ImagingTests : TempDirTest
         for (int p = 0; p < 3; p++) Assert.That(Inked(p), Is.GreaterThan(20), $"panel {p} has a curve");
         Assert.That(Inked(3), Is.Zero, "no fourth panel");
     }
+
+    [Test]
+    public void A_curve_over_seeds_is_each_epochs_mean_with_the_lowest_and_highest_seed()
+    {
+        // Three seeds; the third has no value at epoch 2 and a NaN at epoch 3 (a diverged FID): both count as absent there.
+        var seeds = new List<List<(int Epoch, double Value)>>
+        {
+            new() { (1, 10), (2, 8), (3, 6) },
+            new() { (2, 4), (1, 20), (3, 5) },
+            new() { (1, 30), (3, double.NaN) },
+        };
+        var c = Imaging.OverSeeds(seeds);
+        Assert.That(c.Select(e => e.Epoch), Is.EqualTo(new[] { 1.0, 2, 3 }), "epochs in order, whatever order the seeds list them in");
+        Assert.That(c[0], Is.EqualTo((1.0, 20.0, 10.0, 30.0, 3)));
+        Assert.That(c[1], Is.EqualTo((2.0, 6.0, 4.0, 8.0, 2)));
+        Assert.That(c[2], Is.EqualTo((3.0, 5.5, 5.0, 6.0, 2)));
+        Assert.That(Imaging.OverSeeds([new() { (1, 0.5) }]).Single(), Is.EqualTo((1.0, 0.5, 0.5, 0.5, 1)), "one seed: its own values, a band of no width");
+        Assert.That(Imaging.OverSeeds([[], [(2, double.PositiveInfinity)]]), Is.Empty);
+    }
 }
