@@ -503,8 +503,9 @@ public static class StudyReport
     /// <summary>The JSON `bench study-speed --json` writes; a report folder that holds one reports it (every model's training step, timed in one process).</summary>
     public const string SpeedFile = "speed.json";
 
-    /// <summary>One model's training step as `bench study-speed` timed it: its batch, median ms per step, and the threads it ran on.</summary>
-    public sealed record SpeedRow(string Model, int Batch, double Ms, int Threads)
+    /// <summary>One model's training step as `bench study-speed` timed it: its batch, median ms per step, the threads it ran on,
+    /// and the epoch of the training set it works out to (bench's number: the report does not redo its arithmetic).</summary>
+    public sealed record SpeedRow(string Model, int Batch, double Ms, int Threads, double? SecondsPerEpoch)
     {
         public double MsPerImage => Ms / Batch;
     }
@@ -521,7 +522,8 @@ public static class StudyReport
         {
             var records = (JsonNode.Parse(File.ReadAllText(path)) as JsonArray ?? throw new StudyException($"{path}: not a JSON array; {expected}")).OfType<JsonObject>().ToList();
             var rows = records.Where(r => r["suite"]?.GetValue<string>() == "study-speed" && r["batch"] is JsonValue b && b.GetValue<int>() > 0)
-                .Select(r => new SpeedRow(r["name"]!.GetValue<string>(), r["batch"]!.GetValue<int>(), EpochMetrics.Number(r["median_ms"]!), r["threads"]?.GetValue<int>() ?? 0))
+                .Select(r => new SpeedRow(r["name"]!.GetValue<string>(), r["batch"]!.GetValue<int>(), EpochMetrics.Number(r["median_ms"]!), r["threads"]?.GetValue<int>() ?? 0,
+                                     r["s_per_epoch"] is JsonValue se ? EpochMetrics.Number(se) : null))
                 .ToList();
             if (rows.Count == 0 || rows.Any(r => !(r.Ms > 0))) throw new StudyException($"{path}: no study-speed step with a positive median_ms; {expected}");
             var m = records.FirstOrDefault(r => r["name"]?.GetValue<string>() == "machine");
@@ -557,7 +559,7 @@ public static class StudyReport
         md.AppendLine("| model | batch | ms / step | images/s | s / epoch (60,000 images) |");
         md.AppendLine("|---|---|---|---|---|");
         foreach (var r in speed)
-            md.AppendLine($"| {r.Model} | {r.Batch} | {r.Ms:F1} | {1e3 / r.MsPerImage:F0} | {60_000 / r.Batch * r.Ms / 1e3:F0} |");
+            md.AppendLine($"| {r.Model} | {r.Batch} | {r.Ms:F1} | {1e3 / r.MsPerImage:F0} | {Fmt(r.SecondsPerEpoch, "F0")} |");
         md.AppendLine();
         var ratios = SpeedRatios(speed);
         if (ratios.Count > 0)
