@@ -107,6 +107,46 @@ public class StudyReportTests : TempDirTest
     }
 
     [Test]
+    public void The_READMEs_headline_tables_are_the_committed_full_studys_numbers()
+    {
+        // README.md's results (the headline) against docs/studies/compare-full/results.csv, which `study report` writes
+        // with REPORT.md: each model's n and mean ± sd over its base runs, to the decimals the README prints. A summary
+        // committed and the report rebuilt without the README following fails here.
+        string repo = TorchScript.Repo();
+        var csv = File.ReadAllLines(Path.Combine(repo, "docs", "studies", "compare-full", "results.csv"));
+        var head = csv[0].Split(',');
+        var rows = csv.Skip(1).Select(l => l.Split(',')).Where(c => c[Array.IndexOf(head, "variation")] == "base").ToList();
+        List<double> Values(string model, string key) =>
+            rows.Where(c => c[Array.IndexOf(head, "model")] == model).Select(c => c[Array.IndexOf(head, key)])
+                .Where(v => v.Length > 0).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList();
+        var readme = File.ReadAllLines(Path.Combine(repo, "README.md"));
+        int checkedCells = 0;
+        foreach (var (header, keys) in new[] { ("| model | what it is | n | FID | IS |", new[] { "fid", "is" }), ("| model | what it is | n | test SSIM | FID |", new[] { "test_ssim", "fid" }) })
+        {
+            int at = Array.IndexOf(readme, header);
+            Assert.That(at, Is.GreaterThan(0), $"README.md has the table '{header}'");
+            foreach (var line in readme.Skip(at + 2).TakeWhile(l => l.StartsWith('|')))
+            {
+                var cells = line.Trim('|').Split('|').Select(c => c.Trim().Replace("**", "")).ToArray();
+                string model = cells[0];
+                Assert.That(cells[2], Is.EqualTo(Values(model, keys[0]).Count.ToString(CultureInfo.InvariantCulture)), $"{model}: n");
+                for (int k = 0; k < keys.Length; k++)
+                {
+                    string cell = cells[3 + k];
+                    var v = Values(model, keys[k]);
+                    int decimals = cell.Split(' ')[0].Split('.').ElementAtOrDefault(1)?.Length ?? 0;
+                    string f = "F" + decimals, mean = v.Average().ToString(f, CultureInfo.InvariantCulture);
+                    string expected = cell.Contains('±') && v.Count > 1
+                        ? $"{mean} ± {Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Count - 1)).ToString(f, CultureInfo.InvariantCulture)}" : mean;
+                    Assert.That(cell, Is.EqualTo(expected), $"README.md: {model}'s {keys[k]} (results.csv: {string.Join(", ", v)})");
+                    checkedCells++;
+                }
+            }
+        }
+        Assert.That(checkedCells, Is.GreaterThanOrEqualTo(14), "both tables, every model");
+    }
+
+    [Test]
     public void The_numbers_are_the_summaries_and_the_statistics_are_welchs()
     {
         var (spec, dir, report) = CopyFixture();
