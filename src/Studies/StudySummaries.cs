@@ -76,7 +76,12 @@ public static class StudySummaries
         string dst = DirOf(reportDir, r);
         Directory.CreateDirectory(dst);
         foreach (var f in Copied.Concat(Directory.GetFiles(r.Dir, NoisePrefix + "*.json").Select(Path.GetFileName)).OfType<string>())
-            if (File.Exists(Path.Combine(r.Dir, f))) File.Copy(Path.Combine(r.Dir, f), Path.Combine(dst, f), overwrite: true);
+            if (File.Exists(Path.Combine(r.Dir, f)))
+            {
+                // Whole or not at all: a refresh cut off mid-copy must not leave a torn metrics.jsonl beside the last summary.json.
+                byte[] bytes = File.ReadAllBytes(Path.Combine(r.Dir, f));
+                QGenEngine.Autograd.AtomicFile.Write(Path.Combine(dst, f), s => s.Write(bytes));
+            }
         var (model, _) = ModelCatalog.LoadRun(r.Dir, dev);
         if (model is IGenerative g)
         {

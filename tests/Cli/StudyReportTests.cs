@@ -322,9 +322,9 @@ public class StudyReportTests : TempDirTest
         var (spec, dir, report) = CopyFixture();
         // What `bench study-speed --json` writes: a record per model, then the ratios and the machine (batch 0), which the report recomputes or describes.
         File.WriteAllText(Path.Combine(report, StudyReport.SpeedFile), """
-            [ {"suite":"study-speed","name":"vae","device":"cpu","batch":64,"median_ms":150.0,"threads":1},
+            [ {"suite":"study-speed","name":"vae","device":"cpu","batch":64,"median_ms":150.0,"s_per_epoch":140.55,"threads":1},
               {"suite":"study-speed","name":"vae-attn","device":"cpu","batch":32,"median_ms":80.0,"threads":1},
-              {"suite":"study-speed","name":"qvae","device":"cpu","batch":32,"median_ms":96.0,"threads":1},
+              {"suite":"study-speed","name":"qvae","device":"cpu","batch":32,"median_ms":96.0,"s_per_epoch":180.0,"threads":1},
               {"suite":"study-speed","name":"gan","device":"cpu","batch":64,"median_ms":200.0,"threads":1},
               {"suite":"study-speed","name":"qgan","device":"cpu","batch":64,"median_ms":700.0,"threads":1},
               {"suite":"study-speed","name":"qvae / vae","device":"cpu","batch":0,"median_ms":0,"time_per_image_ratio":9.99},
@@ -334,8 +334,9 @@ public class StudyReportTests : TempDirTest
         Assert.That(code, Is.Zero, o + e);
         string md = File.ReadAllText(Path.Combine(report, "REPORT.md"));
         Assert.That(md, Does.Contain("## Speed on one machine").And.Contain("(2 cores, AVX2, binary `abc123`)"));
-        Assert.That(md, Does.Contain("| qvae | 32 | 96.0 | 333 | 180 |"), "32 images in 96 ms; 1,875 steps of an epoch");
-        Assert.That(md, Does.Contain("| vae | 64 | 150.0 | 427 | 141 |"), "937 steps of 64: 140.55 s (the trainer drops the last partial batch)");
+        Assert.That(md, Does.Contain("| qvae | 32 | 96.0 | 333 | 180 |"), "32 images in 96 ms; bench's s/epoch");
+        Assert.That(md, Does.Contain("| vae | 64 | 150.0 | 427 | 141 |"), "bench's s/epoch as it wrote it (937 steps of 64, the last partial batch dropped), rounded");
+        Assert.That(md, Does.Contain("| gan | 64 | 200.0 | 320 | - |"), "a record without s_per_epoch: none made up");
         Assert.That(md, Does.Not.Contain("| machine |"));
         // Per image: qvae 3 ms, vae-attn 2.5, vae 2.34375, qgan 10.9375, gan 3.125.
         string row = md.Split('\n').Single(x => x.StartsWith("| quantum training is 3-5x slower |", StringComparison.Ordinal));
