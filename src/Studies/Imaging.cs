@@ -240,16 +240,16 @@ public static class Imaging
         Save(plt, path);
     }
 
-    /// <summary>
-    /// A study's per-epoch curves of one key, one line per configuration: the mean over its seeds at each epoch, with a
-    /// shaded band from the lowest seed to the highest where more than one seed has that epoch.
-    /// </summary>
     /// <summary>A configuration's curve: per epoch, the mean over the seeds that have a finite value there, the lowest and the
     /// highest of them (the band) and how many there were; epochs in order.</summary>
     public static List<(double Epoch, double Mean, double Low, double High, int N)> OverSeeds(IReadOnlyList<List<(int Epoch, double Value)>> seeds) =>
         seeds.SelectMany(s => s).Where(p => double.IsFinite(p.Value)).GroupBy(p => p.Epoch).OrderBy(g => g.Key)
              .Select(g => ((double)g.Key, g.Average(p => p.Value), g.Min(p => p.Value), g.Max(p => p.Value), g.Count())).ToList();
 
+    /// <summary>
+    /// A study's per-epoch curves of one key, one line per configuration: the mean over its seeds at each epoch, with a
+    /// shaded band from the lowest seed to the highest where more than one seed has that epoch.
+    /// </summary>
     public static bool SaveCurves(string path, IReadOnlyList<(string Label, IReadOnlyList<List<(int Epoch, double Value)>> Seeds)> series, string title, string key)
     {
         var plt = new ScottPlot.Plot();

@@ -821,17 +821,11 @@ public static class StudyReport
     /// <summary>The scores the conclusions are drawn from: FID for samples, test SSIM for reconstructions (key, label, format, lower is better).</summary>
     private static readonly (string Key, string Label, string Format, bool Lower)[] PrimaryScores = [("fid", "FID", "F1", true), ("test_ssim", "test SSIM", "F4", false)];
 
-    /// <summary>
-    /// The answer in words (issue #23), first in the report: each comparison's primary scores (<see cref="PrimaryScores"/>)
-    /// with Welch's interval and p, and p adjusted by Holm over all of them together - the family the conclusions come
-    /// from, so that one of many tests falling under 0.05 by chance is not read as a finding (the other scores, under
-    /// Comparisons, are exploratory); where one comparison is a chain of others (gan → gan-uniform → qgan-control → qgan),
-    /// its difference split into theirs, which sum to it; the cost; and what the runs cannot say.
-    /// </summary>
     /// <summary>One test of the family the conclusions rest on: a comparison on one primary score, the two sides' values
     /// over seeds, Welch's test (null while a side has fewer than 2) and its p adjusted by Holm over the whole family.</summary>
     private sealed record PrimaryTest(Comparison C, (string Key, string Label, string Format, bool Lower) S, List<double> A, List<double> B, WelchTest? W, double Holm);
 
+    /// <summary>One score of every run of the configuration a side names, finite values only.</summary>
     private static List<double> Values(List<RunSummary> results, string side, string key) =>
         results.Where(r => Comparison.Selects(side, r.Run)).Select(r => r.Evaluated(key)).OfType<double>().Where(double.IsFinite).ToList();
 
@@ -860,6 +854,13 @@ public static class StudyReport
             : "not established: the interval holds differences of either sign";
     }
 
+    /// <summary>
+    /// The answer in words (issue #23), first in the report: each comparison's primary scores (<see cref="PrimaryScores"/>)
+    /// with Welch's interval and p, and p adjusted by Holm over all of them together - the family the conclusions come
+    /// from, so that one of many tests falling under 0.05 by chance is not read as a finding (the other scores, under
+    /// Comparisons, are exploratory); where one comparison is a chain of others (gan → gan-uniform → qgan-control → qgan),
+    /// its difference split into theirs, which sum to it; the cost; and what the runs cannot say.
+    /// </summary>
     private static void WriteConclusions(StringBuilder md, StudySpec spec, IReadOnlyList<PlannedRun> runs, List<RunSummary> results, List<PrimaryTest> rows,
                                          string dataset, string scoredBy, IReadOnlyList<SpeedRow>? speed)
     {
