@@ -25,6 +25,29 @@ public class ArchitectureTests
                     "Autograd works through IDevice; a backend is chosen above it");
     }
 
+    /// <summary>
+    /// A doc comment belongs to the member under it: code inserted between a summary and its member leaves two summaries
+    /// in a row, the first of them now describing the wrong thing (it happened three times in src/Studies alone).
+    /// </summary>
+    [Test]
+    public void No_doc_comment_is_left_above_another()
+    {
+        string repo = QGenEngine.Tests.Support.TorchScript.Repo();
+        var found = new List<string>();
+        foreach (var folder in new[] { "src", "tests", "bench" })
+            foreach (var f in Directory.EnumerateFiles(Path.Combine(repo, folder), "*.cs", SearchOption.AllDirectories))
+            {
+                if (f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ||
+                    f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)) continue;
+                var lines = File.ReadAllLines(f);
+                for (int i = 0; i + 1 < lines.Length; i++)
+                    if (lines[i].TrimStart().StartsWith("///", StringComparison.Ordinal) && lines[i].TrimEnd().EndsWith("</summary>", StringComparison.Ordinal) &&
+                        lines[i + 1].TrimStart().StartsWith("/// <summary>", StringComparison.Ordinal))
+                        found.Add($"{Path.GetRelativePath(repo, f)}:{i + 2}");
+            }
+        Assert.That(found, Is.Empty, "a summary directly after another summary");
+    }
+
     [Test]
     public void The_epoch_line_shows_each_scalar_as_its_model_says()
     {

@@ -113,11 +113,6 @@ public class TrainerTests : TempDirTest
         Assert.That(tensors["generator.1.num_batches_tracked"].Data, Is.EqualTo(new[] { 4f }));
     }
 
-    /// <summary>
-    /// A round-1 run directory: one optimiser under "optimizer.", the noise stream as rng.seed / rng.position,
-    /// the epoch's sums as train.loss_sum etc. and no steps.csv. Written here in that layout from a run
-    /// stopped mid-epoch, it resumes to the same weights as an uninterrupted run.
-    /// </summary>
     /// <summary>Run a trained to the end, and run b stopped after its first step: the pair the old-format resume tests compare.</summary>
     private (string A, string B, string Checkpoint) FinishedAndStopped(TrainOptions o)
     {
@@ -129,6 +124,11 @@ public class TrainerTests : TempDirTest
         return (a, b, Path.Combine(b, Trainer.CheckpointFile));
     }
 
+    /// <summary>
+    /// A round-1 run directory: one optimiser under "optimizer.", the noise stream as rng.seed / rng.position,
+    /// the epoch's sums as train.loss_sum etc. and no steps.csv. Written here in that layout from a run
+    /// stopped mid-epoch, it resumes to the same weights as an uninterrupted run.
+    /// </summary>
     [Test]
     public void A_round_1_checkpoint_still_resumes_exactly()
     {

@@ -25,7 +25,6 @@ public static class Qasm
         _ => throw new ArgumentException($"unknown dialect '{s}'; expected qiskit or braket"),
     };
 
-    /// <summary>One circuit with one sample's inputs and the weights bound. Amplitude encoding has no gate list and is refused.</summary>
     /// <summary>An angle as a float literal that round-trips (the shortest "R" form of the float32) and always reads as a float: 2 → 2.0.</summary>
     public static string Literal(float a)
     {
@@ -33,6 +32,7 @@ public static class Qasm
         return t.Contains('.') || t.Contains('E') ? t : t + ".0";
     }
 
+    /// <summary>One circuit with one sample's inputs and the weights bound. Amplitude encoding has no gate list and is refused.</summary>
     public static string Write(Circuit c, ReadOnlySpan<float> inputs, ReadOnlySpan<float> weights, QasmDialect dialect, string? comment = null)
     {
         if (c.Encoding != Encoding.Angle)

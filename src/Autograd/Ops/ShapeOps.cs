@@ -12,7 +12,6 @@ public static partial class Ops
         return y;
     }
 
-    /// <summary>(N, ...) → (N, prod(...)).</summary>
     /// <summary>
     /// Swaps the last two axes (PyTorch's x.transpose(-2, -1)) into a new contiguous tensor: (..., R, C) → (..., C, R).
     /// NCHW feature maps become rows of channel vectors with x.Reshape(N, C, H·W).Transpose().
@@ -35,6 +34,7 @@ public static partial class Ops
         return y;
     }
 
+    /// <summary>(N, ...) → (N, prod(...)).</summary>
     public static Tensor Flatten(this Tensor x) => x.Reshape(x.Shape[0], -1);
 
     /// <summary>The same values, cut from the graph (a stop-gradient).</summary>
