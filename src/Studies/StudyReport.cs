@@ -385,9 +385,8 @@ public static class StudyReport
             }
             // Barren plateaus: the circuit's gradient norm in the first and the last epoch against the option (depth, qubits, ...).
             string gpng = $"ablation-{opt}-circuit-gradient.png";
-            var grads = results.SelectMany(r => r.Run.Aliases.Prepend(r.Run.Variation).Select(v => (r.Run.Model + " first epoch", v, First(r, "circuit_grad_norm")))
-                               .Concat(r.Run.Aliases.Prepend(r.Run.Variation).Select(v => (r.Run.Model + " last epoch", v, r.Final("circuit_grad_norm"))))
-                               .Concat(r.Run.Aliases.Prepend(r.Run.Variation).Select(v => (r.Run.Model + " last epoch, per angle", v, PerAngleGradient(r))))).ToList();
+            var grads = results.SelectMany(r => new[] { (" first epoch", First(r, "circuit_grad_norm")), (" last epoch", r.Final("circuit_grad_norm")), (" last epoch, per angle", PerAngleGradient(r)) }
+                                   .SelectMany(series => r.Run.Aliases.Prepend(r.Run.Variation).Select(v => (r.Run.Model + series.Item1, v, series.Item2)))).ToList();
             if (grads.Any(g => g.Item3 is not null) && Imaging.SaveAblationPlot(Path.Combine(dir, gpng), opt, values, grads, "circuit gradient norm (epoch mean)", logY: true))
             {
                 md.AppendLine();
@@ -789,9 +788,9 @@ public static class StudyReport
         // rows saying only where else a claim is measured would be all it held.
         bool measuresAny = rows.Count > 0 || landscape is not null;
         // 7-8. Depth and width: from the ablations.
-        var layers = results.Where(r => r.Run.Model == "qvae" && (r.Run.Variation.StartsWith("layers=", StringComparison.Ordinal) || r.Run.Aliases.Any(a => a.StartsWith("layers=", StringComparison.Ordinal)))).ToList();
         int? Value(RunSummary r, string opt) => r.Run.Aliases.Prepend(r.Run.Variation).Where(v => v.StartsWith(opt + "=", StringComparison.Ordinal))
                                                  .Select(v => int.TryParse(v[(opt.Length + 1)..], out int n) ? n : (int?)null).FirstOrDefault(n => n is not null);
+        var layers = results.Where(r => r.Run.Model == "qvae" && Value(r, "layers") is not null).ToList();
         if (layers.Count > 0)
         {
             // Per angle: the total norm grows with the number of angles (16 per layer at 8 qubits) even where each one's does not.
@@ -827,12 +826,15 @@ public static class StudyReport
         md.AppendLine();
     }
 
-    /// <summary>The scores the conclusions are drawn from: FID for samples, test SSIM for reconstructions (key, label, format, lower is better).</summary>
-    private static readonly (string Key, string Label, string Format, bool Lower)[] PrimaryScores = [("fid", "FID", "F1", true), ("test_ssim", "test SSIM", "F4", false)];
+    /// <summary>A score as the report prints it: its key in eval.json, its label, its number format, and whether lower is better.</summary>
+    private sealed record Score(string Key, string Label, string Format, bool Lower);
+
+    /// <summary>The scores the conclusions are drawn from: FID for samples, test SSIM for reconstructions.</summary>
+    private static readonly Score[] PrimaryScores = [new("fid", "FID", "F1", true), new("test_ssim", "test SSIM", "F4", false)];
 
     /// <summary>One test of the family the conclusions rest on: a comparison on one primary score, the two sides' values
     /// over seeds, Welch's test (null while a side has fewer than 2) and its p adjusted by Holm over the whole family.</summary>
-    private sealed record PrimaryTest(Comparison C, (string Key, string Label, string Format, bool Lower) S, List<double> A, List<double> B, WelchTest? W, double Holm);
+    private sealed record PrimaryTest(Comparison C, Score S, List<double> A, List<double> B, WelchTest? W, double Holm);
 
     /// <summary>One score of every run of the configuration a side names, finite values only.</summary>
     private static List<double> Values(List<RunSummary> results, string side, string key) =>
@@ -842,7 +844,7 @@ public static class StudyReport
     /// so that the conclusions and the claims table give one verdict for one difference.</summary>
     private static List<PrimaryTest> PrimaryTests(StudySpec spec, List<RunSummary> results)
     {
-        var rows = new List<(Comparison C, (string Key, string Label, string Format, bool Lower) S, List<double> A, List<double> B, WelchTest? W)>();
+        var rows = new List<(Comparison C, Score S, List<double> A, List<double> B, WelchTest? W)>();
         foreach (var c in spec.Comparisons)
             foreach (var s in PrimaryScores)
             {
@@ -997,19 +999,16 @@ public static class StudyReport
         md.AppendLine();
         md.AppendLine("| comparison | score | first | second | difference | 95 % CI | p (Welch) | reading |");
         md.AppendLine("|---|---|---|---|---|---|---|---|");
-        var scores = new (string Key, string Label, string Format, bool Lower)[]
-        {
-            ("fid", "FID", "F1", true), ("precision", "precision", "F3", false), ("recall", "recall", "F3", false), ("density", "density", "F3", false),
-            ("coverage", "coverage", "F3", false), ("is", "IS", "F2", false), ("test_ssim", "test SSIM", "F4", false), ("test_bce", "test BCE", "F2", true),
-        };
+        Score[] scores =
+        [
+            new("fid", "FID", "F1", true), new("precision", "precision", "F3", false), new("recall", "recall", "F3", false), new("density", "density", "F3", false),
+            new("coverage", "coverage", "F3", false), new("is", "IS", "F2", false), new("test_ssim", "test SSIM", "F4", false), new("test_bce", "test BCE", "F2", true),
+        ];
         foreach (var (a, b, _) in spec.Comparisons)
         {
-            var ra = results.Where(r => Comparison.Selects(a, r.Run)).ToList();
-            var rb = results.Where(r => Comparison.Selects(b, r.Run)).ToList();
             foreach (var (key, label, format, lower) in scores)
             {
-                var xa = ra.Select(r => r.Evaluated(key)).OfType<double>().Where(double.IsFinite).ToList();
-                var xb = rb.Select(r => r.Evaluated(key)).OfType<double>().Where(double.IsFinite).ToList();
+                var (xa, xb) = (Values(results, a, key), Values(results, b, key));
                 if (xa.Count == 0 || xb.Count == 0) continue;
                 string first = Stat(xa.Select(x => (double?)x), format), second = Stat(xb.Select(x => (double?)x), format);
                 if (xa.Count < 2 || xb.Count < 2)

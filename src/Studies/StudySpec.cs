@@ -28,6 +28,9 @@ public sealed record PlannedRun(int Index, string Name, string Model, int Seed, 
 /// </summary>
 public sealed record Comparison(string A, string B, string? Change)
 {
+    /// <summary>How a side names a model's configuration: the model alone for its base, else the model and the variation.</summary>
+    public static string Side(string model, string variation) => variation == "base" ? model : $"{model} {variation}";
+
     /// <summary>The model a side names ("qgan" of "qgan d-lr=0.0008").</summary>
     public static string ModelOf(string side) => side.Split(' ', 2)[0];
 
@@ -370,7 +373,7 @@ public sealed class StudySpec
         foreach (var side in Comparisons.SelectMany(c => new[] { c.A, c.B }).Distinct())
             if (!runs.Any(r => Comparison.Selects(side, r)))
                 throw new StudyException($"{Path}: comparison names '{side}', which is no configuration of the study; expected one of " +
-                                         string.Join(", ", runs.SelectMany(r => r.Aliases.Prepend(r.Variation).Select(v => v == "base" ? r.Model : $"{r.Model} {v}")).Distinct()));
+                                         string.Join(", ", runs.SelectMany(r => r.Aliases.Prepend(r.Variation).Select(v => Comparison.Side(r.Model, v))).Distinct()));
         return runs;
     }
 }
