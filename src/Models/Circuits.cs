@@ -42,9 +42,9 @@ public static class CircuitSettings
         "circuit noise, e.g. depolarizing=0.01,damping=0.02,dephasing=0.01,readout=0.02 (needs ⟨grad⟩ shift)",
         v => string.IsNullOrEmpty(v) ? null : Parses(() => NoiseModel.Parse(v)));
     /// <summary>A device's calibration (JSON, ours or IBM's backend properties; docs/noise-model.md) as the circuits' noise, instead of <see cref="Noise"/>.</summary>
-    public static readonly Setting<string?> NoiseModelFile = new("noise_model", null,
+    public static readonly Setting<string?> NoiseModelFile = Setting.OfPath("noise_model",
         "circuit noise from a device's calibration: a JSON file, ours or IBM's backend properties (docs/noise-model.md; needs ⟨grad⟩ shift)",
-        normalize: f => f is null ? null : Path.GetFullPath(f));
+        "a calibration JSON file", absolute: true);
 
     /// <summary>Every circuit setting, in config.json's order.</summary>
     public static IReadOnlyList<Setting> All { get; } = [Qubits, Layers, Entangler, Readout, Grad, Noise, NoiseModelFile];

@@ -124,7 +124,7 @@ public sealed class CodePrior : Module, ITrainable, IGenerative, IReconstructive
     }
 
     /// <summary>The prior's own setting: its VQ-VAE's run directory (it records the codebook's K, D and β from it).</summary>
-    public static readonly Setting<string?> VqVaeRun = new("vqvae", null, "the vqvae run directory whose codes it models");
+    public static readonly Setting<string?> VqVaeRun = Setting.OfPath("vqvae", "the vqvae run directory whose codes it models", "the run directory of a trained vqvae");
 
     /// <summary>The prior's settings: its VQ-VAE's run, and the codebook it copies from that run.</summary>
     public static IReadOnlyList<Setting> Settings { get; } = [VqVaeRun, VqVaeSettings.CodebookSize, VqVaeSettings.CodeDim, VqVaeSettings.Commitment];

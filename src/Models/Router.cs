@@ -167,8 +167,8 @@ public sealed class Router : Module, ITrainable, IPrepared
     }
 
     /// <summary>The router's own settings: the two runs it chooses between, and its estimator.</summary>
-    public static readonly Setting<string?> ClassicalRun = new("classical_run", null, "the classical model's run directory (vae, qvae or vae-attn)");
-    public static readonly Setting<string?> QuantumRun = new("quantum_run", null, "the quantum model's run directory (vae, qvae or vae-attn)");
+    public static readonly Setting<string?> ClassicalRun = Setting.OfPath("classical_run", "the classical model's run directory (vae, qvae or vae-attn)", "a vae, qvae or vae-attn run directory");
+    public static readonly Setting<string?> QuantumRun = Setting.OfPath("quantum_run", "the quantum model's run directory (vae, qvae or vae-attn)", "a vae, qvae or vae-attn run directory");
     public static readonly Setting<string> Estimator = new("estimator", "cnn", "cnn (a tiny CNN on the image) | linear (a linear model on cheap image statistics)",
         v => CircuitSettings.Parses(() => ParseEstimator(v)));
 

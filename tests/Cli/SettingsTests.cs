@@ -85,6 +85,29 @@ public class SettingsTests : TempDirTest
         UserError.Assert(code, o, e, message);
     }
 
+    [TestCase("prior", "--vqvae", "--vqvae: '' is not a path; expected the run directory of a trained vqvae")]
+    [TestCase("router", "--classical-run", "--classical-run: '' is not a path; expected a vae, qvae or vae-attn run directory")]
+    [TestCase("router", "--quantum-run", "--quantum-run: '' is not a path")]
+    [TestCase("qgan", "--noise-model", "--noise-model: '' is not a path; expected a calibration JSON file")]
+    [TestCase("vae", "--data", "--data: '' is not a path; expected a directory of IDX files")]
+    public void An_empty_path_is_refused_by_a_dry_run_not_first_by_the_run(string model, string flag, string message)
+    {
+        var (code, o, e) = Run("train", model, flag, "", "--dry-run");
+        UserError.Assert(code, o, e, message);
+    }
+
+    [Test]
+    public void A_config_json_with_an_empty_or_nul_path_is_refused_naming_the_key()
+    {
+        var json = ModelCatalog.Get("vae").Defaults.ToJson();
+        foreach (var bad in new[] { "", "mnist\0" })
+        {
+            json["data"] = bad;
+            var ex = Assert.Throws<FormatException>(() => TrainOptions.FromJson(JsonNode.Parse(json.ToJsonString())!.AsObject(), "run/config.json"));
+            Assert.That(ex!.Message, Does.StartWith("run/config.json: 'data': '").And.Contain("is not a path; expected a directory of IDX files"), bad);
+        }
+    }
+
     [Test]
     public void A_resumed_run_keeps_its_settings_and_says_which_flags_it_ignores()
     {

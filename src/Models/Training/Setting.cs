@@ -58,6 +58,18 @@ public abstract class Setting
     /// <summary>The value for a config.json written before this setting existed (null: the model's default).</summary>
     public abstract object? Missing { get; }
 
+    /// <summary>
+    /// A setting that names a file or directory, none by default. An empty name, or one with a NUL, is refused where every
+    /// value is checked (a dry run, a study's plan), not first when the run opens it; with <paramref name="absolute"/> the
+    /// CLI stores the name made absolute.
+    /// </summary>
+    /// <param name="expected">what the name must lead to, for the message ("a vqvae run directory")</param>
+    public static Setting<string?> OfPath(string key, string help, string expected, bool absolute = false) =>
+        new(key, null, help, v => v is null || IsPath(v) ? null : $"'{v.Replace("\0", "\\0")}' is not a path; expected {expected}",
+            normalize: absolute ? f => f is not null && IsPath(f) ? System.IO.Path.GetFullPath(f) : f : null);
+
+    private static bool IsPath(string s) => s.Length > 0 && !s.Contains('\0');
+
     /// <summary>A value as a user would type it (help texts).</summary>
     public static string Show(object? v) => v switch
     {

@@ -24,7 +24,7 @@ public static class TrainSettings
     public static readonly Setting<int> Limit = new("limit", 0, "train on the first N training images (0: all)", v => AtLeast(v, 0), required: true);
     public static readonly Setting<bool> Augment = new("augment", true, "rotation/translation augmentation of the training digits", flag: SettingFlag.NegatedSwitch, required: true);
     public static readonly Setting<string> Dataset = new("dataset", "mnist", "mnist | fashion", required: true);
-    public static readonly Setting<string?> DataDir = new("data", null, "an IDX directory instead of the dataset");
+    public static readonly Setting<string?> DataDir = Setting.OfPath("data", "an IDX directory instead of the dataset", "a directory of IDX files");
     public static readonly Setting<int> EvalImages = new("eval_images", 1000, "test images scored after each epoch", v => Within(v, 1, 1_000_000), required: true);
     /// <summary>Cosine annealing and clipping at norm 1 (the quantum family's settings in MODELS.md).</summary>
     public static readonly Setting<bool> Cosine = new("cosine", true, "cosine annealing of the learning rate", required: true);
