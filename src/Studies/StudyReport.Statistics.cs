@@ -1,11 +1,6 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
-using QGenEngine.Models;
 using QGenEngine.Models.Metrics;
-using QGenEngine.Models.Training;
-using QGenEngine.Quantum;
-using QGenEngine.Tensors;
 
 namespace QGenEngine.Studies;
 

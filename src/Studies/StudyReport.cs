@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using QGenEngine.Models;
 using QGenEngine.Models.Metrics;
 using QGenEngine.Models.Training;
-using QGenEngine.Quantum;
 using QGenEngine.Tensors;
 
 namespace QGenEngine.Studies;
