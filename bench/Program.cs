@@ -1,8 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using QGenEngine.Bench;
-using QGenEngine.Kernels;
 using QGenEngine.Kernels.Cpu;
 
 // dotnet run -c Release --project bench -- <suite> [--json FILE] [--device cpu] [--batch N] [--model vae] [--threads T]

@@ -2,7 +2,6 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using QGenEngine.Autograd;
 using QGenEngine.Autograd.Nn;
-using QGenEngine.Autograd.Optim;
 using QGenEngine.Kernels;
 using QGenEngine.Kernels.Cpu;
 using QGenEngine.Models;

@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
 using QGenEngine.Autograd;
-using QGenEngine.Autograd.Optim;
 using QGenEngine.Kernels;
 using QGenEngine.Kernels.Cpu;
-using QGenEngine.Kernels.Reference;
 using QGenEngine.Models;
 using QGenEngine.Models.Training;
 using QGenEngine.Tensors;

@@ -1,10 +1,6 @@
 using System.Text.Json;
-using QGenEngine.Autograd;
-using QGenEngine.Autograd.Optim;
 using QGenEngine.Kernels;
 using QGenEngine.Models;
-using QGenEngine.Tensors;
-using QGenEngine.Tests.Support;
 
 namespace QGenEngine.Tests;
 

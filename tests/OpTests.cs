@@ -1,5 +1,4 @@
 using QGenEngine.Autograd;
-using QGenEngine.Kernels;
 using QGenEngine.Kernels.Reference;
 using QGenEngine.Tensors;
 using QGenEngine.Tests.Support;

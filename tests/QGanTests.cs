@@ -1,8 +1,5 @@
 using QGenEngine.Autograd;
-using QGenEngine.Autograd.Nn;
-using QGenEngine.Autograd.Optim;
 using QGenEngine.Kernels;
-using QGenEngine.Kernels.Reference;
 using QGenEngine.Models;
 using QGenEngine.Models.Training;
 using QGenEngine.Quantum;

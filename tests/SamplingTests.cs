@@ -1,6 +1,5 @@
 using QGenEngine.Autograd;
 using QGenEngine.Kernels;
-using QGenEngine.Kernels.Gpu;
 using QGenEngine.Tensors;
 
 namespace QGenEngine.Tests;

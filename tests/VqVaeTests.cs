@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using QGenEngine.Autograd;
 using QGenEngine.Autograd.Nn;
 using QGenEngine.Kernels;
-using QGenEngine.Kernels.Reference;
 using QGenEngine.Models;
 using QGenEngine.Tensors;
 using QGenEngine.Tests.Support;

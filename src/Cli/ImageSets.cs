@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
-using QGenEngine.Autograd;
 using QGenEngine.Models;
 using QGenEngine.Models.Data;
 using QGenEngine.Models.Metrics;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using QGenEngine.Cli;
 using QGenEngine.Quantum;
 using QGenEngine.Tests.Support;
 

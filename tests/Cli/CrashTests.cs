@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using QGenEngine.Autograd;
 using QGenEngine.Studies;
 using QGenEngine.Kernels.Reference;

@@ -1,6 +1,5 @@
 using QGenEngine.Studies;
 using System.Text.Json.Nodes;
-using QGenEngine.Cli;
 using QGenEngine.Tests.Support;
 using SkiaSharp;
 

@@ -1,10 +1,8 @@
 using QGenEngine.Studies;
 using QGenEngine.Models.Metrics;
 using System.Text.Json.Nodes;
-using QGenEngine.Cli;
 using QGenEngine.Kernels;
 using QGenEngine.Models.Data;
-using QGenEngine.Models.Training;
 using QGenEngine.Tests.Support;
 
 namespace QGenEngine.Tests.Cli;

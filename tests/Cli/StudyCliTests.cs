@@ -1,4 +1,3 @@
-using QGenEngine.Studies;
 using System.Text.Json.Nodes;
 using QGenEngine.Models.Training;
 using QGenEngine.Tests.Support;

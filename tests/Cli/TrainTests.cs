@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
 using QGenEngine.Autograd;
-using QGenEngine.Cli;
 using QGenEngine.Kernels;
 using QGenEngine.Models;
-using QGenEngine.Models.Training;
 using SkiaSharp;
 
 using QGenEngine.Tests.Support;

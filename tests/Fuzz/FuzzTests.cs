@@ -1,10 +1,8 @@
 using QGenEngine.Studies;
 using System.Diagnostics;
 using System.IO.Compression;
-using System.Text;
 using QGenEngine.Tests.Support;
 using Encoding = System.Text.Encoding;
-using System.Text.Json.Nodes;
 using QGenEngine.Autograd;
 using QGenEngine.Autograd.Nn;
 using QGenEngine.Cli;

@@ -2,7 +2,6 @@ using QGenEngine.Autograd;
 using QGenEngine.Kernels;
 using QGenEngine.Kernels.Gpu;
 using QGenEngine.Tensors;
-using QGenEngine.Tests.Support;
 
 namespace QGenEngine.Tests.Gpu;
 

@@ -1,4 +1,3 @@
-using System.Numerics;
 using QGenEngine.Quantum;
 using QGenEngine.Tests.Support;
 

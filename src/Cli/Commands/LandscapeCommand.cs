@@ -6,7 +6,6 @@ using System.Text.Json.Nodes;
 using QGenEngine.Autograd;
 using QGenEngine.Quantum;
 using QGenEngine.Studies;
-using QGenEngine.Tensors;
 
 namespace QGenEngine.Cli.Commands;
 

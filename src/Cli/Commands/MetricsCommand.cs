@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using QGenEngine.Kernels;
 using QGenEngine.Models;
 using QGenEngine.Models.Metrics;
 using QGenEngine.Models.Training;

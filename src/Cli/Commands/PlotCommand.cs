@@ -1,4 +1,3 @@
-using QGenEngine.Studies;
 using System.CommandLine;
 using QGenEngine.Models;
 using QGenEngine.Models.Training;

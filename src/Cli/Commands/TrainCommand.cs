@@ -1,7 +1,6 @@
 using QGenEngine.Studies;
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using QGenEngine.Kernels;
 using QGenEngine.Kernels.Cpu;
 using QGenEngine.Models;

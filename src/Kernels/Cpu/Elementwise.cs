@@ -1,7 +1,5 @@
 using QGenEngine.Tensors;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using System.Runtime.Intrinsics;
 using Tensor = QGenEngine.Tensors.Tensor;
 

@@ -1,8 +1,4 @@
-using IDevice = QGenEngine.Tensors.IDevice;
-using ILGPU.Runtime;
 using ILGPU;
-using K = QGenEngine.Kernels.Gpu.GpuKernels;
-using QGenEngine.Tensors;
 
 namespace QGenEngine.Kernels.Gpu;
 

@@ -1,7 +1,6 @@
 using IDevice = QGenEngine.Tensors.IDevice;
 using ILGPU.Runtime;
 using ILGPU;
-using K = QGenEngine.Kernels.Gpu.GpuKernels;
 using QGenEngine.Tensors;
 
 namespace QGenEngine.Kernels.Gpu;

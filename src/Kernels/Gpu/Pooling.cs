@@ -1,4 +1,3 @@
-using IDevice = QGenEngine.Tensors.IDevice;
 using ILGPU.Runtime;
 using ILGPU;
 using K = QGenEngine.Kernels.Gpu.GpuKernels;

@@ -1,5 +1,3 @@
-using System.IO.Compression;
-
 namespace QGenEngine.Models.Data;
 
 /// <summary>
