@@ -16,16 +16,7 @@ namespace QGenEngine.Tests.Cli;
 [TestFixture]
 public class CrashTests : TempDirTest
 {
-    private static Process Start(params string[] args)
-    {
-        StudyRunner.Program = typeof(QGenEngine.Cli.App).Assembly;
-        var (file, prefix) = StudyRunner.Self();
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in prefix.Concat(args)) psi.ArgumentList.Add(a);
-        psi.Environment["QGEN_THREADS"] = "1";
-        var p = Process.Start(psi)!;
-        return p;
-    }
+    private static Process Start(params string[] args) => CliRunner.Start(null, args);
 
     private static readonly string[] Train = ["train", "vae", "--epochs", "4", "--limit", "128", "--batch-size", "32", "--fid-every", "0", "--eval-images", "10", "--no-augment", "--seed", "3"];
 

@@ -11,6 +11,21 @@ public static class CliRunner
         int code = App.Run(args, o, e);
         return (code, o.ToString(), e.ToString());
     }
+
+    /// <summary>
+    /// Starts the program as a child process (what a study or a user does), one CPU thread, with
+    /// <paramref name="environment"/> added to its environment (variables the runtime reads only at start).
+    /// </summary>
+    public static System.Diagnostics.Process Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        QGenEngine.Studies.StudyRunner.Program = typeof(App).Assembly;
+        var (file, prefix) = QGenEngine.Studies.StudyRunner.Self();
+        var psi = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in prefix.Concat(args)) psi.ArgumentList.Add(a);
+        psi.Environment["QGEN_THREADS"] = "1";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        return System.Diagnostics.Process.Start(psi)!;
+    }
 }
 
 /// <summary>The project's rule for bad input, checked in one place: exit 2, one line, no stack trace, naming what it must.</summary>

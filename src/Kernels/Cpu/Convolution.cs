@@ -237,7 +237,7 @@ public sealed partial class CpuDevice
     {
         var d = S(db); var gy = S(dy);
         for (int n = 0; n < batch; n++)
-            for (int c = 0; c < channels; c++) d[c] += TensorPrimitives.Sum(gy.Slice((n * channels + c) * plane, plane));
+            for (int c = 0; c < channels; c++) d[c] += FixedReduce.Sum(gy.Slice((n * channels + c) * plane, plane));
     }
 
     private readonly record struct ChunkJob(float[] X, int Xo, float[] W, int Wo, float[] Y, int Yo, Tensor? Bias, ConvGeometry G, int PerChunk);

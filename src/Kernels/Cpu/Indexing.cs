@@ -60,7 +60,7 @@ public sealed partial class CpuDevice
             float best = float.PositiveInfinity; int arg = 0;
             for (int k = 0; k < j.K; k++)
             {
-                float dist = TensorPrimitives.Distance(zi, j.E.AsSpan(j.Eo + k * j.D, j.D));
+                float dist = FixedReduce.Distance(zi, j.E.AsSpan(j.Eo + k * j.D, j.D));
                 if (dist < best) { best = dist; arg = k; }
             }
             j.Idx[j.Io + i] = arg;

@@ -18,7 +18,7 @@ public sealed partial class CpuDevice
         {
             int cnt = j.N * j.S;
             double sum = 0;
-            for (int i = 0; i < j.N; i++) sum += TensorPrimitives.Sum(j.X.AsSpan(j.Xo + (i * j.C + ch) * j.S, j.S));
+            for (int i = 0; i < j.N; i++) sum += FixedReduce.Sum(j.X.AsSpan(j.Xo + (i * j.C + ch) * j.S, j.S));
             double mean = sum / cnt, sq = 0;
             for (int i = 0; i < j.N; i++)
                 foreach (float v in j.X.AsSpan(j.Xo + (i * j.C + ch) * j.S, j.S)) { double d = v - mean; sq += d * d; }

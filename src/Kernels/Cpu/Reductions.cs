@@ -31,7 +31,7 @@ public sealed partial class CpuDevice
     private static void SumBlock(in SumJob j, int o, int i0, int i1)
     {
         var y = j.Y.AsSpan(j.Yo + o * j.Inner + i0, i1 - i0);
-        if (j.Inner == 1) { y[0] = j.Scale * TensorPrimitives.Sum(j.X.AsSpan(j.Xo + o * j.R, j.R)); return; }
+        if (j.Inner == 1) { y[0] = j.Scale * FixedReduce.Sum(j.X.AsSpan(j.Xo + o * j.R, j.R)); return; }
         j.X.AsSpan(j.Xo + o * j.R * j.Inner + i0, i1 - i0).CopyTo(y);
         for (int k = 1; k < j.R; k++) TensorPrimitives.Add(y, j.X.AsSpan(j.Xo + (o * j.R + k) * j.Inner + i0, i1 - i0), y);
         if (j.Scale != 1) TensorPrimitives.Multiply(y, j.Scale, y);
@@ -40,7 +40,7 @@ public sealed partial class CpuDevice
     public void SumOfSquares(Tensor x, Tensor acc)
     {
         var s = S(x); double sum = 0;
-        for (int i = 0; i < s.Length; i += 4096) sum += TensorPrimitives.SumOfSquares(s.Slice(i, Math.Min(4096, s.Length - i)));
+        for (int i = 0; i < s.Length; i += 4096) sum += FixedReduce.SumOfSquares(s.Slice(i, Math.Min(4096, s.Length - i)));
         S(acc)[0] = (float)(S(acc)[0] + sum);
     }
 

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using QGenEngine.Kernels.Cpu;
 
 namespace QGenEngine.Models.Metrics;
 
@@ -37,7 +37,7 @@ public static class Prdc
             bool covered = false, recalled = false;
             for (int j = 0; j < nFake; j++)
             {
-                double dist = TensorPrimitives.Distance<float>(ri, f.AsSpan(j * d, d));
+                double dist = FixedReduce.Distance(ri, f.AsSpan(j * d, d));
                 if (dist < rRadius[i]) { Interlocked.Increment(ref fakeInBalls[j]); covered = true; }
                 if (dist < fRadius[j]) recalled = true;
             }
@@ -62,7 +62,7 @@ public static class Prdc
             for (int j = 0; j < n; j++)
             {
                 if (j == i) continue;
-                double dist = TensorPrimitives.Distance<float>(xi, x.AsSpan(j * d, d));
+                double dist = FixedReduce.Distance(xi, x.AsSpan(j * d, d));
                 if (dist >= best[k - 1]) continue;
                 int p = k - 1;
                 while (p > 0 && best[p - 1] > dist) { best[p] = best[p - 1]; p--; }
