@@ -76,18 +76,7 @@ public class CrashTests : TempDirTest
         }
         TestContext.Out.WriteLine($"{kills} kills with SIGKILL; {resumedWithNote} resumes said they took over the lock");
         Assert.That(kills, Is.GreaterThanOrEqualTo(3), "the test killed the training several times");
-        // The random moments may all miss the lock's lifetime on a fast machine: once more, killed while it holds the lock.
-        string held = Path.Combine(Dir, "held");
-        using (var p = Start([.. Train, "--out", held]))
-        {
-            _ = p.StandardOutput.ReadToEndAsync(); _ = p.StandardError.ReadToEndAsync();
-            for (int i = 0; i < 600 && !File.Exists(Path.Combine(held, Trainer.LockFile)) && !p.HasExited; i++) Thread.Sleep(10);
-            Assume.That(p.HasExited, Is.False, "training ended before its lock could be seen");
-            p.Kill(); p.WaitForExit();
-        }
-        var (hc, ho, he) = CliRunner.Run([.. Train, "--out", held, .. File.Exists(Path.Combine(held, Trainer.CheckpointFile)) ? new[] { "--resume" } : []]);
-        Assert.That(hc, Is.Zero, ho + he);
-        Assert.That(ho + he, Does.Contain("was left by a process that is gone"), "a resume after a kill names the lock it takes over");
+        Assert.That(resumedWithNote, Is.GreaterThan(0), "a resume after a kill names the lock it takes over");
         AssertConsistent(killed, "at the end");
         var want = RunLogs.ReadMetrics(reference);
         var got = RunLogs.ReadMetrics(killed);
